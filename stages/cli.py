@@ -1,0 +1,32 @@
+"""The command line every stage shares: ``python -m stages.<name> [--params FILE]``."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from stages.errors import ElmError
+
+
+def run(main, doc: str, argv=None) -> None:
+    """Parse ``--help``/``--params`` from the stage's docstring, then call ``main(params_path)``.
+
+    A problem the user can fix (an :class:`ElmError`) prints one line naming it and exits 2;
+    anything else is a bug and keeps its traceback.
+    """
+    title, _, details = doc.strip().partition("\n")
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {main.__module__}",
+        description=title,
+        epilog=details.strip() or None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--params", default="params.yaml", help="params file to read (default: %(default)s)")
+    args = parser.parse_args(argv)
+    try:
+        main(args.params)
+    except ElmError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted: outputs were left as they were before this run", file=sys.stderr)
+        sys.exit(130)

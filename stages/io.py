@@ -1,0 +1,105 @@
+"""Atomic output writes and the table formats the stages share.
+
+Every output goes to a temporary sibling first and is renamed into place only when complete, so a
+stage killed at any moment leaves the previous output or the new one, never half of one.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from stages.errors import ElmError
+
+
+class OutputError(ElmError):
+    """An output that could not be written (disk full, permission denied, ...)."""
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path | str, directory: bool = False):
+    """Yield a temporary path beside ``path``; on success move it over ``path`` in one rename.
+
+    With ``directory=True`` the temporary path is a fresh directory and the old directory at
+    ``path`` is replaced as a whole. On any error the temporary path is removed and ``path``
+    is left exactly as it was.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if directory:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        else:
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            tmp = Path(name)
+    except OSError as err:
+        raise OutputError(f"cannot write {path}: {err.strerror}; check the folder's permissions and free space") from err
+    try:
+        yield tmp
+        # mkstemp/mkdtemp create private (0600/0700) paths; give outputs the usual umask modes
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod((0o777 if directory else 0o666) & ~umask)
+        if directory:
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            if path.exists():
+                path.rename(old)
+            tmp.rename(path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except OSError as err:
+        _remove(tmp)
+        raise OutputError(f"cannot write {path}: {err.strerror}; check the folder's permissions and free space") from err
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _remove(tmp: Path):
+    if tmp.is_dir():
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        tmp.unlink(missing_ok=True)
+
+
+def write_table(df: pd.DataFrame, path: Path | str) -> None:
+    """Write a table atomically; the format follows the suffix (.parquet, .csv, .jsonl)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        if path.suffix == ".parquet":
+            df.to_parquet(tmp, index=False)
+        elif path.suffix == ".csv":
+            df.to_csv(tmp, index=False)
+        elif path.suffix == ".jsonl":
+            df.to_json(tmp, orient="records", lines=True, force_ascii=False)
+        else:
+            raise ElmError(f"{path}: unsupported table suffix {path.suffix!r} (use .parquet, .csv or .jsonl)")
+
+
+def read_table(path: Path | str, stage_hint: str = "") -> pd.DataFrame:
+    """Read a table an earlier stage wrote, with a clear error when it is missing."""
+    path = Path(path)
+    if not path.exists():
+        run = f"; run `dvc repro {stage_hint}` first" if stage_hint else ""
+        raise ElmError(f"{path}: not found{run}")
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".csv":
+        return pd.read_csv(path, keep_default_na=False)
+    if path.suffix == ".jsonl":
+        return pd.read_json(path, lines=True, dtype=False)
+    raise ElmError(f"{path}: unsupported table suffix {path.suffix!r} (use .parquet, .csv or .jsonl)")
+
+
+def write_json(obj, path: Path | str) -> None:
+    """Write JSON atomically, pretty-printed with sorted keys so diffs stay readable."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")

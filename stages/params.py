@@ -1,0 +1,258 @@
+"""params.yaml, one typed section per stage, validated before any work starts.
+
+Each stage calls ``load("<section>")`` and gets a frozen dataclass. Unknown keys, missing keys,
+wrong types and out-of-range values fail at once with the key's full path and the fix
+("did you mean ...?"), so a typo in a sweep never silently falls back to a default.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from stages.errors import ElmError
+
+PARAMS_FILE = Path("params.yaml")
+
+
+class ParamsError(ElmError):
+    """A params file that does not match the schema below."""
+
+
+def _range(lo=None, hi=None, choices=None):
+    return field(metadata={"min": lo, "max": hi, "choices": choices})
+
+
+@dataclass(frozen=True)
+class DemoSource:
+    posts_per_account: int = _range(1)
+    seed: int = _range()
+
+
+@dataclass(frozen=True)
+class TwintSource:
+    dir: str
+
+
+@dataclass(frozen=True)
+class ArchiveSource:
+    dir: str
+
+
+@dataclass(frozen=True)
+class TableSource:
+    path: str
+    text_column: str
+    account_column: str
+    id_column: str
+    created_at_column: str
+
+
+@dataclass(frozen=True)
+class Scrape:
+    accounts: list[str]
+    demo: DemoSource
+    twint: TwintSource
+    archive: ArchiveSource
+    table: TableSource
+
+
+@dataclass(frozen=True)
+class Clean:
+    hashtags: str = _range(choices=("word", "drop"))
+    drop_retweets: bool
+    leading_mentions: str = _range(choices=("strip", "drop", "keep"))
+    min_chars: int = _range(0)
+    languages: list[str]
+    near_duplicates: bool
+    eval_fraction: float = _range(0.0, 0.9)
+    seed: int
+
+
+@dataclass(frozen=True)
+class Scratch:
+    vocab_size: int = _range(300)
+    n_layer: int = _range(1)
+    n_head: int = _range(1)
+    n_embd: int = _range(8)
+
+
+@dataclass(frozen=True)
+class Finetune:
+    backend: str = _range(choices=("transformers",))
+    model: str
+    max_steps: int = _range(1)
+    batch_size: int = _range(1)
+    seq_len: int = _range(8)
+    grad_accum: int = _range(1)
+    learning_rate: float = _range(0.0)
+    warmup_steps: int = _range(0)
+    weight_decay: float = _range(0.0)
+    eval_every: int = _range(0)
+    eval_batches: int = _range(1)
+    precision: str = _range(choices=("auto", "bf16", "fp32"))
+    threads: int = _range(0)
+    seed: int
+    scratch: Scratch
+
+
+@dataclass(frozen=True)
+class Generate:
+    posts: int = _range(1)
+    batch_size: int = _range(1)
+    temperature: float = _range(0.0)
+    top_k: int = _range(0)
+    top_p: float = _range(0.0, 1.0)
+    max_new_tokens: int = _range(1)
+    seed: int
+
+
+@dataclass(frozen=True)
+class Sample:
+    posts_per_class: int = _range(1)
+    seed: int
+
+
+@dataclass(frozen=True)
+class NaiveBayes:
+    alpha: float = _range(0.0)
+
+
+@dataclass(frozen=True)
+class RandomForest:
+    cv: int = _range(2)
+    grid: dict
+
+
+@dataclass(frozen=True)
+class Classify:
+    test_size: float = _range(0.05, 0.95)
+    seed: int
+    max_features: int = _range(1)
+    ngram_max: int = _range(1, 5)
+    naive_bayes: NaiveBayes
+    random_forest: RandomForest
+
+
+@dataclass(frozen=True)
+class Plots:
+    top_words: int = _range(1)
+
+
+SECTIONS = {
+    "scrape": Scrape,
+    "clean": Clean,
+    "finetune": Finetune,
+    "generate": Generate,
+    "sample": Sample,
+    "classify": Classify,
+    "plots": Plots,
+}
+
+
+def read(path: Path | str = PARAMS_FILE) -> dict:
+    """The raw params file as a dict, with a clear error when it is missing or not YAML."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: not found; run the stage from the project root") from None
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path}: expected a mapping of sections, got {type(data).__name__}")
+    unknown = set(data) - set(SECTIONS)
+    if unknown:
+        raise ParamsError(_unknown_message(path, sorted(unknown), SECTIONS))
+    return data
+
+
+def load(section: str, path: Path | str = PARAMS_FILE):
+    """One validated section of the params file, e.g. ``load("clean")``."""
+    data = read(path)
+    if section not in data:
+        raise ParamsError(f"{path}: section '{section}' is missing; copy it from the project's params.yaml")
+    return build(SECTIONS[section], data[section], f"{path}: {section}")
+
+
+def validate(path: Path | str = PARAMS_FILE) -> dict:
+    """Every section of a params file, validated (used by tests and by profiles)."""
+    data = read(path)
+    missing = set(SECTIONS) - set(data)
+    if missing:
+        raise ParamsError(f"{path}: sections missing: {', '.join(sorted(missing))}")
+    return {name: build(cls, data[name], f"{path}: {name}") for name, cls in SECTIONS.items()}
+
+
+def build(cls, data, where: str):
+    """A dataclass instance from a mapping, checking keys, types and ranges."""
+    if not isinstance(data, dict):
+        raise ParamsError(f"{where}: expected a mapping, got {_show(data)}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ParamsError(_unknown_message(where, unknown, fields))
+    missing = [name for name in fields if name not in data]
+    if missing:
+        raise ParamsError(f"{where}: missing key(s) {', '.join(missing)}; see the project's params.yaml")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, f in fields.items():
+        key = f"{where}.{name}"
+        value = _check_type(hints[name], data[name], key)
+        _check_range(f.metadata, value, key)
+        values[name] = value
+    return cls(**values)
+
+
+def _check_type(hint, value, key):
+    if dataclasses.is_dataclass(hint):
+        return build(hint, value, key)
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in typing.get_args(hint):
+            return None
+        (hint,) = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _check_type(hint, value, key)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ParamsError(f"{key}: expected a list, got {_show(value)}")
+        (item,) = typing.get_args(hint)
+        return [_check_type(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if hint is dict:
+        if not isinstance(value, dict):
+            raise ParamsError(f"{key}: expected a mapping, got {_show(value)}")
+        return value
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is int and isinstance(value, bool) or not isinstance(value, hint):
+        raise ParamsError(f"{key}: expected {hint.__name__}, got {_show(value)}")
+    return value
+
+
+def _check_range(meta, value, key):
+    lo, hi, choices = meta.get("min"), meta.get("max"), meta.get("choices")
+    if choices and value not in choices:
+        raise ParamsError(f"{key}: {value!r} is not one of {', '.join(map(str, choices))}")
+    if lo is not None and value < lo:
+        raise ParamsError(f"{key}: {value!r} is below the minimum {lo}")
+    if hi is not None and value > hi:
+        raise ParamsError(f"{key}: {value!r} is above the maximum {hi}")
+
+
+def _unknown_message(where, unknown, known):
+    parts = []
+    for name in unknown:
+        close = difflib.get_close_matches(str(name), list(known), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        parts.append(f"'{name}'{hint}")
+    return f"{where}: unknown key(s) {', '.join(parts)}; known: {', '.join(known)}"
+
+
+def _show(value):
+    return f"{type(value).__name__} {value!r}"[:80]

@@ -1,0 +1,66 @@
+"""Where posts come from: one module per source, all behind one function.
+
+A source module exposes ``read(handle: str, params) -> pandas.DataFrame`` where ``params`` is that
+source's section of ``scrape`` in params.yaml. The frame it returns is normalized by
+:func:`normalize` to :data:`RAW_COLUMNS`, one row per post of that one account:
+
+- ``id``: the post's id at the source (string; derived from the text when the source has none)
+- ``account``: the handle as written in params
+- ``created_at``: ISO 8601 in UTC, or "" when unknown
+- ``text``: the post exactly as published (cleaning happens later, in ``clean``)
+- ``language``: the source's language code, or "" when the source gives none
+- ``source``: the source's name (``demo``, ``twint``, ...)
+- ``raw``: the source's own record as JSON, so nothing the source said is lost
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+
+import pandas as pd
+
+from stages.errors import ElmError
+
+RAW_COLUMNS = ["id", "account", "created_at", "text", "language", "source", "raw"]
+NAMES = ("demo", "twint", "archive", "table")
+
+
+def parse_account(spec: str) -> tuple[str, str]:
+    """Split ``source:handle`` into its parts, with a clear error for anything else."""
+    source, sep, handle = spec.partition(":")
+    if not sep or not handle.strip():
+        raise ElmError(f"scrape.accounts: {spec!r} is not `source:handle` (for example `twint:conan`)")
+    if source not in NAMES:
+        raise ElmError(f"scrape.accounts: unknown source {source!r} in {spec!r}; known sources: {', '.join(NAMES)}")
+    return source, handle.strip()
+
+
+def read(spec: str, scrape_params) -> pd.DataFrame:
+    """All posts of one ``source:handle`` account, normalized to :data:`RAW_COLUMNS`."""
+    source, handle = parse_account(spec)
+    module = importlib.import_module(f"stages.sources.{source}")
+    return module.read(handle, getattr(scrape_params, source))
+
+
+def normalize(records: list[dict], handle: str, source: str) -> pd.DataFrame:
+    """A frame of :data:`RAW_COLUMNS` from dicts holding at least ``text`` and optionally
+    ``id``, ``created_at``, ``language`` and ``raw`` (any JSON-serializable value)."""
+    rows = []
+    for rec in records:
+        text = str(rec["text"])
+        rows.append({
+            "id": str(rec.get("id") or text_id(text)),
+            "account": handle,
+            "created_at": str(rec.get("created_at") or ""),
+            "text": text,
+            "language": str(rec.get("language") or ""),
+            "source": source,
+            "raw": json.dumps(rec.get("raw", {}), ensure_ascii=False, default=str),
+        })
+    return pd.DataFrame(rows, columns=RAW_COLUMNS).astype(str)
+
+
+def text_id(text: str) -> str:
+    """A stable id for a post whose source gives none: a hash of its text."""
+    return "h" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
