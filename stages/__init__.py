@@ -1,0 +1,1 @@
+"""Elm's pipeline: one module per DVC stage (``python -m stages.<name>``) and the code they share."""

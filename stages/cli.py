@@ -15,7 +15,7 @@ def run(main, doc: str, argv=None) -> None:
     """
     title, _, details = doc.strip().partition("\n")
     parser = argparse.ArgumentParser(
-        prog=f"python -m {main.__module__}",
+        prog=f"python -m {main.__globals__['__spec__'].name}",
         description=title,
         epilog=details.strip() or None,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -1,0 +1,115 @@
+"""Clean every account's posts and split them into train and eval.
+
+Reads every data/raw/*.parquet (written by `dvc repro scrape`) and applies the cleaning rules of
+stages/text.py; the generate stage applies the same rules to generated posts, so the detectors
+compare like with like. Rules, in order (a post counts under the first one that drops it):
+retweet, language, reply, empty, too_short, duplicate, near_duplicate.
+
+Each kept post goes to "eval" or "train": within each account, the eval_fraction of posts with the
+lowest hash of (seed, id) are eval (at least one eval and one train post for an account with two or
+more posts, when eval_fraction > 0). The same posts and seed always give the same split.
+
+Outputs:
+  data/clean/posts.parquet     id, account, created_at, text (cleaned), split
+  reports/metrics/clean.json   posts in and kept, dropped per rule and per split, overall and per account
+
+Params (clean): hashtags, drop_retweets, leading_mentions, min_chars, languages, near_duplicates,
+eval_fraction, seed.
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stages import cli, io, params
+from stages.errors import ElmError
+from stages.text import clean_posts
+
+RAW_DIR = Path("data/raw")
+POSTS_PATH = Path("data/clean/posts.parquet")
+METRICS_PATH = Path("reports/metrics/clean.json")
+RAW_COLUMNS = ["id", "account", "created_at", "text"]
+COLUMNS = ["id", "account", "created_at", "text", "split"]
+SPLITS = ("train", "eval")
+
+
+def main(params_path="params.yaml"):
+    clean = params.load("clean", params_path)
+    raw = read_raw_posts(RAW_DIR)
+    posts, report = clean_posts(raw, clean)
+    posts["split"] = assign_splits(posts, clean.eval_fraction, clean.seed)
+    add_split_counts(report, posts)
+    io.write_table(posts[COLUMNS], POSTS_PATH)
+    io.write_json(report, METRICS_PATH)
+    print_summary(report)
+
+
+def read_raw_posts(folder: Path) -> pd.DataFrame:
+    """All raw posts, file by file in name order, with the columns the clean stage needs."""
+    paths = sorted(folder.glob("*.parquet"))
+    if not paths:
+        raise ElmError(f"{folder}: no *.parquet files; run `dvc repro scrape` first")
+    return pd.concat([read_raw_file(path) for path in paths], ignore_index=True)
+
+
+def read_raw_file(path: Path) -> pd.DataFrame:
+    try:
+        posts = io.read_table(path)
+    except (OSError, ValueError) as err:  # pyarrow's errors for a damaged or foreign file
+        raise ElmError(f"{path}: not a readable parquet file ({err}); rerun `dvc repro scrape`") from None
+    missing = [column for column in RAW_COLUMNS if column not in posts.columns]
+    if missing:
+        raise ElmError(f"{path}: missing column(s) {', '.join(missing)}; rerun `dvc repro scrape` to rewrite it")
+    return posts.astype({column: str for column in RAW_COLUMNS})
+
+
+def assign_splits(posts: pd.DataFrame, eval_fraction: float, seed: int) -> np.ndarray:
+    """"eval" or "train" for each post: per account, the posts with the lowest draws are eval."""
+    draws = pd.Series([stable_draw(seed, post_id) for post_id in posts["id"]], index=posts.index, dtype=float)
+    by_account = draws.groupby(posts["account"])
+    rank = by_account.rank(method="first")
+    eval_posts = eval_counts(by_account.transform("size"), eval_fraction)
+    return np.where(rank <= eval_posts, "eval", "train")
+
+
+def stable_draw(seed: int, post_id: str) -> float:
+    """A number in [0, 1) fixed by (seed, id) on every machine and run (Python's hash() is not)."""
+    digest = hashlib.blake2b(f"{seed}:{post_id}".encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def eval_counts(account_sizes: pd.Series, eval_fraction: float) -> pd.Series:
+    """How many of an account's posts go to eval: the fraction rounded, but at least one and leaving
+    at least one for training (none when the account has fewer than two posts)."""
+    rounded = np.floor(account_sizes * eval_fraction + 0.5).clip(lower=1, upper=account_sizes - 1)
+    return rounded.where((account_sizes >= 2) & (eval_fraction > 0), 0)
+
+
+def add_split_counts(report: dict, posts: pd.DataFrame) -> None:
+    """Add the train and eval counts to the report, overall and per account."""
+    overall = posts["split"].value_counts()
+    per_account = posts.groupby("account")["split"].value_counts()
+    report["split"] = {split: int(overall.get(split, 0)) for split in SPLITS}
+    for account, summary in report["accounts"].items():
+        summary["split"] = {split: int(per_account.get((account, split), 0)) for split in SPLITS}
+
+
+def print_summary(report: dict) -> None:
+    """One line per account on stderr, and a loud warning for an account left with no posts."""
+    for account, summary in report["accounts"].items():
+        dropped = ", ".join(f"{rule} {count}" for rule, count in summary["dropped"].items() if count) or "none"
+        split = summary["split"]
+        print(f"clean: {account}: {summary['posts_in']} in, {summary['posts_kept']} kept "
+              f"({split['train']} train, {split['eval']} eval); dropped: {dropped}", file=sys.stderr)
+        if summary["posts_kept"] == 0:
+            print(f"WARNING: clean: account {account!r} has NO posts left after cleaning (dropped: {dropped}); "
+                  "check its export and the clean params (languages, min_chars, leading_mentions)", file=sys.stderr)
+    print(f"clean: {report['posts_kept']} of {report['posts_in']} posts kept -> {POSTS_PATH}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    cli.run(main, __doc__)
