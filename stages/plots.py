@@ -1,0 +1,132 @@
+"""Draw what the sample holds and what gave the generated posts away.
+
+Reads data/clean/posts.parquet, data/sample/sample.parquet and reports/classify/ (predictions.csv,
+importances.csv). For each plot writes a CSV to reports/plots/ (rendered by `dvc plots show`, see
+the `plots:` section of dvc.yaml) and a PNG to reports/figures/:
+  posts_per_account    real posts per account in the clean corpus; real and generated posts per
+                       account in the sample
+  top_words            the plots.top_words most frequent words of real and of generated posts in
+                       the sample, each as a share of all words of its class (English stopwords left out)
+  importances          the random forest's 20 most important features
+  misclassified_words  the same word shares for test posts the random forest got right vs wrong
+
+Words are runs of 2+ letters or digits, lowercased: the tokens the detectors see.
+Params (section `plots`): top_words.
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from stages import cli, io, params
+
+CORPUS = "data/clean/posts.parquet"
+SAMPLE = "data/sample/sample.parquet"
+PREDICTIONS = "reports/classify/predictions.csv"
+IMPORTANCES = "reports/classify/importances.csv"
+TABLE_DIR = "reports/plots"
+FIGURE_DIR = "reports/figures"
+TOP_FEATURES = 20
+WORD = r"\b\w\w+\b"  # scikit-learn's default token pattern, as in the TF-IDF features
+CHARTS = {  # name: (title, x axis label)
+    "posts_per_account": ("Posts per account", "posts"),
+    "top_words": ("Most frequent words: real vs generated posts", "share of the class's words"),
+    "importances": (f"Random forest: {TOP_FEATURES} most important features", "importance"),
+    "misclassified_words": (
+        "Most frequent words of test posts the forest got right vs wrong",
+        "share of the group's words",
+    ),
+}
+
+
+def posts_per_account(corpus: pd.DataFrame, sample: pd.DataFrame) -> pd.DataFrame:
+    """Per account: real posts in the corpus, real and generated posts in the sample (0 where none)."""
+    counts = {
+        "corpus_real": corpus["account"],
+        "sample_real": sample.loc[sample["label"] == 1, "account"],
+        "sample_generated": sample.loc[sample["label"] == 0, "account"],
+    }
+    table = pd.DataFrame({name: accounts.astype(str).value_counts() for name, accounts in counts.items()})
+    table = table.fillna(0).astype(int).sort_index().rename_axis("account")
+    return table.reset_index()
+
+
+def word_shares(texts) -> pd.Series:
+    """Each non-stopword's count divided by the count of all words in ``texts``, highest first."""
+    counts = pd.Series(texts, dtype=object).astype(str).str.lower().str.findall(WORD).explode().dropna().value_counts()
+    shares = counts[~counts.index.isin(ENGLISH_STOP_WORDS)] / max(counts.sum(), 1)
+    return shares.sort_index().sort_values(ascending=False, kind="stable")
+
+
+def compare_top_words(groups: dict, top: int) -> pd.DataFrame:
+    """Word shares side by side (one column per group) for the ``top`` words of each group."""
+    shares = {name: word_shares(texts) for name, texts in groups.items()}
+    words = sorted({word for share in shares.values() for word in share.index[:top]})
+    table = pd.DataFrame({name: share.reindex(words, fill_value=0.0) for name, share in shares.items()}, index=words)
+    order = table.sum(axis=1).sort_values(ascending=False, kind="stable").index
+    return table.loc[order].round(6).rename_axis("word").reset_index()
+
+
+def top_words(sample: pd.DataFrame, top: int) -> pd.DataFrame:
+    """Word shares of real vs generated posts in the sample."""
+    return compare_top_words(
+        {"real": sample.loc[sample["label"] == 1, "text"], "generated": sample.loc[sample["label"] == 0, "text"]}, top
+    )
+
+
+def misclassified_words(predictions: pd.DataFrame, top: int) -> pd.DataFrame:
+    """Word shares of test posts the random forest classified correctly vs wrongly."""
+    wrong = predictions["random_forest_pred"] != predictions["label"]
+    texts = predictions["text"]
+    return compare_top_words({"correct": texts[~wrong], "misclassified": texts[wrong]}, top)
+
+
+def bar_chart(table: pd.DataFrame, title: str, x_label: str):
+    """Horizontal bars: one row per value of the first column, one bar per other column."""
+    categories, series = table.iloc[:, 0].astype(str), table.columns[1:]
+    bar_height = 0.8 / len(series)
+    # A bare Figure (no pyplot) renders with matplotlib's Agg backend: no display, no global state.
+    fig = Figure(figsize=(8, 1.2 + 0.22 * len(categories) * len(series) ** 0.5))
+    ax = fig.subplots()
+    rows = np.arange(len(categories))
+    for i, name in enumerate(series):
+        ax.barh(rows + (i - (len(series) - 1) / 2) * bar_height, table[name], height=bar_height, label=name)
+    ax.set_yticks(rows, categories)
+    ax.margins(y=0.01)
+    ax.invert_yaxis()  # first row on top
+    ax.set_title(title)
+    ax.set_xlabel(x_label)
+    if len(series) > 1:
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def main(params_path: str = "params.yaml") -> None:
+    p = params.load("plots", params_path)
+    corpus = io.read_table(CORPUS, stage_hint="clean")
+    sample = io.read_table(SAMPLE, stage_hint="sample")
+    predictions = io.read_table(PREDICTIONS, stage_hint="classify")
+    importances = io.read_table(IMPORTANCES, stage_hint="classify")
+    tables = {
+        "posts_per_account": posts_per_account(corpus, sample),
+        "top_words": top_words(sample, p.top_words),
+        "importances": importances[["feature", "importance"]].head(TOP_FEATURES),
+        "misclassified_words": misclassified_words(predictions, p.top_words),
+    }
+    with (
+        io.atomic_path(TABLE_DIR, directory=True) as table_dir,
+        io.atomic_path(FIGURE_DIR, directory=True) as figure_dir,
+    ):
+        for name, table in tables.items():
+            io.write_table(table, table_dir / f"{name}.csv")
+            bar_chart(table, *CHARTS[name]).savefig(figure_dir / f"{name}.png", dpi=100)
+            print(f"plots: {name}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    cli.run(main, __doc__)

@@ -1,0 +1,108 @@
+"""Draw a balanced set of real and generated posts for the detectors to tell apart.
+
+Reads data/clean/posts.parquet (real posts, both splits) and data/generated/posts.jsonl (the
+model's posts). Draws N posts of each class, N = min(sample.posts_per_class, real posts,
+generated posts): the real ones stratified by account (each account keeps its share of the
+corpus), the generated ones at random. Posts with blank text are not counted.
+
+Writes data/sample/sample.parquet (text, label: 1 real / 0 generated, account; rows shuffled)
+and reports/metrics/sample.json (N, posts available in each class, real posts per account).
+
+Params (section `sample`): posts_per_class, seed. Same inputs and seed give the same sample.
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+
+from stages import cli, io, params
+from stages.errors import ElmError
+
+REAL = "data/clean/posts.parquet"
+GENERATED = "data/generated/posts.jsonl"
+SAMPLE = "data/sample/sample.parquet"
+METRICS = "reports/metrics/sample.json"
+COLUMNS = ["text", "label", "account"]
+REAL_LABEL, GENERATED_LABEL = 1, 0
+
+
+def read_posts(path: str, stage: str) -> pd.DataFrame:
+    """The account and text of every non-blank post in an earlier stage's output."""
+    posts = io.read_table(path, stage_hint=stage)
+    if posts.empty:
+        raise ElmError(f"{path} holds no posts; check the `{stage}` stage's output and rerun `dvc repro {stage}`")
+    missing = [column for column in ("account", "text") if column not in posts.columns]
+    if missing:
+        raise ElmError(f"{path}: missing column(s) {', '.join(missing)}; rerun `dvc repro {stage}`")
+    posts = posts[["account", "text"]].fillna("").astype(str)
+    posts = posts[posts["text"].str.strip() != ""]
+    if posts.empty:
+        raise ElmError(f"{path}: every post's text is blank; check the `{stage}` stage and rerun `dvc repro {stage}`")
+    return posts
+
+
+def sample_size(posts_per_class: int, real_available: int, generated_available: int) -> int:
+    """N posts per class: what was asked for, capped by the smaller class; warns when capped."""
+    size = min(posts_per_class, real_available, generated_available)
+    if size < posts_per_class:
+        short = "generated" if generated_available < real_available else "real"
+        fix = "raise generate.posts" if short == "generated" else "add posts or accounts in `scrape`"
+        print(
+            f"warning: sample.posts_per_class is {posts_per_class} but only {size} {short} posts are "
+            f"available; using {size} per class ({fix}, or lower sample.posts_per_class)",
+            file=sys.stderr,
+        )
+    return size
+
+
+def stratified_counts(account_sizes: pd.Series, total: int) -> dict[str, int]:
+    """Posts to draw per account: proportional to each account's size and summing to ``total``.
+
+    Largest-remainder rounding: every account first gets the floor of its exact share, then the
+    accounts with the largest fractional parts (ties by name) get one more post each.
+    """
+    account_sizes = account_sizes.sort_index()
+    shares = account_sizes * total / account_sizes.sum()
+    counts = np.floor(shares).astype(int)
+    remainders = (shares - counts).sort_values(ascending=False, kind="stable")
+    counts[remainders.index[: total - counts.sum()]] += 1
+    return {str(account): int(count) for account, count in counts.items()}
+
+
+def draw_sample(real: pd.DataFrame, generated: pd.DataFrame, size: int, seed: int) -> pd.DataFrame:
+    """``size`` real posts stratified by account and ``size`` random generated posts, shuffled."""
+    rng = np.random.default_rng(seed)
+    counts = stratified_counts(real["account"].value_counts(), size)
+    real_drawn = [real[real["account"] == account].sample(n=n, random_state=rng) for account, n in counts.items()]
+    generated_drawn = generated.sample(n=size, random_state=rng)
+    sample = pd.concat(
+        [pd.concat(real_drawn).assign(label=REAL_LABEL), generated_drawn.assign(label=GENERATED_LABEL)],
+        ignore_index=True,
+    )
+    return sample.sample(frac=1, random_state=rng).reset_index(drop=True)[COLUMNS]
+
+
+def main(params_path: str = "params.yaml") -> None:
+    p = params.load("sample", params_path)
+    real = read_posts(REAL, "clean")
+    generated = read_posts(GENERATED, "generate")
+    size = sample_size(p.posts_per_class, len(real), len(generated))
+    sample = draw_sample(real, generated, size, p.seed)
+    io.write_table(sample, SAMPLE)
+    real_per_account = sample[sample["label"] == REAL_LABEL]["account"].value_counts().sort_index()
+    io.write_json(
+        {
+            "posts_per_class": size,
+            "real_available": len(real),
+            "generated_available": len(generated),
+            "real_per_account": {str(a): int(n) for a, n in real_per_account.items()},
+        },
+        METRICS,
+    )
+    print(f"sample: {size} real + {size} generated posts -> {SAMPLE}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    cli.run(main, __doc__)

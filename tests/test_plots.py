@@ -1,0 +1,113 @@
+"""The `plots` stage: every CSV and PNG written, with the right columns and real images."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from stages import classify, plots, sample
+from stages.errors import ElmError
+
+from conftest import ROOT
+from test_classify import tiny_params
+from test_sample import VOCABULARY, posts, write_generated, write_real
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+COLUMNS = {
+    "posts_per_account": ["account", "corpus_real", "sample_real", "sample_generated"],
+    "top_words": ["word", "real", "generated"],
+    "importances": ["feature", "importance"],
+    "misclassified_words": ["word", "correct", "misclassified"],
+}
+
+
+@pytest.fixture
+def pipeline_outputs(workdir, default_params):
+    """A small corpus and generated set run through the real `sample` and `classify` stages."""
+    params = tiny_params(default_params)
+    params["sample"]["posts_per_class"] = 60
+    params["plots"]["top_words"] = 5
+    workdir.write_params(params)
+    write_real({"sailor": 50, "baker": 30})
+    # Half of the "generated" posts borrow the sailor's words, so the forest gets some wrong.
+    write_generated(posts(VOCABULARY["model"], 35, seed=1) + posts(VOCABULARY["sailor"], 35, seed=2))
+    sample.main()
+    classify.main()
+    return workdir
+
+
+def test_stage_writes_every_table_and_figure(pipeline_outputs):
+    plots.main()
+
+    for folder, suffix in (("reports/plots", ".csv"), ("reports/figures", ".png")):
+        written = sorted(p.name for p in (pipeline_outputs / folder).iterdir())
+        assert written == sorted(name + suffix for name in COLUMNS), folder
+    for name, columns in COLUMNS.items():
+        table = pd.read_csv(f"reports/plots/{name}.csv", keep_default_na=False)
+        assert list(table.columns) == columns and len(table) > 0, name
+        png = (pipeline_outputs / f"reports/figures/{name}.png").read_bytes()
+        assert png.startswith(PNG_MAGIC) and len(png) > 5_000, name
+
+
+def test_tables_hold_the_counts_and_shares(pipeline_outputs):
+    plots.main()
+
+    per_account = pd.read_csv("reports/plots/posts_per_account.csv").set_index("account")
+    assert per_account["corpus_real"].to_dict() == {"baker": 30, "sailor": 50}
+    assert per_account["sample_real"].sum() == per_account["sample_generated"].sum() == 60
+
+    words = pd.read_csv("reports/plots/top_words.csv").set_index("word")
+    model_words, sailor_words = words.index.isin(VOCABULARY["model"]), words.index.isin(VOCABULARY["sailor"])
+    assert model_words.any() and sailor_words.any() and len(words) <= 2 * 5
+    assert (words.loc[model_words, "real"] == 0).all() and (words.loc[model_words, "generated"] > 0).all()
+    assert (words.loc[sailor_words, ["real", "generated"]] > 0).all().all()
+
+    misclassified = pd.read_csv("reports/plots/misclassified_words.csv")
+    assert misclassified["misclassified"].sum() > 0 and misclassified["correct"].sum() > 0
+
+    importances = pd.read_csv("reports/plots/importances.csv")
+    assert len(importances) <= plots.TOP_FEATURES and importances["importance"].is_monotonic_decreasing
+
+
+def test_word_shares_leave_out_stopwords_and_divide_by_all_words():
+    shares = plots.word_shares(["The boat and the harbor", "boat boat a"])
+
+    # 7 words of 2+ letters: the, boat, and, the, harbor, boat, boat ("a" is too short to be a token).
+    assert shares.to_dict() == {"boat": 3 / 7, "harbor": 1 / 7}
+
+
+def test_compare_top_words_takes_each_groups_top_words():
+    table = plots.compare_top_words({"real": ["boat boat boat harbor"], "generated": ["robot robot laser"]}, top=1)
+
+    assert table.to_dict("records") == [
+        {"word": "boat", "real": 0.75, "generated": 0.0},
+        {"word": "robot", "real": 0.0, "generated": round(2 / 3, 6)},
+    ]
+
+
+def test_misclassified_words_work_when_nothing_is_misclassified():
+    predictions = pd.DataFrame({"text": ["boat harbor", "robot laser"], "label": [1, 0], "random_forest_pred": [1, 0]})
+
+    table = plots.misclassified_words(predictions, top=5)
+
+    assert list(table.columns) == ["word", "correct", "misclassified"]
+    assert (table["misclassified"] == 0).all() and set(table["word"]) == {"boat", "harbor", "robot", "laser"}
+    assert plots.bar_chart(table, "title", "share") is not None
+
+
+def test_missing_classify_reports_name_the_stage(workdir, default_params):
+    write_real({"sailor": 20})
+    write_generated(posts(VOCABULARY["model"], 20, seed=1))
+    sample.main()
+
+    with pytest.raises(ElmError, match=r"reports/classify/predictions.csv: not found; run `dvc repro classify`"):
+        plots.main()
+
+
+def test_help_shows_the_docstring_title():
+    result = subprocess.run(
+        [sys.executable, "-m", "stages.plots", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert plots.__doc__.strip().splitlines()[0] in result.stdout

@@ -1,0 +1,221 @@
+"""The `sample` stage: sample size capping, exact stratification, determinism, clear errors.
+
+The helpers writing small real inputs (``write_real``, ``write_generated``) are also used by
+test_classify.py and test_plots.py.
+"""
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stages import io, sample
+from stages.errors import ElmError
+
+from conftest import ROOT
+
+# Each account, and the "model", writes from its own small vocabulary, so a detector can tell them apart.
+VOCABULARY = {
+    "sailor": "boat harbor wind sail tide anchor deck mast rope gull".split(),
+    "baker": "bread flour oven dough yeast crust butter sugar loaf rye".split(),
+    "cook": "pan stew salt pepper garlic onion broth knife simmer herb".split(),
+    "model": "robot circuit laser pixel quantum neon signal vector chrome servo".split(),
+}
+
+
+def posts(vocabulary: list[str], count: int, seed: int, words: int = 8) -> list[str]:
+    """``count`` posts of ``words`` words drawn at random from ``vocabulary``."""
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(vocabulary) for _ in range(words)) for _ in range(count)]
+
+
+def write_real(posts_per_account: dict[str, int], seed: int = 0) -> pd.DataFrame:
+    """data/clean/posts.parquet as `clean` writes it, each account in its own vocabulary."""
+    rows = [
+        {"id": f"{account}-{i}", "account": account, "created_at": "", "text": text, "split": "train"}
+        for account, count in posts_per_account.items()
+        for i, text in enumerate(posts(VOCABULARY[account], count, seed))
+    ]
+    real = pd.DataFrame(rows, columns=["id", "account", "created_at", "text", "split"])
+    io.write_table(real, "data/clean/posts.parquet")
+    return real
+
+
+def write_generated(texts: list[str], account: str = "sailor") -> None:
+    """data/generated/posts.jsonl as `generate` writes it."""
+    generated = pd.DataFrame({"account": account, "text": texts}, columns=["account", "text"])
+    io.write_table(generated, "data/generated/posts.jsonl")
+
+
+def set_sample_params(workdir, default_params, posts_per_class: int, seed: int = 0) -> None:
+    default_params["sample"] = {"posts_per_class": posts_per_class, "seed": seed}
+    workdir.write_params(default_params)
+
+
+def read_outputs() -> tuple[pd.DataFrame, dict]:
+    drawn = pd.read_parquet("data/sample/sample.parquet")
+    metrics = json.loads(open("reports/metrics/sample.json").read())
+    return drawn, metrics
+
+
+def test_sample_is_balanced_labelled_and_reported(workdir, default_params):
+    real = write_real({"sailor": 40, "baker": 20})
+    generated = posts(VOCABULARY["model"], 50, seed=1)
+    write_generated(generated)
+    set_sample_params(workdir, default_params, posts_per_class=30)
+
+    sample.main()
+
+    drawn, metrics = read_outputs()
+    assert list(drawn.columns) == ["text", "label", "account"]
+    assert drawn["label"].value_counts().to_dict() == {1: 30, 0: 30}
+    assert set(drawn.loc[drawn["label"] == 1, "text"]) <= set(real["text"])
+    assert set(drawn.loc[drawn["label"] == 0, "text"]) <= set(generated)
+    assert not drawn["text"].duplicated().any()
+    assert metrics == {
+        "posts_per_class": 30,
+        "real_available": 60,
+        "generated_available": 50,
+        "real_per_account": {"baker": 10, "sailor": 20},
+    }
+
+
+def test_sample_is_shuffled(workdir, default_params):
+    write_real({"sailor": 40})
+    write_generated(posts(VOCABULARY["model"], 40, seed=1))
+    set_sample_params(workdir, default_params, posts_per_class=40)
+
+    sample.main()
+
+    labels = read_outputs()[0]["label"].tolist()
+    assert labels != sorted(labels) and labels != sorted(labels, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("real_counts", "generated", "expected", "short"),
+    [({"sailor": 30, "baker": 20}, 12, 12, "generated"), ({"sailor": 5, "baker": 4}, 40, 9, "real")],
+)
+def test_n_is_capped_by_the_smaller_class_with_a_warning(
+    workdir, default_params, capsys, real_counts, generated, expected, short
+):
+    write_real(real_counts)
+    write_generated(posts(VOCABULARY["model"], generated, seed=1))
+    set_sample_params(workdir, default_params, posts_per_class=100)
+
+    sample.main()
+
+    drawn, metrics = read_outputs()
+    assert metrics["posts_per_class"] == expected
+    assert len(drawn) == 2 * expected
+    warning = capsys.readouterr().err
+    assert "warning" in warning and f"only {expected} {short} posts" in warning
+
+
+def test_no_warning_when_enough_posts(workdir, default_params, capsys):
+    write_real({"sailor": 30})
+    write_generated(posts(VOCABULARY["model"], 30, seed=1))
+    set_sample_params(workdir, default_params, posts_per_class=10)
+
+    sample.main()
+
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_real_posts_are_stratified_exactly(workdir, default_params):
+    # Exact shares 15, 7.5 and 2.5: the two half posts tie, and the tie goes to the first name (baker).
+    write_real({"sailor": 60, "baker": 30, "cook": 10})
+    write_generated(posts(VOCABULARY["model"], 40, seed=1))
+    set_sample_params(workdir, default_params, posts_per_class=25)
+
+    sample.main()
+
+    drawn, metrics = read_outputs()
+    per_account = drawn.loc[drawn["label"] == 1, "account"].value_counts().to_dict()
+    assert per_account == {"sailor": 15, "baker": 8, "cook": 2}
+    assert metrics["real_per_account"] == {"baker": 8, "cook": 2, "sailor": 15}
+
+
+@given(
+    sizes=st.lists(st.integers(min_value=1, max_value=500), min_size=1, max_size=8),
+    fraction=st.floats(min_value=0.0, max_value=1.0),
+)
+def test_stratified_counts_sum_exactly_and_stay_within_one_of_the_share(sizes, fraction):
+    account_sizes = pd.Series(sizes, index=[f"account{i}" for i in range(len(sizes))])
+    total = round(fraction * sum(sizes))
+
+    counts = sample.stratified_counts(account_sizes, total)
+
+    assert sum(counts.values()) == total
+    for account, count in counts.items():
+        share = account_sizes[account] * total / account_sizes.sum()
+        assert abs(count - share) < 1
+        assert 0 <= count <= account_sizes[account]
+
+
+def test_same_seed_same_sample_other_seed_other_sample(workdir, default_params):
+    write_real({"sailor": 50, "baker": 50})
+    write_generated(posts(VOCABULARY["model"], 80, seed=1))
+    set_sample_params(workdir, default_params, posts_per_class=40, seed=3)
+
+    sample.main()
+    first = read_outputs()[0]
+    sample.main()
+    again = read_outputs()[0]
+    set_sample_params(workdir, default_params, posts_per_class=40, seed=4)
+    sample.main()
+    other_seed = read_outputs()[0]
+
+    pd.testing.assert_frame_equal(first, again)
+    assert not first.equals(other_seed)
+
+
+def test_blank_posts_are_not_counted(workdir, default_params):
+    write_real({"sailor": 20})
+    write_generated(posts(VOCABULARY["model"], 10, seed=1) + ["", "   "])
+    set_sample_params(workdir, default_params, posts_per_class=50)
+
+    sample.main()
+
+    drawn, metrics = read_outputs()
+    assert metrics["generated_available"] == 10
+    assert drawn["text"].str.strip().ne("").all()
+
+
+def test_no_generated_posts_names_the_generate_stage(workdir, default_params):
+    write_real({"sailor": 20})
+    io.write_table(pd.DataFrame(columns=["account", "text"]), "data/generated/posts.jsonl")
+
+    with pytest.raises(ElmError, match=r"data/generated/posts.jsonl holds no posts.*dvc repro generate"):
+        sample.main()
+
+
+def test_no_real_posts_names_the_clean_stage(workdir, default_params):
+    write_real({})
+    write_generated(posts(VOCABULARY["model"], 10, seed=1))
+
+    with pytest.raises(ElmError, match=r"data/clean/posts.parquet holds no posts.*dvc repro clean"):
+        sample.main()
+
+
+def test_missing_inputs_and_columns_are_clear_errors(workdir, default_params):
+    write_real({"sailor": 20})
+    with pytest.raises(ElmError, match=r"data/generated/posts.jsonl: not found; run `dvc repro generate`"):
+        sample.main()
+
+    io.write_table(pd.DataFrame({"account": ["sailor"], "body": ["a post"]}), "data/generated/posts.jsonl")
+    with pytest.raises(ElmError, match=r"missing column\(s\) text"):
+        sample.main()
+
+
+def test_help_shows_the_docstring_title():
+    result = subprocess.run(
+        [sys.executable, "-m", "stages.sample", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert sample.__doc__.strip().splitlines()[0] in result.stdout
+    assert "--params" in result.stdout
