@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from stages import cli, io, params
+from stages.proportions import stratified_counts
 from stages.errors import ElmError
 
 REAL = "data/clean/posts.parquet"
@@ -55,20 +56,6 @@ def sample_size(posts_per_class: int, real_available: int, generated_available: 
             file=sys.stderr,
         )
     return size
-
-
-def stratified_counts(account_sizes: pd.Series, total: int) -> dict[str, int]:
-    """Posts to draw per account: proportional to each account's size and summing to ``total``.
-
-    Largest-remainder rounding: every account first gets the floor of its exact share, then the
-    accounts with the largest fractional parts (ties by name) get one more post each.
-    """
-    account_sizes = account_sizes.sort_index()
-    shares = account_sizes * total / account_sizes.sum()
-    counts = np.floor(shares).astype(int)
-    remainders = (shares - counts).sort_values(ascending=False, kind="stable")
-    counts[remainders.index[: total - counts.sum()]] += 1
-    return {str(account): int(count) for account, count in counts.items()}
 
 
 def draw_sample(real: pd.DataFrame, generated: pd.DataFrame, size: int, seed: int) -> pd.DataFrame:

