@@ -54,12 +54,51 @@ class TableSource:
 
 
 @dataclass(frozen=True)
+class Http:
+    timeout_s: float = _range(0.1)
+    retries: int = _range(0, 20)
+    backoff_s: float = _range(0.0)
+    max_wait_s: float = _range(0.0)
+
+
+@dataclass(frozen=True)
+class BlueskySource:
+    base_url: str
+    replies: bool
+    page_size: int = _range(1, 100)
+    max_posts: int = _range(1)
+
+
+@dataclass(frozen=True)
+class MastodonSource:
+    base_url: str
+    replies: bool
+    page_size: int = _range(1, 40)
+    max_posts: int = _range(1)
+
+
+@dataclass(frozen=True)
+class XapiSource:
+    base_url: str
+    replies: bool
+    retweets: bool
+    page_size: int = _range(5, 100)
+    max_posts: int = _range(1, 3200)
+
+
+@dataclass(frozen=True)
 class Scrape:
     accounts: list[str]
+    refresh: int = _range(0)
+    on_account_error: str = _range(choices=("fail", "skip"))
+    http: Http
     demo: DemoSource
     twint: TwintSource
     archive: ArchiveSource
     table: TableSource
+    bluesky: BlueskySource
+    mastodon: MastodonSource
+    xapi: XapiSource
 
 
 @dataclass(frozen=True)

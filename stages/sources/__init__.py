@@ -1,8 +1,12 @@
-"""Where posts come from: one module per source, all behind one function.
+"""Where posts come from: one module per source, all behind one function, :func:`read`.
 
-A source module exposes ``read(handle: str, params) -> pandas.DataFrame`` where ``params`` is that
-source's section of ``scrape`` in params.yaml. The frame it returns is normalized by
-:func:`normalize` to :data:`RAW_COLUMNS`, one row per post of that one account:
+A file source (demo, twint, archive, table) exposes ``read(handle: str, params) -> DataFrame``
+where ``params`` is that source's section of ``scrape`` in params.yaml, and returns every post.
+A live source (:data:`LIVE`: bluesky, mastodon, xapi) exposes ``read(handle, params, http,
+held_ids) -> DataFrame``: ``http`` is ``scrape.http`` (timeouts, retries) and ``held_ids`` the
+ids of the posts already held, so that it fetches only posts newer than those (stages/sources/live.py
+holds what live sources share). Either frame is normalized by :func:`normalize` to
+:data:`RAW_COLUMNS`, one row per post of that one account:
 
 - ``id``: the post's id at the source (string; derived from the text when the source has none)
 - ``account``: the handle as written in params
@@ -23,7 +27,8 @@ import pandas as pd
 from stages.errors import ElmError
 
 RAW_COLUMNS = ["id", "account", "created_at", "text", "language", "source", "raw"]
-NAMES = ("demo", "twint", "archive", "table")
+LIVE = ("bluesky", "mastodon", "xapi")
+NAMES = ("demo", "twint", "archive", "table", *LIVE)
 
 
 def parse_account(spec: str) -> tuple[str, str]:
@@ -36,10 +41,18 @@ def parse_account(spec: str) -> tuple[str, str]:
     return source, handle.strip()
 
 
-def read(spec: str, scrape_params) -> pd.DataFrame:
-    """All posts of one ``source:handle`` account, normalized to :data:`RAW_COLUMNS`."""
+def is_live(spec: str) -> bool:
+    """Whether a ``source:handle`` account is read from a live API (and so fetched incrementally)."""
+    return parse_account(spec)[0] in LIVE
+
+
+def read(spec: str, scrape_params, held_ids: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """The posts of one ``source:handle`` account, normalized to :data:`RAW_COLUMNS`: all of them
+    for a file source; for a live source, those newer than the posts whose ids are ``held_ids``."""
     source, handle = parse_account(spec)
     module = importlib.import_module(f"stages.sources.{source}")
+    if source in LIVE:
+        return module.read(handle, getattr(scrape_params, source), scrape_params.http, held_ids)
     return module.read(handle, getattr(scrape_params, source))
 
 
