@@ -4,12 +4,20 @@ Reads data/clean/posts.parquet and turns each post into a training line `account
 learns which voice goes with which account), packs the lines into sequences of `seq_len` tokens, and
 trains for `max_steps` optimizer steps with AdamW, warm-up then cosine decay, and bf16 autocast where the
 hardware runs it natively. Loss on the held-out `eval` split is measured every `eval_every` steps.
+Every `checkpoint_every` steps the whole training state is saved to models/.checkpoints/ (not a DVC
+output, so it survives a crash): rerunning after a kill continues from the last checkpoint, and
+gives the same model an uninterrupted run would have.
 
 Writes models/finetuned/ (the model and tokenizer in the backend's own format, plus elm.json naming the
 backend) and reports/train/ (DVCLive: loss, eval loss, learning rate and tokens/s per step, drawn by
 `dvc plots show`; metrics.json holds the final values). Params: the `finetune` section.
 """
 from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
 
 from dvclive import Live
 from tqdm import tqdm
@@ -20,6 +28,7 @@ from stages.errors import ElmError
 CLEAN_POSTS = "data/clean/posts.parquet"
 MODEL_DIR = "models/finetuned"
 TRAIN_LOG = "reports/train"
+CHECKPOINT = Path("models/.checkpoints/finetune.pt")
 
 
 def documents(posts) -> tuple[list[str], list[str]]:
@@ -33,26 +42,59 @@ def documents(posts) -> tuple[list[str], list[str]]:
     return train, held
 
 
+def fingerprint(p, train: list[str], held: list[str]) -> str:
+    """What makes a checkpoint this run's: the params and the exact training and eval lines."""
+    digest = hashlib.sha256(json.dumps(dataclasses.asdict(p), sort_keys=True).encode())
+    for line in train + ["\0"] + held:
+        digest.update(line.encode() + b"\n")
+    return digest.hexdigest()
+
+
+def resumable_step(run: str) -> int:
+    """The step of this run's last checkpoint, 0 when there is none to resume."""
+    marker = CHECKPOINT.with_suffix(".json")
+    if not (CHECKPOINT.exists() and marker.exists()):
+        return 0
+    saved = json.loads(marker.read_text())
+    return saved["step"] if saved["fingerprint"] == run else 0
+
+
+def trim_curves(last_step: int) -> None:
+    """Drop the curve rows a killed run logged after its last checkpoint (they are redone)."""
+    for tsv in Path(TRAIN_LOG, "plots", "metrics").rglob("*.tsv"):
+        header, *rows = tsv.read_text().splitlines()
+        step_column = header.split("\t").index("step")
+        kept = [r for r in rows if int(r.split("\t")[step_column]) < last_step]
+        with io.atomic_path(tsv) as tmp:
+            tmp.write_text("\n".join([header, *kept]) + "\n")
+
+
 def main(params_path: str = "params.yaml") -> None:
     p = params.load("finetune", params_path)
     train, held = documents(io.read_table(CLEAN_POSTS, "clean"))
     backend = models.backend(p.backend)
     print(f"finetune: {p.model} on {len(train)} posts ({len(held)} held out), {p.max_steps} steps", flush=True)
+    run = fingerprint(p, train, held)
+    resume_from = resumable_step(run)
+    if resume_from:  # keep the killed run's curves up to its checkpoint; otherwise DVCLive starts afresh
+        trim_curves(resume_from)
 
-    with Live(dir=TRAIN_LOG, save_dvc_exp=False, dvcyaml=None, report=None) as live, \
+    with Live(dir=TRAIN_LOG, save_dvc_exp=False, dvcyaml=None, report=None, resume=bool(resume_from)) as live, \
             tqdm(total=p.max_steps, desc="finetune", unit="step") as bar:
         def on_step(step: int, metrics: dict) -> None:
+            live.step = step - 1  # steps count from 0 in DVCLive
             for name, value in metrics.items():
                 live.log_metric(name, value)
-            live.next_step()
-            bar.update()
+            bar.n = step
             bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items() if "loss" in k})
 
         with io.atomic_path(MODEL_DIR, directory=True) as out:
-            summary = backend.finetune(train, held, p, out, on_step)
+            summary = backend.finetune(train, held, p, out, on_step, CHECKPOINT, run)
             models.write_manifest(out, backend=p.backend, base_model=p.model, steps=p.max_steps)
         for name, value in summary.items():
             live.log_metric(f"final/{name}", value, plot=False)
+    CHECKPOINT.unlink(missing_ok=True)
+    CHECKPOINT.with_suffix(".json").unlink(missing_ok=True)
     print(f"finetune: eval loss {summary['eval_loss']:.3f} (perplexity {summary['eval_perplexity']:.1f}), "
           f"{summary['tokens_per_s']:.0f} tokens/s", flush=True)
 

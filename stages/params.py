@@ -136,6 +136,7 @@ class Finetune:
     eval_batches: int = _range(1)
     precision: str = _range(choices=("auto", "bf16", "fp32"))
     threads: int = _range(0)
+    checkpoint_every: int = _range(0)
     seed: int
     scratch: Scratch
 

@@ -12,8 +12,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = yaml.safe_load((ROOT / "profiles" / "tiny.yaml").read_text())
 
 
-def stage_env() -> dict:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+def stage_env(pythonpath: str = str(ROOT)) -> dict:
+    """The environment DVC gives a stage: this interpreter's `python` and `dvc` first on PATH."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {**os.environ, "PATH": path, "PYTHONPATH": pythonpath, "HF_HUB_OFFLINE": "1"}
 
 
 def run_stage(name: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:

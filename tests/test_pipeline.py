@@ -1,0 +1,105 @@
+"""The whole graph through the real `dvc repro`, in a fresh git repo holding a copy of the project."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stage_runner import ROOT, TINY, stage_env, write_params
+
+DVC = str(Path(sys.executable).with_name("dvc"))
+
+
+def sh(*args, cwd) -> str:
+    done = subprocess.run(args, cwd=cwd, env=stage_env(pythonpath=""), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done.stdout + done.stderr
+
+
+def stages_run(output: str) -> list[str]:
+    return re.findall(r"Running stage '(\w+)'", output)
+
+
+def project_files() -> list[str]:
+    """What a clone of the project holds (tracked files plus new, not ignored ones)."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    return [f for f in listed if (ROOT / f).is_file() and f != "dvc.lock"]
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    """A git + DVC repo with the project's files and the tiny profile, after one `dvc repro`."""
+    repo = tmp_path_factory.mktemp("elm")
+    for name in project_files():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, repo / name)
+    write_params(repo, TINY)
+    sh("git", "init", "-q", cwd=repo)
+    sh("git", "add", "-A", cwd=repo)
+    sh("git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny", cwd=repo)
+    repo.first_run = sh(DVC, "repro", cwd=repo)
+    return repo
+
+
+def declared_outputs(repo: Path) -> list[str]:
+    pipeline = yaml.safe_load((repo / "dvc.yaml").read_text())
+    paths = []
+    for stage in pipeline["stages"].values():
+        for kind in ("outs", "metrics", "plots"):
+            for entry in stage.get(kind, []):
+                paths.append(entry if isinstance(entry, str) else next(iter(entry)))
+    return paths
+
+
+def test_every_stage_runs_in_order_and_writes_what_it_declares(repo):
+    assert stages_run(repo.first_run) == ["scrape", "clean", "finetune", "generate", "sample", "classify", "plots"]
+    for path in declared_outputs(repo):
+        target = repo / path
+        assert target.exists(), f"{path} declared in dvc.yaml but not written"
+        assert target.is_file() or any(target.iterdir()), f"{path} is empty"
+
+
+def test_metrics_show_every_detector_and_the_pipeline_counts(repo):
+    metrics = json.loads(sh(DVC, "metrics", "show", "--json", cwd=repo))
+    data = {Path(k).name: v["data"] for k, v in metrics[""]["data"].items()}
+    classify = data["classify.json"]
+    for detector in ("naive_bayes", "random_forest"):
+        assert 0.0 <= classify[detector]["accuracy"] <= 1.0
+        assert 0.0 <= classify[detector]["roc_auc"] <= 1.0
+    assert data["clean.json"]["posts_kept"] > 0
+    assert data["generate.json"]["posts_generated"] == TINY["generate"]["posts"]
+    assert data["metrics.json"]["final"]["eval_loss"] > 0
+
+
+def test_plots_render_through_dvc(repo):
+    rendered = json.loads(sh(DVC, "plots", "show", "--json", cwd=repo))
+    assert not rendered.get("errors"), rendered.get("errors")
+    names = set(rendered["data"]) if "data" in rendered else set(rendered)
+    assert any("figures" in n for n in names) and any("train" in n for n in names)
+
+
+def test_a_second_repro_is_a_no_op_and_status_is_clean(repo):
+    assert stages_run(sh(DVC, "repro", cwd=repo)) == []
+    assert "up to date" in sh(DVC, "status", cwd=repo)
+
+
+def test_a_classify_param_reruns_only_classify_and_plots(repo):
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["classify"]["seed"] += 1
+    write_params(repo, params)
+    assert stages_run(sh(DVC, "repro", cwd=repo)) == ["classify", "plots"]
+
+
+def test_a_generate_param_reruns_generate_and_what_follows_it(repo):
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["generate"]["temperature"] = 1.0
+    write_params(repo, params)
+    assert stages_run(sh(DVC, "repro", cwd=repo)) == ["generate", "sample", "classify", "plots"]
