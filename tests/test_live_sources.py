@@ -256,6 +256,16 @@ def test_all_three_sources_and_a_file_source_in_one_corpus(workdir, default_para
 # --- one source at a time -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("world", [XWorld], indirect=True)
+def test_xapi_token_may_come_from_a_dotenv_file(workdir, default_params, world, api, monkeypatch):
+    world.add(5)
+    configure(workdir, default_params, [(world, api)])
+    monkeypatch.delenv("X_BEARER_TOKEN")
+    (workdir / ".env").write_text(f"X_BEARER_TOKEN={XWorld.token}\n")
+    scrape.main()
+    assert_holds_exactly(workdir, world)
+
+
+@pytest.mark.parametrize("world", [XWorld], indirect=True)
 def test_xapi_token_comes_from_the_environment_only(workdir, default_params, world, api, monkeypatch):
     world.add(5)
     configure(workdir, default_params, [(world, api)])

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 
 import tweepy
+from dotenv import dotenv_values
 
 from stages.errors import ElmError
 from stages.sources import live, normalize
@@ -50,11 +51,13 @@ def read(handle: str, params, http, held_ids: frozenset[str] = frozenset()):
 
 
 def bearer_token(label: str) -> str:
-    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    """The X app's bearer token: from the environment, else from a git-ignored `.env` file."""
+    token = (os.environ.get(TOKEN_VARIABLE) or dotenv_values(".env").get(TOKEN_VARIABLE) or "").strip()
     if not token:
         raise ElmError(
-            f"{label}: the environment variable {TOKEN_VARIABLE} is not set; put your X app's bearer token "
-            "(developer.x.com, Projects & Apps, Keys and tokens) there, never in params.yaml"
+            f"{label}: {TOKEN_VARIABLE} is not set; put your X app's bearer token (developer.x.com, Projects & "
+            f"Apps, Keys and tokens) in the environment or in a `.env` file ({TOKEN_VARIABLE}=...), never in "
+            "params.yaml"
         )
     return token
 
