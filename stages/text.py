@@ -43,9 +43,10 @@ _DOMAIN_LINK = re.compile(
 _MAYBE_LINK = re.compile(r"://|\.\w")
 
 # --- emojis and invisible characters -------------------------------------------------------------
-# emoji.replace_emoji is slow (~150 us a call), so it runs only on posts holding a character that
-# occurs in some emoji; every emoji contains at least one non-ASCII one.
+# emoji.replace_emoji is slow (~3 us a character), so it runs only on the words holding a character
+# that occurs in some emoji; every emoji contains at least one non-ASCII one.
 _EMOJI_CHARS = frozenset(ch for key in emoji.EMOJI_DATA for ch in key if not ch.isascii())
+_WHITESPACE_RUNS = re.compile(r"(\s+)")  # for split() that keeps the separators
 
 
 def _invisible_chars() -> frozenset[str]:
@@ -81,6 +82,7 @@ _LEADING_MENTIONS = re.compile(rf"(?:{_MENTION})+")
 _REPLY = re.compile(rf"\s*{_MENTION}")
 _RETWEET = re.compile(r"\s*RT\s*@\w", re.IGNORECASE)
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
+_ASCII_NOT_LETTERS = bytes(byte for byte in range(128) if not chr(byte).isalpha())
 
 
 def clean_text(text: str, hashtags: str = "word", leading_mentions: str = "strip") -> str:
@@ -126,10 +128,20 @@ def remove_emojis(text: str) -> str:
     if text.isascii():  # most posts; no emoji is ASCII
         return _INVISIBLE_ASCII.sub("", text)
     if not _EMOJI_CHARS.isdisjoint(text):
-        text = emoji.replace_emoji(text, " ")
+        text = _replace_emojis(text)
     if not _INVISIBLE_CHARS.isdisjoint(text):
         text = "".join(ch for ch in text if ch not in _INVISIBLE_CHARS)
     return text
+
+
+def _replace_emojis(text: str) -> str:
+    """``emoji.replace_emoji(text, " ")`` applied to each word holding an emoji character. No emoji
+    contains whitespace, so its tokenizer gives the same result word by word; it is slow per character
+    (~3 us), so leaving the other words alone makes a post with one emoji about ten times faster."""
+    return "".join(
+        piece if piece.isascii() or _EMOJI_CHARS.isdisjoint(piece) else emoji.replace_emoji(piece, " ")
+        for piece in _WHITESPACE_RUNS.split(text)
+    )
 
 
 def remove_links(text: str) -> str:
@@ -192,6 +204,8 @@ def is_reply(text: str) -> bool:
 def near_duplicate_key(text: str) -> str:
     """The post lowercased with everything but letters removed, so posts that differ only in case,
     punctuation, digits or spacing share a key ("Day 1: coffee!" and "day 2 -- coffee" do)."""
+    if text.isascii():  # most posts: the same key, ten times faster
+        return text.encode("ascii").translate(None, _ASCII_NOT_LETTERS).lower().decode("ascii")
     return _NOT_LETTERS.sub("", text.casefold())
 
 
@@ -240,9 +254,10 @@ def clean_posts(posts: pd.DataFrame, params) -> tuple[pd.DataFrame, dict]:
 
 def _unwanted_language(languages: pd.Series, wanted: list[str]) -> np.ndarray:
     """Rows whose source gives a language outside ``wanted``; "" (unknown) is kept."""
-    wanted = {_primary_language(code) for code in wanted}
-    primary = np.array([_primary_language(code) for code in languages.fillna("").astype(str)], dtype=object)
-    return (primary != "") & ~np.isin(primary, list(wanted))
+    kept = {_primary_language(code) for code in wanted} | {""}
+    codes, distinct = pd.factorize(languages.fillna("").astype(str))  # few distinct codes in many rows
+    unwanted = np.array([_primary_language(code) not in kept for code in distinct], dtype=bool)
+    return unwanted[codes]
 
 
 def _primary_language(code: str) -> str:

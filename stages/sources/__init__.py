@@ -28,7 +28,8 @@ from stages.errors import ElmError
 
 RAW_COLUMNS = ["id", "account", "created_at", "text", "language", "source", "raw"]
 LIVE = ("bluesky", "mastodon", "xapi")
-NAMES = ("demo", "twint", "archive", "table", *LIVE)
+EXPORTS = ("twint", "archive", "table")  # users' exported files, where a row can be broken
+NAMES = ("demo", *EXPORTS, *LIVE)
 
 
 def parse_account(spec: str) -> tuple[str, str]:
@@ -53,6 +54,8 @@ def read(spec: str, scrape_params, held_ids: frozenset[str] = frozenset()) -> pd
     module = importlib.import_module(f"stages.sources.{source}")
     if source in LIVE:
         return module.read(handle, getattr(scrape_params, source), scrape_params.http, held_ids)
+    if source in EXPORTS:
+        return module.read(handle, getattr(scrape_params, source), scrape_params.on_bad_row)
     return module.read(handle, getattr(scrape_params, source))
 
 

@@ -5,26 +5,33 @@ The posts are in ``data/tweets.js``: JavaScript that assigns one JSON array,
 "Wed Oct 10 20:19:24 +0000 2018", "lang": "en", ...}}, ...]``. Large archives split it into
 ``tweets-part1.js``, ``tweets-part2.js``, ... beside it; all parts are read. Older archives name
 the file ``tweet.js`` and may leave out the ``{"tweet": ...}`` wrapper; both are accepted.
+
+A broken file (prefix, JSON syntax, bytes that are not UTF-8) always fails: what follows the damage
+cannot be trusted. A well-formed entry that cannot be read (no text, a bad date, ...) fails the read,
+or is left out and reported when ``on_bad_row`` is "skip" (see stages/sources/files.py).
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
+import pandas as pd
+
 from stages.errors import ElmError
-from stages.sources import files, normalize
+from stages.sources import files
 
 FILE_NAMES = ("tweets.js", "tweet.js")
+NEWLINE = "\n"
+REEXTRACT = "unzip the archive again from the file X sent"
+_YTD_PREFIX = re.compile(r"window\.YTD\.\w+\.part\d+")
 
 
-def read(handle: str, params):
+def read(handle: str, params, on_bad_row: str = "fail"):
     """All posts in ``handle``'s archive, every part file included."""
     first = find_tweets_js(Path(params.dir), handle)
-    records = [post_record(item, f"{path}: item {index}")
-               for path in [first, *part_files(first)]
-               for index, item in enumerate(read_items(path))]
-    return normalize(records, handle, "archive")
+    parts = [files.read_posts(path, read_items(path), post_record, handle, "archive", on_bad_row)
+             for path in [first, *part_files(first)]]
+    return pd.concat(parts, ignore_index=True)
 
 
 def candidate_paths(folder: Path, handle: str) -> list[Path]:
@@ -52,42 +59,38 @@ def part_files(first: Path) -> list[Path]:
     return [path for _, path in sorted(parts)]
 
 
-def read_items(path: Path) -> list:
-    """The JSON array a ``window.YTD.<name>.partN = [...]`` file assigns."""
+def read_items(path: Path) -> files.Rows:
+    """The items of the JSON array a ``window.YTD.<name>.partN = [...]`` file assigns, as
+    ``(where, item)``. A broken prefix or broken JSON fails the whole file."""
     text = files.read_text(path)
-    prefix, equals, body = text.partition("=")
-    if not equals or not prefix.strip().startswith("window.YTD."):
+    prefix, equals, _ = text.partition("=")
+    if not equals or not _YTD_PREFIX.fullmatch(prefix.strip()):
+        start = len(text) - len(text.lstrip())
         raise ElmError(
-            f"{path}: does not start with `window.YTD.tweets.part0 = [`; "
-            "point scrape.archive.dir at the unzipped X archive, unchanged"
+            f"{path}: line {text.count(NEWLINE, 0, start) + 1}: expected the file to start with "
+            f"`window.YTD.tweets.part0 = [`, found {text[start:start + 40]!r}; point scrape.archive.dir at the "
+            "unzipped X archive, with its files unchanged"
         )
-    try:
-        items = json.loads(body)
-    except json.JSONDecodeError as err:
-        line = prefix.count("\n") + err.lineno
-        raise ElmError(f"{path}: line {line} is not valid JSON ({err.msg}); re-extract the archive") from None
-    if not isinstance(items, list):
-        raise ElmError(f"{path}: expected a JSON array after `=`, got a {type(items).__name__}")
-    return items
+    return files.json_array_items(path, text, len(prefix) + 1, REEXTRACT)
 
 
 def post_record(item, where: str) -> dict:
     """One archive entry as a record for :func:`normalize`; ``where`` names it in errors."""
     tweet = item.get("tweet", item) if isinstance(item, dict) else None
     if not isinstance(tweet, dict):
-        raise ElmError(f"{where}: expected an object {{\"tweet\": {{...}}}}, got {str(item)[:60]!r}")
+        raise files.BadRow(f"{where}: expected an object {{\"tweet\": {{...}}}}, found {str(item)[:60]!r}")
     files.require_columns(where, tweet, {
-        "id_str": "each post in an X archive has `id_str`; re-extract the archive",
-        "full_text": "each post in an X archive has `full_text`; re-extract the archive",
+        "id_str": "each post in an X archive has `id_str`; " + REEXTRACT,
+        "full_text": "each post in an X archive has `full_text`; " + REEXTRACT,
     })
     try:
         created_at = files.to_iso_utc(tweet.get("created_at"))
     except ValueError as err:
-        raise ElmError(f"{where} (id {tweet['id_str']}): created_at: {err}") from None
+        raise files.BadRow(f"{where} (id {tweet['id_str']}): created_at: {err}") from None
     return {
         "id": files.as_text(tweet["id_str"]),
         "created_at": created_at,
-        "text": files.as_text(tweet["full_text"]),
+        "text": files.post_text(tweet["full_text"], where, "full_text"),
         "language": files.as_text(tweet.get("lang")),
         "raw": item,
     }

@@ -9,27 +9,29 @@ the text, ``id`` the id, ``language`` the language; the whole row is kept in ``r
 fills that column with the scraping machine's offset at scrape time, which is an hour off for
 posts written in summer time (the tweet ids confirm the abbreviation). The column is used only
 when ``created_at`` carries no zone Elm knows.
+
+A row that cannot be read (broken quoting, a missing field, a bad date, ...) fails the read, or
+is left out and reported when ``on_bad_row`` is "skip" (see stages/sources/files.py).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from stages.errors import ElmError
-from stages.sources import files, normalize
+from stages.sources import files
 
 SUFFIXES = (".csv", ".json", ".jsonl")
 REQUIRED = {
     "id": "a Twint export has an `id` column; for other files use the `table` source",
     "tweet": "a Twint export keeps the text in `tweet`; for other files use the `table` source",
 }
+JSON_FIX = "fix that line, or export the posts again"
 
 
-def read(handle: str, params):
+def read(handle: str, params, on_bad_row: str = "fail"):
     """All posts in the Twint export for ``handle``."""
     path = find_export(Path(params.dir), handle)
-    records = [post_record(row, f"{path}: row {number}") for number, row in enumerate(read_rows(path), start=1)]
-    return normalize(records, handle, "twint")
+    return files.read_posts(path, read_rows(path, on_bad_row), post_record, handle, "twint", on_bad_row)
 
 
 def find_export(folder: Path, handle: str) -> Path:
@@ -46,37 +48,30 @@ def find_export(folder: Path, handle: str) -> Path:
     )
 
 
-def read_rows(path: Path) -> list[dict]:
+def read_rows(path: Path, on_bad_row: str) -> files.Rows:
+    """The export's rows as ``(where, row)``, whatever its format."""
     if path.suffix == ".csv":
-        return files.read_delimited(path)
-    text = files.read_text(path)
-    if text.lstrip().startswith("["):
-        return _json_array(path, text)
-    return files.read_json_lines(path)
+        header, rows = files.read_delimited(path, on_bad_row=on_bad_row)
+        files.require_columns(f"{path}: line 1 (the header)", header, REQUIRED)
+        return rows
+    if files.starts_with(path, "["):
+        return files.json_array_items(path, files.read_text(path), 0, JSON_FIX)
+    return files.read_json_lines(path, on_bad_row)
 
 
-def _json_array(path: Path, text: str) -> list[dict]:
-    try:
-        rows = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ElmError(f"{path}: line {err.lineno} is not valid JSON ({err.msg}); fix that line") from None
-    for index, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise ElmError(f"{path}: item {index} is a JSON {type(row).__name__}, expected an object {{...}}")
-    return rows
-
-
-def post_record(row: dict, where: str) -> dict:
+def post_record(row, where: str) -> dict:
     """One Twint row as a record for :func:`normalize`; ``where`` names the row in errors."""
+    if not isinstance(row, dict):
+        raise files.BadRow(f"{where}: is a JSON {type(row).__name__}, expected an object {{...}}")
     files.require_columns(where, row, REQUIRED)
     try:
         created_at = files.to_iso_utc(row.get("created_at"), files.as_text(row.get("timezone")))
     except ValueError as err:
-        raise ElmError(f"{where} (id {row['id']}): created_at: {err}") from None
+        raise files.BadRow(f"{where} (id {row['id']}): created_at: {err}") from None
     return {
         "id": files.as_text(row["id"]),
         "created_at": created_at,
-        "text": files.as_text(row["tweet"]),
+        "text": files.post_text(row["tweet"], where, "tweet"),
         "language": files.as_text(row.get("language")),
         "raw": row,
     }
