@@ -7,7 +7,8 @@ data/generated/.posts.jsonl.partial as they finish, so a rerun after a crash con
 (each batch has its own seed, so the result is the same as an uninterrupted run).
 
 The generated posts then go through the same `clean` rules as the real ones (or a detector would learn
-the noise), and posts that copy a training post exactly are dropped. Writes data/generated/posts.jsonl
+the noise), and posts that copy a training post (exactly, or sharing a run of `copy_ngram` words with
+one) are dropped and counted: the copy rate measures memorization. Writes data/generated/posts.jsonl
 (account, text, settings) and reports/metrics/generate.json (counts per rule, copy rate, speed).
 Params: the `generate` section, and `clean` for the cleaning rules.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 from pathlib import Path
 
@@ -82,10 +84,18 @@ def run_batches(generator, plan, p, resume_key: dict) -> list[dict]:
     return [row for batch in sorted(done) for row in done[batch]]
 
 
-def drop_copies(generated: pd.DataFrame, train_texts: set[str]) -> tuple[pd.DataFrame, int]:
-    """Generated posts minus those that repeat a training post word for word."""
-    copies = generated["text"].isin(train_texts)
-    return generated[~copies].reset_index(drop=True), int(copies.sum())
+def word_ngrams(text: str, n: int) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def copy_kind(generated: pd.Series, train_texts: pd.Series, n: int) -> pd.Series:
+    """For each generated post: "exact" when it repeats a training post, "ngram" when it shares a run of
+    ``n`` words with one (``n`` 0: not checked), else ""."""
+    exact = generated.isin(set(train_texts))
+    seen = set().union(*(word_ngrams(t, n) for t in train_texts)) if n else set()
+    shares = generated.map(lambda t: bool(seen) and not seen.isdisjoint(word_ngrams(t, n)))
+    return pd.Series(["exact" if e else "ngram" if s else "" for e, s in zip(exact, shares)], index=generated.index)
 
 
 def main(params_path: str = "params.yaml") -> None:
@@ -104,23 +114,27 @@ def main(params_path: str = "params.yaml") -> None:
     seconds = time.perf_counter() - started
 
     raw = pd.DataFrame(rows, columns=["account", "text"])
-    kept, report = text.clean_posts(raw, clean_params)
-    kept, copies = drop_copies(kept, set(train["text"]))
+    cleaned, report = text.clean_posts(raw, clean_params)
+    copies = copy_kind(cleaned["text"], train["text"], p.copy_ngram)
+    kept = cleaned[copies == ""].reset_index(drop=True)
     if kept.empty:
         raise ElmError("generate: every generated post was dropped by the cleaning rules; train longer "
                        "(finetune.max_steps) or raise generate.max_new_tokens")
     kept["settings"] = [settings] * len(kept)
 
     io.write_table(kept[["account", "text", "settings"]], GENERATED)
+    exact, ngram = int((copies == "exact").sum()), int((copies == "ngram").sum())
     io.write_json({
         "posts_generated": len(raw),
         "posts_kept": len(kept),
-        "dropped": {**report["dropped"], "copy_of_training_post": copies},
-        "copy_rate": round(copies / max(1, report["posts_kept"]), 4),
+        "dropped": {**report["dropped"], "copy_exact": exact, f"copy_{p.copy_ngram}gram": ngram},
+        "copy_rate": round((exact + ngram) / max(1, len(cleaned)), 4),
+        "copy_rate_exact": round(exact / max(1, len(cleaned)), 4),
         "posts_per_s": round(len(raw) / seconds, 3),
     }, METRICS)
     PARTIAL.unlink(missing_ok=True)
-    print(f"generate: kept {len(kept)} of {len(raw)} posts ({copies} copies of training posts dropped)", flush=True)
+    print(f"generate: kept {len(kept)} of {len(raw)} posts ({exact} exact copies of training posts and "
+          f"{ngram} sharing {p.copy_ngram} words in a row with one dropped)", flush=True)
 
 
 if __name__ == "__main__":

@@ -91,6 +91,7 @@ class Scrape:
     accounts: list[str]
     refresh: int = _range(0)
     on_account_error: str = _range(choices=("fail", "skip"))
+    on_bad_row: str = _range(choices=("fail", "skip"))
     http: Http
     demo: DemoSource
     twint: TwintSource
@@ -122,6 +123,14 @@ class Scratch:
 
 
 @dataclass(frozen=True)
+class Lora:
+    rank: int = _range(0)
+    alpha: float = _range(0.0)
+    dropout: float = _range(0.0, 0.9)
+    target_modules: list[str]
+
+
+@dataclass(frozen=True)
 class Finetune:
     backend: str = _range(choices=("transformers",))
     model: str
@@ -137,7 +146,9 @@ class Finetune:
     precision: str = _range(choices=("auto", "bf16", "fp32"))
     threads: int = _range(0)
     checkpoint_every: int = _range(0)
+    early_stopping_patience: int = _range(0)
     seed: int
+    lora: Lora
     scratch: Scratch
 
 
@@ -149,6 +160,7 @@ class Generate:
     top_k: int = _range(0)
     top_p: float = _range(0.0, 1.0)
     max_new_tokens: int = _range(1)
+    copy_ngram: int = _range(0)
     seed: int
 
 

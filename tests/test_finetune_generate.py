@@ -148,3 +148,13 @@ def test_finetune_killed_mid_run_resumes_and_ends_as_an_uninterrupted_run(traine
         assert torch.allclose(weights[name], expected[name], atol=1e-5), name
     curve = (killed / "reports/train/plots/metrics/train/loss.tsv").read_text().splitlines()
     assert [int(row.split("\t")[0]) for row in curve[1:]] == list(range(30))
+
+
+def test_copies_of_training_posts_are_found_exactly_and_by_shared_word_runs():
+    train = pd.Series(["the tide is turning in the harbor at dawn today", "fresh rye bread out of the oven"])
+    generated = pd.Series(["fresh rye bread out of the oven",                        # exact copy
+                           "Look: the tide is turning in the harbor now",            # shares 7 words in a row
+                           "the tide is turning, so is the bread"])                  # shares 4 at most
+    assert generate.copy_kind(generated, train, 7).tolist() == ["exact", "ngram", ""]
+    assert generate.copy_kind(generated, train, 8).tolist() == ["exact", "", ""]
+    assert generate.copy_kind(generated, train, 0).tolist() == ["exact", "", ""]

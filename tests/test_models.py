@@ -27,7 +27,8 @@ def corpus(repeat: int = 12) -> list[str]:
 def scratch_params(**overrides):
     values = dict(model="scratch", max_steps=60, batch_size=8, seq_len=32, grad_accum=1, learning_rate=1e-2,
                   warmup_steps=2, weight_decay=0.0, eval_every=30, eval_batches=2, precision="fp32", threads=0,
-                  checkpoint_every=0,
+                  checkpoint_every=0, early_stopping_patience=0,
+                  lora=SimpleNamespace(rank=0, alpha=16, dropout=0.0, target_modules=[]),
                   seed=0, scratch=SimpleNamespace(vocab_size=400, n_layer=2, n_head=2, n_embd=64))
     values.update(overrides)
     return SimpleNamespace(**values)
@@ -132,3 +133,22 @@ def test_the_default_gguf_model_loads_dequantized_and_saves_as_plain_weights(tmp
 def test_unknown_backend_is_named():
     with pytest.raises(ElmError, match="unknown backend 'nope'"):
         models.backend("nope")
+
+
+def test_lora_trains_only_adapters_and_saves_plain_merged_weights(tmp_path):
+    lora = SimpleNamespace(rank=4, alpha=8, dropout=0.0, target_modules=[])
+    summary = hf.finetune(corpus(), corpus(1), scratch_params(max_steps=5, lora=lora), tmp_path, lambda s, m: None)
+    assert 0 < summary["trainable_parameters"] < summary["parameters"] / 5
+    model, _ = hf.load_pretrained(str(tmp_path))
+    assert not any("lora" in name for name, _ in model.named_parameters())
+
+
+def test_early_stopping_keeps_the_best_weights(tmp_path):
+    # a learning rate this high makes the eval loss climb after the first evals
+    steps = []
+    summary = hf.finetune(corpus(), corpus(1), scratch_params(max_steps=60, eval_every=2, learning_rate=0.5,
+                                                              warmup_steps=0, early_stopping_patience=2),
+                          tmp_path, lambda s, m: steps.append(m))
+    evals = [m["eval/loss"] for m in steps if "eval/loss" in m]
+    assert summary["steps"] < 60
+    assert summary["eval_loss"] == min(evals) < evals[-1]

@@ -81,6 +81,15 @@ def scratch_model(texts: list[str], scratch, seq_len: int):
     return GPT2LMHeadModel(config), tokenizer
 
 
+def with_lora(model, lora):
+    """The model with LoRA adapters (peft): only the low-rank matrices train."""
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(r=lora.rank, lora_alpha=lora.alpha, lora_dropout=lora.dropout, task_type="CAUSAL_LM",
+                        target_modules=lora.target_modules or "all-linear")
+    return get_peft_model(model, config)
+
+
 # ---------------------------------------------------------------- hardware
 
 
@@ -204,16 +213,20 @@ def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path,
         model, tokenizer = scratch_model(train_docs, params.scratch, params.seq_len)
     else:
         model, tokenizer = load_pretrained(params.model)
+    if params.lora.rank:
+        model = with_lora(model, params.lora)
     model.to(dev).train()
     dtype = autocast_dtype(params.precision, dev)
     train_rows = pack(tokenizer, train_docs, params.seq_len)
     eval_rows = pack(tokenizer, eval_docs, params.seq_len) if eval_docs else train_rows[:params.batch_size]
 
-    optimizer = torch.optim.AdamW(model.parameters(), lr=params.learning_rate, weight_decay=params.weight_decay)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=params.learning_rate, weight_decay=params.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: lr_factor(step, params.warmup_steps, params.max_steps))
     batch_rows = BatchOrder(len(train_rows), params.batch_size, params.seed)
-    progress = {"tokens": 0, "seconds": 0.0}
+    progress = {"tokens": 0, "seconds": 0.0, "best_eval_loss": math.inf, "evals_since_best": 0}
+    best_weights = None
     first_step = 1
     state = load_checkpoint(checkpoint, fingerprint) if checkpoint else None
     if state:
@@ -239,25 +252,43 @@ def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path,
         schedule.step()
         optimizer.zero_grad(set_to_none=True)
         seconds = time.perf_counter() - step_start
-        progress = {"tokens": progress["tokens"] + step_tokens, "seconds": progress["seconds"] + seconds}
+        progress.update(tokens=progress["tokens"] + step_tokens, seconds=progress["seconds"] + seconds)
         metrics["tokens_per_s"] = step_tokens / seconds
+        stop = False
         if step == params.max_steps or (params.eval_every and step % params.eval_every == 0):
             loss = eval_loss(model, eval_rows, params.batch_size, params.eval_batches, dtype, dev)
             metrics.update({"eval/loss": loss, "eval/perplexity": math.exp(min(loss, 50))})
+            if loss < progress["best_eval_loss"]:
+                progress.update(best_eval_loss=loss, evals_since_best=0)
+                if params.early_stopping_patience:
+                    best_weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            else:
+                progress["evals_since_best"] += 1
+                stop = 0 < params.early_stopping_patience <= progress["evals_since_best"]
         on_step(step, metrics)
+        if stop:
+            print(f"finetune: eval loss has not improved for {params.early_stopping_patience} evals: stopping "
+                  f"at step {step}, keeping the weights of eval loss {progress['best_eval_loss']:.4f}", flush=True)
+            model.load_state_dict(best_weights)
+            break
         if checkpoint and params.checkpoint_every and step % params.checkpoint_every == 0 and step < params.max_steps:
             save_checkpoint(checkpoint, step, fingerprint, model, optimizer, schedule, progress)
 
+    if params.lora.rank:
+        model = model.merge_and_unload()  # plain weights: generate loads them like a full fine-tune
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
+    final_eval = progress["best_eval_loss"] if stop else metrics["eval/loss"]
     return {
-        "eval_loss": metrics["eval/loss"],
-        "eval_perplexity": metrics["eval/perplexity"],
+        "eval_loss": final_eval,
+        "eval_perplexity": math.exp(min(final_eval, 50)),
         "train_loss": metrics["train/loss"],
         "tokens_per_s": progress["tokens"] / progress["seconds"],
         "train_seconds": progress["seconds"],
         "train_rows": len(train_rows),
+        "steps": step,
         "parameters": sum(p.numel() for p in model.parameters()),
+        "trainable_parameters": sum(p.numel() for p in trainable),
     }
 
 
