@@ -24,6 +24,20 @@ class ParamsError(ElmError):
     """A params file that does not match the schema below."""
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses a key written twice in one mapping (PyYAML would keep the last, DVC refuses)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice in one section", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _range(lo=None, hi=None, choices=None):
     return field(metadata={"min": lo, "max": hi, "choices": choices})
 
@@ -211,7 +225,7 @@ def read(path: Path | str = PARAMS_FILE) -> dict:
     """The raw params file as a dict, with a clear error when it is missing or not YAML."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
     except FileNotFoundError:
         raise ParamsError(f"{path}: not found; run the stage from the project root") from None
     except yaml.YAMLError as err:
