@@ -196,13 +196,21 @@ class RandomForest:
 
 
 @dataclass(frozen=True)
+class CharLogreg:
+    C: float = _range(1e-6)
+    max_features: int = _range(1)
+
+
+@dataclass(frozen=True)
 class Classify:
+    input: str
     test_size: float = _range(0.05, 0.95)
     seed: int
     max_features: int = _range(1)
     ngram_max: int = _range(1, 5)
     naive_bayes: NaiveBayes
     random_forest: RandomForest
+    char_logreg: CharLogreg
 
 
 @dataclass(frozen=True)
