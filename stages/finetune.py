@@ -8,6 +8,9 @@ Every `checkpoint_every` steps the whole training state is saved to models/.chec
 output, so it survives a crash): rerunning after a kill continues from the last checkpoint, and
 gives the same model an uninterrupted run would have.
 
+Data-parallel over several processes: `torchrun --nproc_per_node 2 -m stages.finetune` on CPUs,
+`accelerate launch --multi_gpu --num_processes N -m stages.finetune` on GPUs.
+
 Writes models/finetuned/ (the model and tokenizer in the backend's own format, plus elm.json naming the
 backend) and reports/train/ (DVCLive: loss, eval loss, learning rate and tokens/s per step, drawn by
 `dvc plots show`; metrics.json holds the final values). Params: the `finetune` section.
@@ -19,6 +22,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import torch
+from accelerate import PartialState
 from dvclive import Live
 from tqdm import tqdm
 
@@ -73,8 +78,11 @@ def main(params_path: str = "params.yaml") -> None:
     p = params.load("finetune", params_path)
     train, held = documents(io.read_table(CLEAN_POSTS, "clean"))
     backend = models.backend(p.backend)
-    print(f"finetune: {p.model} on {len(train)} posts ({len(held)} held out), {p.max_steps} steps", flush=True)
     run = fingerprint(p, train, held)
+    if not PartialState(cpu=not torch.cuda.is_available()).is_main_process:  # another process of a data-parallel run: it trains, the first reports
+        backend.finetune(train, held, p, None, lambda step, metrics: None, CHECKPOINT, run)
+        return
+    print(f"finetune: {p.model} on {len(train)} posts ({len(held)} held out), {p.max_steps} steps", flush=True)
     resume_from = resumable_step(run)
     if resume_from:  # keep the killed run's curves up to its checkpoint; otherwise DVCLive starts afresh
         trim_curves(resume_from)

@@ -5,9 +5,11 @@ import copy
 import json
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -158,3 +160,27 @@ def test_copies_of_training_posts_are_found_exactly_and_by_shared_word_runs():
     assert generate.copy_kind(generated, train, 7).tolist() == ["exact", "ngram", ""]
     assert generate.copy_kind(generated, train, 8).tolist() == ["exact", "", ""]
     assert generate.copy_kind(generated, train, 0).tolist() == ["exact", "", ""]
+
+
+def test_finetune_trains_data_parallel_over_two_processes(trained_project, tmp_path):
+    params = copy.deepcopy(TINY)
+    params["finetune"].update(max_steps=6, checkpoint_every=0, eval_every=0)
+    project = copy_project(trained_project, tmp_path / "ddp", params)
+    shutil.rmtree(project / "models")
+    torchrun = str(Path(sys.executable).with_name("torchrun"))
+    done = subprocess.run([torchrun, "--nproc_per_node", "2", "--master_port", str(free_port()),
+                           "-m", "stages.finetune"], cwd=project, env=stage_env(), capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "data-parallel over 2 processes" in done.stdout
+    assert models.read_manifest(project / "models/finetuned")["steps"] == 6
+    curve = (project / "reports/train/plots/metrics/train/loss.tsv").read_text().splitlines()
+    assert len(curve) == 1 + 6  # one process logged, once per step
+    speed = json.loads((project / "reports/train/metrics.json").read_text())["final"]
+    assert speed["train_rows"] > 0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

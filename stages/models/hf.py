@@ -204,11 +204,19 @@ def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path,
     rate and tokens/s, plus eval loss and perplexity on eval steps. Every ``checkpoint_every`` steps
     the full training state goes to ``checkpoint``; a later call with the same ``fingerprint``
     continues from it. Returns the final summary.
+
+    Launched as several processes (`torchrun --nproc_per_node 2 -m stages.finetune` on CPUs,
+    `accelerate launch --multi_gpu ...` on GPUs) it trains data-parallel: each process takes its own
+    share of every step's batches, gradients are averaged, and only the first process reports and saves.
     """
+    from accelerate import Accelerator
+
     torch.manual_seed(params.seed)
     if params.threads:
         torch.set_num_threads(params.threads)
-    dev = device()
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    rank, world, main = accelerator.process_index, accelerator.num_processes, accelerator.is_main_process
+    dev = accelerator.device
     if params.model == "scratch":
         model, tokenizer = scratch_model(train_docs, params.scratch, params.seq_len)
     else:
@@ -236,17 +244,21 @@ def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path,
         torch.set_rng_state(state["rng"])
         progress, first_step = state["progress"], state["step"] + 1
         print(f"finetune: resuming from the checkpoint of step {state['step']}", flush=True)
+    model, optimizer = accelerator.prepare(model, optimizer)  # data-parallel when launched as several processes
+    if world > 1 and main:
+        print(f"finetune: data-parallel over {world} processes", flush=True)
 
     for step in range(first_step, params.max_steps + 1):
         step_start, step_loss, step_tokens = time.perf_counter(), 0.0, 0
         for micro in range(params.grad_accum):
-            x = train_rows[batch_rows((step - 1) * params.grad_accum + micro)].to(dev)
+            x = train_rows[batch_rows(((step - 1) * params.grad_accum + micro) * world + rank)].to(dev)
             with torch.autocast(dev.type, dtype=dtype, enabled=dtype is not None):
                 loss = model(input_ids=x, labels=x).loss / params.grad_accum
-            loss.backward()
+            accelerator.backward(loss)
             step_loss += loss.item()
-            step_tokens += x.numel()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            step_tokens += x.numel() * world
+        accelerator.clip_grad_norm_(model.parameters(), 1.0)
+        step_loss = accelerator.reduce(torch.tensor(step_loss, device=dev), "mean").item()
         metrics = {"train/loss": step_loss, "learning_rate": schedule.get_last_lr()[0]}
         optimizer.step()
         schedule.step()
@@ -261,23 +273,30 @@ def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path,
             if loss < progress["best_eval_loss"]:
                 progress.update(best_eval_loss=loss, evals_since_best=0)
                 if params.early_stopping_patience:
-                    best_weights = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+                    best_weights = {k: v.detach().to("cpu", copy=True)
+                                    for k, v in accelerator.unwrap_model(model).state_dict().items()}
             else:
                 progress["evals_since_best"] += 1
                 stop = 0 < params.early_stopping_patience <= progress["evals_since_best"]
-        on_step(step, metrics)
+        if main:
+            on_step(step, metrics)
         if stop:
             print(f"finetune: eval loss has not improved for {params.early_stopping_patience} evals: stopping "
                   f"at step {step}, keeping the weights of eval loss {progress['best_eval_loss']:.4f}", flush=True)
-            model.load_state_dict(best_weights)
+            accelerator.unwrap_model(model).load_state_dict(best_weights)
             break
-        if checkpoint and params.checkpoint_every and step % params.checkpoint_every == 0 and step < params.max_steps:
-            save_checkpoint(checkpoint, step, fingerprint, model, optimizer, schedule, progress)
+        if main and checkpoint and params.checkpoint_every and step % params.checkpoint_every == 0 \
+                and step < params.max_steps:
+            save_checkpoint(checkpoint, step, fingerprint, accelerator.unwrap_model(model), optimizer, schedule,
+                            progress)
 
+    accelerator.wait_for_everyone()
+    model = accelerator.unwrap_model(model)
     if params.lora.rank:
         model = model.merge_and_unload()  # plain weights: generate loads them like a full fine-tune
-    model.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)
+    if main:
+        model.save_pretrained(out_dir)
+        tokenizer.save_pretrained(out_dir)
     final_eval = progress["best_eval_loss"] if stop else metrics["eval/loss"]
     return {
         "eval_loss": final_eval,
