@@ -214,6 +214,13 @@ class Classify:
 
 
 @dataclass(frozen=True)
+class Evaluate:
+    sample_posts: int = _range(2)
+    self_bleu_posts: int = _range(1)
+    seed: int
+
+
+@dataclass(frozen=True)
 class Plots:
     top_words: int = _range(1)
 
@@ -225,6 +232,7 @@ SECTIONS = {
     "generate": Generate,
     "sample": Sample,
     "classify": Classify,
+    "evaluate": Evaluate,
     "plots": Plots,
 }
 

@@ -65,7 +65,11 @@ def declared_outputs(repo: Path) -> list[str]:
 
 
 def test_every_stage_runs_in_order_and_writes_what_it_declares(repo):
-    assert stages_run(FIRST_RUN[repo]) == ["scrape", "clean", "finetune", "generate", "sample", "classify", "plots"]
+    ran = stages_run(FIRST_RUN[repo])
+    assert sorted(ran) == sorted(["scrape", "clean", "finetune", "generate", "sample", "classify", "evaluate", "plots"])
+    order = ["scrape", "clean", "finetune", "generate", "sample", "classify", "plots"]
+    assert [stage for stage in ran if stage in order] == order
+    assert ran.index("generate") < ran.index("evaluate")
     for path in declared_outputs(repo):
         target = repo / path
         assert target.exists(), f"{path} declared in dvc.yaml but not written"
@@ -82,6 +86,7 @@ def test_metrics_show_every_detector_and_the_pipeline_counts(repo):
     assert data["clean.json"]["posts_kept"] > 0
     assert data["generate.json"]["posts_generated"] == TINY["generate"]["posts"]
     assert data["metrics.json"]["final"]["eval_loss"] > 0
+    assert 0.0 <= data["evaluate.json"]["voice"]["all_accounts"]["generated"] <= 1.0
 
 
 def test_plots_render_through_dvc(repo):
@@ -107,4 +112,4 @@ def test_a_generate_param_reruns_generate_and_what_follows_it(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["generate"]["temperature"] = 1.0
     write_params(repo, params)
-    assert stages_run(sh(DVC, "repro", cwd=repo)) == ["generate", "sample", "classify", "plots"]
+    assert sorted(stages_run(sh(DVC, "repro", cwd=repo))) == ["classify", "evaluate", "generate", "plots", "sample"]
