@@ -20,6 +20,10 @@ from stages.errors import ElmError
 class OutputError(ElmError):
     """An output that could not be written (disk full, permission denied, ...)."""
 
+    def __init__(self, path: Path, reason: str):
+        self.reason = reason
+        super().__init__(f"cannot write {path}: {reason}; check the folder's permissions and free space")
+
 
 @contextlib.contextmanager
 def atomic_path(path: Path | str, directory: bool = False):
@@ -39,7 +43,7 @@ def atomic_path(path: Path | str, directory: bool = False):
             os.close(fd)
             tmp = Path(name)
     except OSError as err:
-        raise OutputError(f"cannot write {path}: {err.strerror}; check the folder's permissions and free space") from err
+        raise OutputError(path, err.strerror or str(err)) from err
     try:
         yield tmp
         # mkstemp/mkdtemp create private (0600/0700) paths; give outputs the usual umask modes
@@ -55,9 +59,11 @@ def atomic_path(path: Path | str, directory: bool = False):
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, path)
-    except OSError as err:
+    except (OSError, OutputError) as err:
         _remove(tmp)
-        raise OutputError(f"cannot write {path}: {err.strerror}; check the folder's permissions and free space") from err
+        # a write nested in this one (a file inside a directory output) is reported as this output's failure
+        reason = err.reason if isinstance(err, OutputError) else err.strerror or str(err)
+        raise OutputError(path, reason) from err
     except BaseException:
         _remove(tmp)
         raise
