@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -28,3 +31,88 @@ def run_stage(name: str, cwd: Path, check: bool = True) -> subprocess.CompletedP
 
 def write_params(cwd: Path, params: dict) -> None:
     (cwd / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+# --- Whole-project runs: the real `dvc` and `git` in a fresh repo holding a copy of the project ---
+
+DVC = str(Path(sys.executable).with_name("dvc"))
+# Commits made by the tests, and by `dvc exp`, need an identity; CI's machine may have none configured.
+GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Elm tests", "GIT_AUTHOR_EMAIL": "tests@elm.invalid",
+                "GIT_COMMITTER_NAME": "Elm tests", "GIT_COMMITTER_EMAIL": "tests@elm.invalid"}
+
+
+def cli_env(**overrides: str) -> dict:
+    """What a user's shell gives `dvc` and `git`: the venv's bin first on PATH, a git identity,
+    no DVC Studio token (so `dvc artifacts get` never calls Studio), plus ``overrides``."""
+    env = {k: v for k, v in stage_env(pythonpath="").items() if not k.startswith("DVC_STUDIO")}
+    return {**env, **GIT_IDENTITY, "DVC_NO_ANALYTICS": "1", **overrides}
+
+
+def sh(*args, cwd: Path, env: dict | None = None, timeout: float = 900) -> str:
+    """Run a command in ``cwd`` as a user would; its stdout + stderr. A failure or a timeout raises
+    AssertionError showing the output; on timeout the command's whole process group is killed."""
+    proc = subprocess.Popen([str(a) for a in args], cwd=cwd, env=env or cli_env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        raise AssertionError(f"{' '.join(map(str, args))} ran past {timeout}s:\n{output[-3000:]}") from None
+    if proc.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, args))} failed ({proc.returncode}):\n{output[-4000:]}")
+    return output
+
+
+def stages_run(output: str) -> list[str]:
+    """The stages a `dvc repro` / `dvc exp run` output says it ran, in order."""
+    return re.findall(r"Running stage '(\w+)'", output)
+
+
+def declared_outputs(repo: Path) -> list[str]:
+    """Every path dvc.yaml's stages write (outs, metrics, plots)."""
+    pipeline = yaml.safe_load((repo / "dvc.yaml").read_text())
+    paths = []
+    for stage in pipeline["stages"].values():
+        for kind in ("outs", "metrics", "plots"):
+            for entry in stage.get(kind, []):
+                paths.append(entry if isinstance(entry, str) else next(iter(entry)))
+    return paths
+
+
+def project_files() -> list[str]:
+    """What a clone of the project holds: tracked files plus new, not ignored ones, less the pipeline's
+    outputs and dvc.lock (a local run may have left them here)."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    outputs = tuple(declared_outputs(ROOT))
+    return [f for f in listed if (ROOT / f).is_file() and f != "dvc.lock" and not f.startswith(outputs)]
+
+
+def tiny_project(tmp_path_factory, dest: Path) -> Path:
+    """``dest`` made a git repo (branch main) holding the project on the tiny profile, with one
+    commit, after one `dvc repro` whose results are left uncommitted. The repro runs once per test
+    session; each call copies its result, so modules share it without sharing state."""
+    shutil.copytree(_tiny_baseline(tmp_path_factory), dest, symlinks=True)
+    return dest
+
+
+def tiny_project_first_repro(tmp_path_factory) -> str:
+    """The output of the one `dvc repro` that the copies from ``tiny_project`` come from."""
+    return _tiny_baseline(tmp_path_factory).with_suffix(".log").read_text()
+
+
+def _tiny_baseline(tmp_path_factory) -> Path:
+    baseline = tmp_path_factory.getbasetemp() / "tiny-project"
+    if not baseline.is_dir():
+        building = tmp_path_factory.mktemp("tiny-project-building")
+        for name in project_files():
+            (building / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, building / name)
+        write_params(building, TINY)
+        sh("git", "init", "-q", "-b", "main", cwd=building)
+        sh("git", "add", "-A", cwd=building)
+        sh("git", "commit", "-qm", "Elm on the tiny profile", cwd=building)
+        baseline.with_suffix(".log").write_text(sh(DVC, "repro", cwd=building))
+        building.rename(baseline)
+    return baseline
