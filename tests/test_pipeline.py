@@ -2,70 +2,23 @@
 from __future__ import annotations
 
 import json
-import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from stage_runner import ROOT, TINY, stage_env, write_params
-
-DVC = str(Path(sys.executable).with_name("dvc"))
-
-
-def sh(*args, cwd) -> str:
-    done = subprocess.run(args, cwd=cwd, env=stage_env(pythonpath=""), capture_output=True, text=True)
-    if done.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return done.stdout + done.stderr
-
-
-def stages_run(output: str) -> list[str]:
-    return re.findall(r"Running stage '(\w+)'", output)
-
-
-def project_files() -> list[str]:
-    """What a clone of the project holds: tracked files plus new, not ignored ones, less the pipeline's
-    outputs and dvc.lock (a local run may have left them here)."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.splitlines()
-    outputs = tuple(declared_outputs(ROOT))
-    return [f for f in listed if (ROOT / f).is_file() and f != "dvc.lock" and not f.startswith(outputs)]
-
-
-FIRST_RUN: dict[Path, str] = {}  # the output of the fixture's `dvc repro`, by repo
+from stage_runner import (DVC, TINY, declared_outputs, sh, stages_run, tiny_project, tiny_project_first_repro,
+                          write_params)
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory):
+def repo(tmp_path_factory) -> Path:
     """A git + DVC repo with the project's files and the tiny profile, after one `dvc repro`."""
-    repo = tmp_path_factory.mktemp("elm")
-    for name in project_files():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, repo / name)
-    write_params(repo, TINY)
-    sh("git", "init", "-q", cwd=repo)
-    sh("git", "add", "-A", cwd=repo)
-    sh("git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny", cwd=repo)
-    FIRST_RUN[repo] = sh(DVC, "repro", cwd=repo)
-    return repo
+    return tiny_project(tmp_path_factory, tmp_path_factory.getbasetemp() / "pipeline")
 
 
-def declared_outputs(repo: Path) -> list[str]:
-    pipeline = yaml.safe_load((repo / "dvc.yaml").read_text())
-    paths = []
-    for stage in pipeline["stages"].values():
-        for kind in ("outs", "metrics", "plots"):
-            for entry in stage.get(kind, []):
-                paths.append(entry if isinstance(entry, str) else next(iter(entry)))
-    return paths
-
-
-def test_every_stage_runs_in_order_and_writes_what_it_declares(repo):
-    ran = stages_run(FIRST_RUN[repo])
+def test_every_stage_runs_in_order_and_writes_what_it_declares(repo, tmp_path_factory):
+    ran = stages_run(tiny_project_first_repro(tmp_path_factory))
     assert sorted(ran) == sorted(["scrape", "clean", "finetune", "generate", "sample", "classify", "evaluate", "plots"])
     order = ["scrape", "clean", "finetune", "generate", "sample", "classify", "plots"]
     assert [stage for stage in ran if stage in order] == order
