@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup setup-dev repro test clean-venv
+.PHONY: setup setup-dev setup-gpt2simple repro test clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,16 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements-remote.txt $(VENV)/.in
 	$(BIN)/pip install -r requirements-dev.txt
 	touch $@
 
+# The optional gpt2simple backend (finetune.backend: gpt2simple): TensorFlow and its small deps, then
+# gpt-2-simple itself with --no-deps, since it declares the full `tensorflow` beside tensorflow-cpu.
+$(VENV)/.installed-gpt2simple: requirements-gpt2simple.txt $(VENV)/.installed
+	$(BIN)/pip install -r requirements-gpt2simple.txt
+	$(BIN)/pip install --no-deps gpt-2-simple==0.8.1
+	touch $@
+
 setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev
+setup-gpt2simple: $(VENV)/.installed-gpt2simple
 
 # dvc.yaml's commands run `python`: the virtualenv's, once its bin/ leads PATH
 repro: setup

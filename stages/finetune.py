@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import torch
@@ -58,7 +59,7 @@ def fingerprint(p, train: list[str], held: list[str]) -> str:
 def resumable_step(run: str) -> int:
     """The step of this run's last checkpoint, 0 when there is none to resume."""
     marker = CHECKPOINT.with_suffix(".json")
-    if not (CHECKPOINT.exists() and marker.exists()):
+    if not marker.exists():  # written after the checkpoint itself, removed before it
         return 0
     saved = json.loads(marker.read_text())
     return saved["step"] if saved["fingerprint"] == run else 0
@@ -101,8 +102,8 @@ def main(params_path: str = "params.yaml") -> None:
             models.write_manifest(out, backend=p.backend, base_model=p.model, steps=p.max_steps)
         for name, value in summary.items():
             live.log_metric(f"final/{name}", value, plot=False)
-    CHECKPOINT.unlink(missing_ok=True)
-    CHECKPOINT.with_suffix(".json").unlink(missing_ok=True)
+    CHECKPOINT.with_suffix(".json").unlink(missing_ok=True)  # first: without it nothing resumes
+    shutil.rmtree(CHECKPOINT.parent, ignore_errors=True)  # the checkpoint, or gpt2simple's run folder
     print(f"finetune: eval loss {summary['eval_loss']:.3f} (perplexity {summary['eval_perplexity']:.1f}), "
           f"{summary['tokens_per_s']:.0f} tokens/s", flush=True)
 

@@ -145,8 +145,16 @@ class Lora:
 
 
 @dataclass(frozen=True)
+class Gpt2Simple:
+    only_train_transformer_layers: bool
+    use_memory_saving_gradients: bool
+    sample_every: int = _range(0)
+    sample_length: int = _range(1, 1023)
+
+
+@dataclass(frozen=True)
 class Finetune:
-    backend: str = _range(choices=("transformers",))
+    backend: str = _range(choices=("transformers", "gpt2simple"))
     model: str
     max_steps: int = _range(1)
     batch_size: int = _range(1)
@@ -164,6 +172,7 @@ class Finetune:
     seed: int
     lora: Lora
     scratch: Scratch
+    gpt2simple: Gpt2Simple
 
 
 @dataclass(frozen=True)

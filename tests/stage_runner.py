@@ -89,6 +89,19 @@ def project_files() -> list[str]:
     return [f for f in listed if (ROOT / f).is_file() and f != "dvc.lock" and not f.startswith(outputs)]
 
 
+def new_project(dest: Path, params: dict) -> Path:
+    """``dest`` made a git repo (branch main) holding a copy of the project with ``params`` as its
+    params.yaml, in one commit, nothing run yet."""
+    for name in project_files():
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, dest / name)
+    write_params(dest, params)
+    sh("git", "init", "-q", "-b", "main", cwd=dest)
+    sh("git", "add", "-A", cwd=dest)
+    sh("git", "commit", "-qm", "Elm on the test's params", cwd=dest)
+    return dest
+
+
 def tiny_project(tmp_path_factory, dest: Path) -> Path:
     """``dest`` made a git repo (branch main) holding the project on the tiny profile, with one
     commit, after one `dvc repro` whose results are left uncommitted. The repro runs once per test
@@ -105,14 +118,7 @@ def tiny_project_first_repro(tmp_path_factory) -> str:
 def _tiny_baseline(tmp_path_factory) -> Path:
     baseline = tmp_path_factory.getbasetemp() / "tiny-project"
     if not baseline.is_dir():
-        building = tmp_path_factory.mktemp("tiny-project-building")
-        for name in project_files():
-            (building / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, building / name)
-        write_params(building, TINY)
-        sh("git", "init", "-q", "-b", "main", cwd=building)
-        sh("git", "add", "-A", cwd=building)
-        sh("git", "commit", "-qm", "Elm on the tiny profile", cwd=building)
+        building = new_project(tmp_path_factory.mktemp("tiny-project-building"), TINY)
         baseline.with_suffix(".log").write_text(sh(DVC, "repro", cwd=building))
         building.rename(baseline)
     return baseline

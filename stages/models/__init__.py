@@ -19,7 +19,7 @@ from pathlib import Path
 
 from stages.errors import ElmError
 
-BACKENDS = {"transformers": "stages.models.hf"}
+BACKENDS = {"transformers": "stages.models.hf", "gpt2simple": "stages.models.gpt2simple"}
 MANIFEST = "elm.json"
 
 

@@ -1,0 +1,212 @@
+"""Fine-tune and generation speed of Elm's transformers backend against gpt-2-simple, as a markdown table.
+
+For each model shape (``small``: 4 layers, 256 wide, 8,192 tokens; ``124M``: GPT-2 small's shape), both
+backends get the same GPT-2 with random weights and the same byte-level BPE vocabulary (trained on random
+SYNTHETIC words), one folder in gpt-2-simple's layout and one in transformers'. Then, in a fresh process per
+backend (so one framework's threads never sit beside the other's), through the backend interface Elm's
+stages use:
+
+- fine-tune a few steps on SYNTHETIC posts and take the median of the per-step tokens/s the backend
+  reports, the first step left out (warm-up). gpt-2-simple always trains on 1024-token windows (batch 1
+  here); the transformers backend runs at params.yaml's batch_size x seq_len and at 1 x 1024;
+- after a small warm-up batch, generate batches of params.yaml's generate.batch_size posts of
+  max_new_tokens tokens from the random model (which rarely ends a post early) until ``--generate-seconds``
+  have passed (at least one batch): the median posts/s of a batch.
+
+Medians, because on a shared machine another process can take a core at any moment; ``--threads 1``
+keeps both frameworks off each other's toes there (2 torch threads beside a busy core run several
+times slower than 1).
+
+    nice -n 10 python benchmarks/backends.py --threads 1      # both shapes: about 10 minutes on 2 cores
+    nice -n 10 python benchmarks/backends.py --shapes small
+
+Needs the optional gpt2simple install (`make setup-gpt2simple`). Nothing is written inside the project.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SHAPES = {  # steps: fine-tune steps per run, the first a warm-up (fewer where a step takes long)
+    "small": {"n_layer": 4, "n_head": 4, "n_embd": 256, "vocab_size": 8192, "steps": 8},
+    "124M": {"n_layer": 12, "n_head": 12, "n_embd": 768, "vocab_size": 50257, "steps": 3},
+}
+LAYERS = ("n_layer", "n_head", "n_embd")
+ACCOUNTS = ("ada", "basil", "cleo", "dune")
+
+
+def synthetic_words(count: int, rng: np.random.Generator) -> list[str]:
+    """Random lowercase 'words' of 2-9 letters: enough distinct pairs for a 50k-token BPE vocabulary."""
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    lengths = rng.integers(2, 10, size=count)
+    picks = rng.integers(0, len(letters), size=lengths.sum())
+    ends = np.cumsum(lengths)
+    return ["".join(letters[picks[end - n:end]]) for n, end in zip(lengths, ends)]
+
+
+def synthetic_posts(words: list[str], count: int) -> list[str]:
+    """``count`` training lines `account: twenty words`, as Elm formats posts."""
+    from stages.models import format_post
+
+    return [format_post(ACCOUNTS[n % len(ACCOUNTS)], " ".join(words[n * 20:(n + 1) * 20])) for n in range(count)]
+
+
+def build_models(shape: dict, folder: Path, seed: int) -> None:
+    """The same random GPT-2 shape for both backends, one vocabulary: ``folder/gpt2simple`` and
+    ``folder/transformers``."""
+    from stages.models import gpt2simple
+
+    words = synthetic_words(400_000, np.random.default_rng(seed))
+    tokenizer = gpt2simple.train_tokenizer([" ".join(words[i:i + 20]) for i in range(0, len(words), 20)],
+                                           shape["vocab_size"])
+    if tokenizer.get_vocab_size() != shape["vocab_size"]:
+        sys.exit(f"the synthetic corpus gave {tokenizer.get_vocab_size()} tokens, not {shape['vocab_size']}")
+    layers = {key: shape[key] for key in LAYERS}
+    gpt2simple.write_random_checkpoint(folder / "gpt2simple", tokenizer, **layers, seed=seed)
+
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    torch.manual_seed(seed)
+    end = tokenizer.token_to_id(gpt2simple.END)
+    config = GPT2Config(vocab_size=shape["vocab_size"], n_positions=gpt2simple.WINDOW, **layers,
+                        bos_token_id=end, eos_token_id=end)
+    GPT2LMHeadModel(config).save_pretrained(folder / "transformers")
+    PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token=gpt2simple.END, pad_token=gpt2simple.END) \
+        .save_pretrained(folder / "transformers")
+    (folder / "posts.json").write_text(json.dumps(synthetic_posts(words, 600)))
+
+
+# ---------------------------------------------------------------- one backend, in its own process
+
+
+def finetune_speed(backend, model: Path, posts: list[str], batch_size: int, seq_len: int, steps: int,
+                   out: Path) -> float:
+    """Median tokens/s of the steps after the first, fine-tuning ``model`` through ``backend.finetune``."""
+    from stages import params
+
+    section = yaml.safe_load((ROOT / "params.yaml").read_text())["finetune"]
+    section.update(model=str(model), max_steps=steps, batch_size=batch_size, seq_len=seq_len, grad_accum=1,
+                   warmup_steps=0, eval_every=0, eval_batches=1, checkpoint_every=0)
+    rates = []
+    backend.finetune(posts[:-20], posts[-20:], params.build(params.Finetune, section, "benchmark"), out,
+                     lambda step, metrics: rates.append(metrics["tokens_per_s"]))
+    return statistics.median(rates[1:])
+
+
+def generation_speed(backend, model: Path, seconds: float) -> float:
+    """Median posts/s of batches sampled through ``backend.load(model)`` for ``seconds``, after a warm-up batch."""
+    from stages import params
+
+    section = yaml.safe_load((ROOT / "params.yaml").read_text())["generate"]
+    settings = params.build(params.Generate, section, "benchmark")
+    generator = backend.load(model)
+    generator([f"{ACCOUNTS[0]}:"] * 2, params.build(params.Generate, {**section, "max_new_tokens": 4}, "warm-up"), 0)
+    rates, start = [], time.perf_counter()
+    while not rates or time.perf_counter() - start < seconds:
+        batch_start = time.perf_counter()
+        generator([f"{ACCOUNTS[len(rates) % len(ACCOUNTS)]}:"] * settings.batch_size, settings, seed=len(rates))
+        rates.append(settings.batch_size / (time.perf_counter() - batch_start))
+    return statistics.median(rates)
+
+
+def measure(backend_name: str, folder: Path, steps: int, seconds: float) -> dict:
+    """One backend's numbers on the models in ``folder``; run in a process of its own."""
+    from stages import models
+
+    backend = models.backend(backend_name)
+    posts = json.loads((folder / "posts.json").read_text())
+    model = folder / backend_name
+    if backend_name == "gpt2simple":
+        windows = {"1x1024": finetune_speed(backend, model, posts, 1, 1024, steps, folder / "out-gpt2simple")}
+    else:
+        defaults = yaml.safe_load((ROOT / "params.yaml").read_text())["finetune"]
+        batch, seq_len = defaults["batch_size"], defaults["seq_len"]
+        windows = {f"{batch}x{seq_len}": finetune_speed(backend, model, posts, batch, seq_len, steps,
+                                                        folder / "out-default"),
+                   "1x1024": finetune_speed(backend, model, posts, 1, 1024, steps, folder / "out-window")}
+    return {"finetune_tokens_per_s": windows, "generate_posts_per_s": generation_speed(backend, model, seconds)}
+
+
+def run_measure(backend: str, folder: Path, steps: int, args) -> dict:
+    """``measure`` in a fresh Python process; its log goes to our stderr."""
+    result = folder / f"{backend}.json"
+    command = [sys.executable, __file__, "--measure", backend, str(folder), "--steps", str(steps),
+               "--generate-seconds", str(args.generate_seconds)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if args.threads:  # read by torch (OpenMP) and by TensorFlow when its session is given no thread count
+        env.update({name: str(args.threads) for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                                                          "TF_NUM_INTEROP_THREADS")})
+    started = time.perf_counter()
+    done = subprocess.run(command, stdout=sys.stderr, env=env)
+    if done.returncode != 0:
+        sys.exit(f"measuring {backend} in {folder} failed (exit {done.returncode})")
+    print(f"{backend} on {folder.name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    return json.loads(result.read_text())
+
+
+def table(results: dict) -> str:
+    lines = ["| model shape | fine-tune tokens/s: gpt-2-simple (1 x 1024) | Elm (default) | Elm (1 x 1024) "
+             "| Elm / gpt-2-simple | generate posts/s: gpt-2-simple | Elm | Elm / gpt-2-simple |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for shape, (simple, elm) in results.items():
+        base = simple["finetune_tokens_per_s"]["1x1024"]
+        default_key = next(key for key in elm["finetune_tokens_per_s"] if key != "1x1024")
+        default, window = elm["finetune_tokens_per_s"][default_key], elm["finetune_tokens_per_s"]["1x1024"]
+        gen_simple, gen_elm = simple["generate_posts_per_s"], elm["generate_posts_per_s"]
+        lines.append(f"| {shape} | {base:,.0f} | {default:,.0f} ({default_key.replace('x', ' x ')}) | {window:,.0f} "
+                     f"| {default / base:.1f}x ({window / base:.1f}x) | {gen_simple:.2f} | {gen_elm:.2f} "
+                     f"| {gen_elm / gen_simple:.1f}x |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--shapes", nargs="+", choices=list(SHAPES), default=list(SHAPES))
+    parser.add_argument("--steps", type=int, help="fine-tune steps per run, the first one a warm-up "
+                                                   "(default: 8 for small, 3 for 124M)")
+    parser.add_argument("--generate-seconds", type=float, default=20,
+                        help="keep sampling batches this long (default: %(default)s)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="CPU threads for both frameworks (default: their own choice, all cores)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--measure", nargs=2, metavar=("BACKEND", "FOLDER"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:  # the worker process
+        backend, folder = args.measure
+        result = measure(backend, Path(folder), args.steps, args.generate_seconds)
+        (Path(folder) / f"{backend}.json").write_text(json.dumps(result))
+        return
+
+    results, load = {}, os.getloadavg()[0]  # other processes' load, before ours starts
+    with tempfile.TemporaryDirectory(prefix="elm-backends-") as tmp:
+        for shape in args.shapes:
+            folder = Path(tmp) / shape
+            started = time.perf_counter()
+            build_models(SHAPES[shape], folder, args.seed)
+            print(f"{shape}: models built in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+            steps = args.steps or SHAPES[shape]["steps"]
+            results[shape] = (run_measure("gpt2simple", folder, steps, args),
+                              run_measure("transformers", folder, steps, args))
+    settings = yaml.safe_load((ROOT / "params.yaml").read_text())["generate"]
+    print(f"\n{os.cpu_count()} CPUs, {args.threads or 'default'} threads, load average "
+          f"{load:.1f} at the start; random weights; fine-tune: median tokens/s of the steps after the first; "
+          f"generate: median posts/s of batches of {settings['batch_size']} posts x {settings['max_new_tokens']} "
+          f"tokens\n")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
