@@ -9,7 +9,7 @@ import torch
 
 from stages import models
 from stages.errors import ElmError
-from stages.models import hf
+from stages.models import hf, sampling
 
 VOICES = {
     "sailor": ["wind in the sails and salt on the deck today", "harbor lights at dawn, the tide is turning",
@@ -95,6 +95,54 @@ def test_generation_is_seeded_and_stops_at_the_end_of_a_post(trained):
     # two voices, 60 steps: a post asked of the baker speaks of baking, not sailing
     greedy = " ".join(generate(prompts, sampling_params(temperature=0.0), seed=0))
     assert any(w in greedy for w in ("dough", "bread", "sourdough", "butter", "oven", "proofing"))
+
+
+MIXED_PROMPTS = ["sailor:", "baker:", "sailor: wind in", "baker: fresh rye bread", "sailor: harbor", "baker:"]
+
+
+def left_padded(generator, prompts):
+    return generator.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+
+
+def test_greedy_sampling_matches_transformers_generate_token_for_token(trained):
+    generator = hf.load(trained[0])
+    batch = left_padded(generator, MIXED_PROMPTS)
+    ours = sampling.sample(generator.model, batch["input_ids"], batch["attention_mask"], generator.stop_ids,
+                           max_new_tokens=24, temperature=0.0, top_k=0, top_p=1.0)
+    reference = generator.model.generate(**batch, do_sample=False, max_new_tokens=24, eos_token_id=generator.stop_ids,
+                                         pad_token_id=generator.tokenizer.pad_token_id)
+    for row, tokens in enumerate(reference[:, batch["input_ids"].shape[1]:].tolist()):
+        ends = [i for i, token in enumerate(tokens) if token in generator.stop_ids]
+        assert ours[row] == tokens[:ends[0] if ends else None]
+    assert len({len(tokens) for tokens in ours}) > 1, "the rows should end at different steps"
+
+
+def test_a_finished_post_leaves_the_batch(trained):
+    """Each forward pass after the prompt feeds only the rows still going: a row that ended after n
+    tokens was fed n times, one that ran to max_new_tokens M was fed M - 1 times."""
+    generator = hf.load(trained[0])
+    batch = left_padded(generator, MIXED_PROMPTS)
+    fed = []
+    hook = generator.model.register_forward_hook(lambda module, args, kwargs, out: fed.append(kwargs["input_ids"].shape),
+                                                 with_kwargs=True)
+    try:
+        new = sampling.sample(generator.model, batch["input_ids"], batch["attention_mask"], generator.stop_ids,
+                              max_new_tokens=24, temperature=0.8, top_k=0, top_p=1.0)
+    finally:
+        hook.remove()
+    prompt_pass, *decode_passes = fed
+    assert prompt_pass == batch["input_ids"].shape
+    assert all(width == 1 for _, width in decode_passes)
+    assert sum(rows for rows, _ in decode_passes) == sum(len(t) if len(t) < 24 else 23 for t in new)
+    assert any(len(t) < 24 for t in new), "some rows should end early"
+
+
+def test_top_k_one_is_greedy(trained):
+    generator = hf.load(trained[0])
+    batch = left_padded(generator, MIXED_PROMPTS)
+    run = lambda temperature, top_k: sampling.sample(generator.model, batch["input_ids"], batch["attention_mask"],  # noqa: E731
+                                                     generator.stop_ids, 16, temperature, top_k, 1.0)
+    assert run(1.3, 1) == run(0.0, 0)
 
 
 def test_resolve_finds_a_gguf_file_inside_an_installed_package():

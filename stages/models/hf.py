@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 
 import torch
-from transformers import (AutoModelForCausalLM, AutoTokenizer, GenerationConfig, GPT2Config,
-                          GPT2LMHeadModel, PreTrainedTokenizerFast)
+from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
 from stages.errors import ElmError
 from stages.io import atomic_path
+from stages.models import sampling
 
 SCRATCH_EOS = "<|endoftext|>"
 
@@ -331,15 +331,10 @@ class Generator:
     def __call__(self, prompts: list[str], params, seed: int) -> list[str]:
         torch.manual_seed(seed)
         batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
-        sampling = params.temperature > 0
-        config = GenerationConfig(
-            max_new_tokens=params.max_new_tokens, do_sample=sampling,
-            temperature=params.temperature if sampling else None,
-            top_k=params.top_k if sampling else None, top_p=params.top_p if sampling else None,
-            eos_token_id=self.stop_ids, pad_token_id=self.tokenizer.pad_token_id)
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
-            out = self.model.generate(**batch, generation_config=config)
-        texts = self.tokenizer.batch_decode(out[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+            new_tokens = sampling.sample(self.model, batch["input_ids"], batch["attention_mask"], self.stop_ids,
+                                         params.max_new_tokens, params.temperature, params.top_k, params.top_p)
+        texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         return [text.split("\n")[0].strip() for text in texts]
 
 
