@@ -230,9 +230,9 @@ def decoded_sizes(dom: Elements) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def tiny_report(tmp_path_factory) -> Path:
-    """reports/index.html of the tiny profile's real `dvc repro` (the session's one tiny run)."""
-    repo = tiny_project(tmp_path_factory, tmp_path_factory.getbasetemp() / "report")
-    return repo
+    """A copy of the project after the tiny profile's real `dvc repro` (the session's one tiny run),
+    which wrote reports/index.html."""
+    return tiny_project(tmp_path_factory, tmp_path_factory.getbasetemp() / "report")
 
 
 @needs_chromium
