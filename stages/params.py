@@ -234,6 +234,11 @@ class Plots:
     top_words: int = _range(1)
 
 
+@dataclass(frozen=True)
+class Report:
+    examples_per_account: int = _range(1)
+
+
 SECTIONS = {
     "scrape": Scrape,
     "clean": Clean,
@@ -243,6 +248,7 @@ SECTIONS = {
     "classify": Classify,
     "evaluate": Evaluate,
     "plots": Plots,
+    "report": Report,
 }
 
 

@@ -19,10 +19,11 @@ def repo(tmp_path_factory) -> Path:
 
 def test_every_stage_runs_in_order_and_writes_what_it_declares(repo, tmp_path_factory):
     ran = stages_run(tiny_project_first_repro(tmp_path_factory))
-    assert sorted(ran) == sorted(["scrape", "clean", "finetune", "generate", "sample", "classify", "evaluate", "plots"])
-    order = ["scrape", "clean", "finetune", "generate", "sample", "classify", "plots"]
+    assert sorted(ran) == sorted(["scrape", "clean", "finetune", "generate", "sample", "classify", "evaluate", "plots",
+                                 "report"])
+    order = ["scrape", "clean", "finetune", "generate", "sample", "classify", "plots", "report"]
     assert [stage for stage in ran if stage in order] == order
-    assert ran.index("generate") < ran.index("evaluate")
+    assert ran.index("generate") < ran.index("evaluate") < ran.index("report")
     for path in declared_outputs(repo):
         target = repo / path
         assert target.exists(), f"{path} declared in dvc.yaml but not written"
@@ -54,15 +55,16 @@ def test_a_second_repro_is_a_no_op_and_status_is_clean(repo):
     assert "up to date" in sh(DVC, "status", cwd=repo)
 
 
-def test_a_classify_param_reruns_only_classify_and_plots(repo):
+def test_a_classify_param_reruns_only_classify_plots_and_report(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["classify"]["seed"] += 1
     write_params(repo, params)
-    assert stages_run(sh(DVC, "repro", cwd=repo)) == ["classify", "plots"]
+    assert stages_run(sh(DVC, "repro", cwd=repo)) == ["classify", "plots", "report"]
 
 
 def test_a_generate_param_reruns_generate_and_what_follows_it(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["generate"]["temperature"] = 1.0
     write_params(repo, params)
-    assert sorted(stages_run(sh(DVC, "repro", cwd=repo))) == ["classify", "evaluate", "generate", "plots", "sample"]
+    assert sorted(stages_run(sh(DVC, "repro", cwd=repo))) == ["classify", "evaluate", "generate", "plots", "report",
+                                                                "sample"]

@@ -1,0 +1,271 @@
+"""The `report` stage: one self-contained reports/index.html, built from the run's outputs, checked in
+a real headless browser (Debian's `chromium`; those tests skip when it is not installed)."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from stages import report
+from stages.errors import ElmError
+
+from conftest import ROOT
+from stage_runner import tiny_project
+
+CHROMIUM = shutil.which("chromium")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's `chromium` is not installed (apt-get install --no-install-recommends chromium)")
+SCRIPT_POST = "<script>document.title='pwned'</script><img src=x onerror=alert(1)> & \"quoted\""
+PNG_1X1 = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
+
+
+def classify_metrics(**extra) -> dict:
+    scores = {"accuracy": 0.7, "accuracy_low": 0.6, "accuracy_high": 0.8, "roc_auc": 0.75, "f1": 0.71}
+    return {"naive_bayes": scores, "random_forest": {**scores, "accuracy": 0.9, "accuracy_low": 0.85,
+                                                     "accuracy_high": 0.95},
+            "leak_warning": 0, "train_posts": 80, "test_posts": 20, **extra}
+
+
+def predictions() -> pd.DataFrame:
+    rows = [  # text, label, account, naive_bayes_prob, random_forest_prob
+        ("sailor real one", 1, "sailor", 0.9, 0.8),
+        ("sailor real two", 1, "sailor", 0.8, 0.7),
+        ("sailor fake convincing", 0, "sailor", 0.2, 0.65),
+        ("sailor fake middling", 0, "sailor", 0.5, 0.4),
+        ("sailor fake obvious", 0, "sailor", 0.9, 0.05),
+        (SCRIPT_POST, 0, "baker", 0.3, 0.5),
+        ("baker real", 1, "baker", 0.7, 0.9),
+    ]
+    table = pd.DataFrame(rows, columns=["text", "label", "account", "naive_bayes_prob", "random_forest_prob"])
+    return table.assign(naive_bayes_pred=0, random_forest_pred=0)
+
+
+def page(**overrides) -> str:
+    args = {"classify_metrics": classify_metrics(), "predictions": predictions(), "evaluate_metrics": None,
+            "train_metrics": None, "figures": {"a.png": PNG_1X1}, "examples_per_account": 1, **overrides}
+    return report.build_page(**args)
+
+
+class Elements(HTMLParser):
+    """Start tags (name, attributes) and the text of an HTML document."""
+
+    def __init__(self, document: str):
+        super().__init__()
+        self.tags, self.text = [], []
+        self.feed(document)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    def named(self, tag: str) -> list[dict]:
+        return [attrs for name, attrs in self.tags if name == tag]
+
+
+# --- Building the page ---
+
+
+def test_post_text_is_escaped_never_markup():
+    parsed = Elements(page())
+
+    assert parsed.named("script") == []
+    assert all(attrs.get("src", "").startswith("data:image/png;base64,") for attrs in parsed.named("img"))
+    assert SCRIPT_POST in "".join(parsed.text)  # shown as the text it is
+
+
+def test_detectors_are_read_from_the_metrics_generically():
+    metrics = classify_metrics(
+        new_detector={"accuracy": 0.95, "accuracy_low": 0.9, "accuracy_high": 0.99, "roc_auc": 0.97, "f1": 0.96})
+    found = report.detectors(metrics)
+
+    assert list(found) == ["naive_bayes", "random_forest", "new_detector"]  # not leak_warning, train_posts
+    # new_detector has no P(real) column, so the strongest one that can rank posts is the forest
+    assert report.strongest_detector(found, predictions()) == "random_forest"
+    html = page(classify_metrics=metrics)
+    assert "new_detector" in html and "95.0%" in html and "90.0% &ndash; 99.0%" in html
+    assert '<tr class="strongest"><td>random_forest (strongest)</td>' in html
+    assert "ranked by <strong>random_forest</strong>" in html
+
+
+def test_examples_rank_generated_posts_by_the_strongest_detector():
+    shown = report.examples(predictions(), "random_forest", 1)
+
+    assert list(shown) == ["baker", "sailor"]
+    sailor = {kind: list(posts["text"]) for kind, posts in shown["sailor"].items()}
+    assert sailor == {"most": ["sailor fake convincing"], "least": ["sailor fake obvious"], "real": ["sailor real one"]}
+    # a generated post is never shown as both most and least convincing
+    baker = {kind: list(posts["text"]) for kind, posts in shown["baker"].items()}
+    assert baker == {"most": [SCRIPT_POST], "least": [], "real": ["baker real"]}
+    two = report.examples(predictions(), "random_forest", 2)["sailor"]
+    assert list(two["most"]["text"]) == ["sailor fake convincing", "sailor fake middling"]
+    assert list(two["least"]["text"]) == ["sailor fake obvious"]
+
+
+def test_leak_warning_is_loud_only_when_set():
+    assert 'class="warning"' not in page()
+    leak = {"accuracy": 0.72, "accuracy_low": 0.65, "accuracy_high": 0.79, "roc_auc": 0.7, "f1": 0.7}
+    html = page(classify_metrics=classify_metrics(leak_warning=1, leak_check=leak))
+    assert 'class="warning"' in html and "Leak warning" in html and "72.0%" in html
+    assert html.index("Leak warning") < html.index("<h2>")  # above everything else
+
+
+def test_missing_optional_inputs_are_named_not_fatal():
+    study = predictions().assign(account="")  # study mode: the labelled set names no accounts
+
+    html = page(predictions=study, figures=None)
+
+    for missing in (report.EVALUATE_METRICS, report.TRAIN_METRICS, report.FIGURE_DIR + "/"):
+        assert missing in html
+    assert report.NO_ACCOUNT in html and "name no accounts" in html
+
+
+def test_evaluate_and_training_metrics_are_tabled():
+    evaluate = {
+        "memorization": {"copy_rate": 0.01, "copy_rate_exact": 0.0},
+        "diversity": {"sample_posts": 50, "real": {"distinct_1": 0.3, "self_bleu": 0.6},
+                      "generated": {"distinct_1": 0.4, "self_bleu": 0.5}},
+        "sentiment": {"sailor": {"real": {"positive": 0.5}, "generated": {"positive": 0.25}},
+                      "all_accounts": {"real": {"positive": 0.5}, "generated": {"positive": 0.25}}},
+    }
+    train = {"final": {"eval_loss": 2.5, "eval_perplexity": 12.18, "steps": 40}}
+
+    html = page(evaluate_metrics=evaluate, train_metrics=train)
+
+    for text in ("copy_rate_exact", "distinct_1", "self_bleu", "generated positive", "eval perplexity", "12.18"):
+        assert text in html, text
+    assert html.index("<td>all_accounts</td>") < html.index("<td>sailor</td>")
+    assert "Not measured in this run (fewer than two accounts)" in html  # no voice section in evaluate
+
+
+# --- The stage: inputs on disk, errors ---
+
+
+def write_inputs(root: Path, figures: dict[str, bytes] | None = None) -> None:
+    (root / "reports/metrics").mkdir(parents=True)
+    (root / "reports/classify").mkdir(parents=True)
+    (root / report.CLASSIFY_METRICS).write_text(json.dumps(classify_metrics()))
+    predictions().to_csv(root / report.PREDICTIONS, index=False)
+    if figures is not None:
+        (root / report.FIGURE_DIR).mkdir(parents=True)
+        for name, data in figures.items():
+            (root / report.FIGURE_DIR / name).write_bytes(data)
+
+
+def test_stage_writes_the_page_from_what_exists(workdir):
+    write_inputs(workdir, {"b.png": PNG_1X1, "a.png": PNG_1X1})
+
+    report.main()
+
+    parsed = Elements((workdir / report.PAGE).read_text(encoding="utf-8"))
+    assert [attrs["alt"] for attrs in parsed.named("img")] == ["a.png", "b.png"]
+    assert not list((workdir / "reports").glob(".index.html*"))  # no temporary file left behind
+
+
+@pytest.mark.parametrize("broken, message", [
+    (lambda root: (root / report.CLASSIFY_METRICS).unlink(),
+     r"reports/metrics/classify.json: not found; run `dvc repro classify` first"),
+    (lambda root: (root / report.CLASSIFY_METRICS).write_text("{not json"),
+     r"reports/metrics/classify.json: not readable JSON .*; rerun `dvc repro classify`"),
+    (lambda root: (root / report.PREDICTIONS).unlink(),
+     r"reports/classify/predictions.csv: not found; run `dvc repro classify` first"),
+    (lambda root: (root / report.PREDICTIONS).write_text("text,account\nhello,sailor\n"),
+     r"predictions.csv: missing column\(s\) label; rerun `dvc repro classify`"),
+    (lambda root: (root / report.EVALUATE_METRICS).write_text("[1, 2]"),
+     r"evaluate.json: expected a JSON object, got list; rerun `dvc repro evaluate`"),
+    (lambda root: (root / report.FIGURE_DIR / "a.png").write_bytes(b"GIF89a"),
+     r"reports/figures/a.png: not a PNG image; rerun `dvc repro plots`"),
+])
+def test_a_missing_or_corrupt_input_is_a_clear_error(workdir, broken, message):
+    write_inputs(workdir, {"a.png": PNG_1X1})
+    broken(workdir)
+
+    with pytest.raises(ElmError, match=message):
+        report.main()
+    assert not (workdir / report.PAGE).exists()
+
+
+def test_help_shows_the_docstring_title():
+    result = subprocess.run([sys.executable, "-m", "stages.report", "--help"], cwd=ROOT, capture_output=True,
+                            text=True, check=True)
+    assert report.__doc__.strip().splitlines()[0] in result.stdout
+
+
+# --- In a real browser ---
+
+# Appended to a copy of the page (whose own policy forbids scripts): after load, each image records the
+# size the browser decoded it to. An image that failed to decode has natural size 0 x 0.
+PROBE = ("<script>window.addEventListener('load', () => { for (const img of document.images) "
+         "img.dataset.decoded = img.naturalWidth + 'x' + img.naturalHeight; });</script>")
+
+
+def browser_dom(page_path: Path, probe: bool) -> Elements:
+    """The DOM headless chromium builds from ``page_path`` after the page's load event."""
+    document = page_path.read_text(encoding="utf-8")
+    if probe:
+        document = document.replace(report.CSP, "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+                                    "script-src 'unsafe-inline'").replace("</body>", PROBE + "</body>")
+    opened = page_path.with_name(f"browser-{'probe' if probe else 'plain'}-{page_path.name}")
+    opened.write_text(document, encoding="utf-8")
+    done = subprocess.run([CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
+                           "--virtual-time-budget=5000", "--dump-dom", opened.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "<body" in done.stdout, done.stderr[-2000:]
+    return Elements(done.stdout)
+
+
+def decoded_sizes(dom: Elements) -> dict[str, str]:
+    return {attrs.get("alt", ""): attrs.get("data-decoded", "not loaded") for attrs in dom.named("img")}
+
+
+@pytest.fixture(scope="module")
+def tiny_report(tmp_path_factory) -> Path:
+    """A copy of the project after the tiny profile's real `dvc repro` (the session's one tiny run),
+    which wrote reports/index.html."""
+    return tiny_project(tmp_path_factory, tmp_path_factory.getbasetemp() / "report")
+
+
+@needs_chromium
+def test_the_tiny_runs_report_renders_in_chromium_with_every_figure_decoded(tiny_report):
+    figures = sorted(p.name for p in (tiny_report / "reports/figures").glob("*.png"))
+    metrics = json.loads((tiny_report / report.CLASSIFY_METRICS).read_text())
+    page_path = tiny_report / report.PAGE
+
+    dom = browser_dom(page_path, probe=True)
+
+    sizes = decoded_sizes(dom)
+    assert sorted(sizes) == figures and len(figures) >= 4
+    for name, size in sizes.items():
+        width, height = map(int, size.split("x"))
+        assert width > 100 and height > 100, f"{name} did not decode: {size}"
+    text = " ".join(dom.text)
+    assert "Elm report" in text and "Example posts per account" in text
+    for detector in report.detectors(metrics):
+        assert detector in text
+    for account in ("ada_sails", "basil_bakes"):
+        assert account in text
+    # the page as shipped: nothing the browser runs, nothing it fetches
+    plain = browser_dom(page_path, probe=False)
+    assert plain.named("script") == [] and not re.search(r'(src|href)="(https?:|//)', page_path.read_text())
+
+
+@needs_chromium
+def test_chromium_check_catches_a_broken_image_and_a_script_post(tmp_path):
+    truncated = PNG_1X1[:40]  # a PNG signature and header, then nothing: the browser cannot decode it
+    page_path = tmp_path / "index.html"
+    page_path.write_text(page(figures={"good.png": PNG_1X1, "broken.png": truncated}), encoding="utf-8")
+
+    assert decoded_sizes(browser_dom(page_path, probe=True)) == {"broken.png": "0x0", "good.png": "1x1"}
+    plain = browser_dom(page_path, probe=False)
+    assert plain.named("script") == [] and [a.get("src", "")[:5] for a in plain.named("img")] == ["data:"] * 2
+    assert SCRIPT_POST in "".join(plain.text)
