@@ -191,6 +191,7 @@ class Generate:
 class Sample:
     posts_per_class: int = _range(1)
     seed: int
+    min_sentiment: float | None = _range(-1.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -334,6 +335,8 @@ def _check_type(hint, value, key):
 
 def _check_range(meta, value, key):
     lo, hi, choices = meta.get("min"), meta.get("max"), meta.get("choices")
+    if value is None:  # an optional key left empty: nothing to range-check
+        return
     if choices and value not in choices:
         raise ParamsError(f"{key}: {value!r} is not one of {', '.join(map(str, choices))}")
     if lo is not None and value < lo:

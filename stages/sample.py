@@ -5,10 +5,17 @@ model's posts). Draws N posts of each class, N = min(sample.posts_per_class, rea
 generated posts): the real ones stratified by account (each account keeps its share of the
 corpus), the generated ones at random. Posts with blank text are not counted.
 
-Writes data/sample/sample.parquet (text, label: 1 real / 0 generated, account; rows shuffled)
-and reports/metrics/sample.json (N, posts available in each class, real posts per account).
+With `sample.min_sentiment` set, generated posts whose VADER compound score (-1 most negative ..
+1 most positive) is below it are removed first: the optimism filter. What it removed goes to
+data/sample/removed_by_sentiment.parquet (account, text, compound; empty when the filter is off)
+and its counts, overall and per account, to the metrics.
 
-Params (section `sample`): posts_per_class, seed. Same inputs and seed give the same sample.
+Writes data/sample/sample.parquet (text, label: 1 real / 0 generated, account; rows shuffled)
+and reports/metrics/sample.json (N, posts available in each class, real posts per account, the
+sentiment filter's removals).
+
+Params (section `sample`): posts_per_class, seed, min_sentiment. Same inputs and seed give the
+same sample.
 """
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from stages import cli, io, params
+from stages.imitation import compound_scores
 from stages.proportions import stratified_counts
 from stages.errors import ElmError
 
@@ -25,6 +33,7 @@ REAL = "data/clean/posts.parquet"
 GENERATED = "data/generated/posts.jsonl"
 SAMPLE = "data/sample/sample.parquet"
 METRICS = "reports/metrics/sample.json"
+REMOVED = "data/sample/removed_by_sentiment.parquet"
 COLUMNS = ["text", "label", "account"]
 REAL_LABEL, GENERATED_LABEL = 1, 0
 
@@ -42,6 +51,27 @@ def read_posts(path: str, stage: str) -> pd.DataFrame:
     if posts.empty:
         raise ElmError(f"{path}: every post's text is blank; check the `{stage}` stage and rerun `dvc repro {stage}`")
     return posts
+
+
+def sentiment_filter(generated: pd.DataFrame, min_sentiment: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The generated posts kept (compound score >= ``min_sentiment``; all when None) and those removed,
+    the removed ones with their score."""
+    if min_sentiment is None:
+        return generated, generated.iloc[:0].assign(compound=pd.Series(dtype=float))
+    compound = compound_scores(generated["text"])
+    keep = compound >= min_sentiment
+    return generated[keep], generated[~keep].assign(compound=compound[~keep])
+
+
+def removal_counts(generated: pd.DataFrame, removed: pd.DataFrame, min_sentiment: float | None) -> dict:
+    """How many generated posts the sentiment filter removed, overall and per account."""
+    per_account = removed["account"].value_counts().reindex(sorted(generated["account"].unique()), fill_value=0)
+    return {
+        "min_sentiment": min_sentiment,
+        "generated_removed": len(removed),
+        "generated_removed_share": round(len(removed) / len(generated), 4),
+        "removed_per_account": {str(a): int(n) for a, n in per_account.items()},
+    }
 
 
 def sample_size(posts_per_class: int, real_available: int, generated_available: int) -> int:
@@ -75,19 +105,29 @@ def main(params_path: str = "params.yaml") -> None:
     p = params.load("sample", params_path)
     real = read_posts(REAL, "clean")
     generated = read_posts(GENERATED, "generate")
-    size = sample_size(p.posts_per_class, len(real), len(generated))
-    sample = draw_sample(real, generated, size, p.seed)
+    kept, removed = sentiment_filter(generated, p.min_sentiment)
+    if kept.empty:
+        raise ElmError(f"sample.min_sentiment {p.min_sentiment} removes every one of the {len(generated)} generated "
+                       f"posts (their best compound score is {removed['compound'].max():.3f}); lower it, or set it "
+                       f"to null to keep every post")
+    io.write_table(removed.reset_index(drop=True), REMOVED)
+    size = sample_size(p.posts_per_class, len(real), len(kept))
+    sample = draw_sample(real, kept, size, p.seed)
     io.write_table(sample, SAMPLE)
     real_per_account = sample[sample["label"] == REAL_LABEL]["account"].value_counts().sort_index()
     io.write_json(
         {
             "posts_per_class": size,
             "real_available": len(real),
-            "generated_available": len(generated),
+            "generated_available": len(kept),
             "real_per_account": {str(a): int(n) for a, n in real_per_account.items()},
+            "sentiment_filter": removal_counts(generated, removed, p.min_sentiment),
         },
         METRICS,
     )
+    if p.min_sentiment is not None:
+        print(f"sample: the sentiment filter (compound >= {p.min_sentiment}) removed {len(removed)} of "
+              f"{len(generated)} generated posts -> {REMOVED}", file=sys.stderr)
     print(f"sample: {size} real + {size} generated posts -> {SAMPLE}", file=sys.stderr)
 
 

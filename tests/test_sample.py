@@ -53,8 +53,8 @@ def write_generated(texts: list[str], account: str = "sailor") -> None:
     io.write_table(generated, "data/generated/posts.jsonl")
 
 
-def set_sample_params(workdir, default_params, posts_per_class: int, seed: int = 0) -> None:
-    default_params["sample"] = {"posts_per_class": posts_per_class, "seed": seed}
+def set_sample_params(workdir, default_params, posts_per_class: int, seed: int = 0, min_sentiment=None) -> None:
+    default_params["sample"] = {"posts_per_class": posts_per_class, "seed": seed, "min_sentiment": min_sentiment}
     workdir.write_params(default_params)
 
 
@@ -83,7 +83,10 @@ def test_sample_is_balanced_labelled_and_reported(workdir, default_params):
         "real_available": 60,
         "generated_available": 50,
         "real_per_account": {"baker": 10, "sailor": 20},
+        "sentiment_filter": {"min_sentiment": None, "generated_removed": 0, "generated_removed_share": 0.0,
+                             "removed_per_account": {"sailor": 0}},
     }
+    assert pd.read_parquet(sample.REMOVED).empty
 
 
 def test_sample_is_shuffled(workdir, default_params):
@@ -219,3 +222,46 @@ def test_help_shows_the_docstring_title():
     )
     assert sample.__doc__.strip().splitlines()[0] in result.stdout
     assert "--params" in result.stdout
+
+
+CHEERFUL = ["what a wonderful happy day, I love this", "great news, so proud and grateful", "best sail ever, amazing crew"]
+GLOOMY = ["terrible storm, awful and sad", "I hate this miserable rain", "worst day, broken mast, angry crew"]
+
+
+def test_the_sentiment_filter_keeps_only_posts_at_or_above_the_threshold_and_reports_what_it_removed(
+    workdir, default_params, capsys
+):
+    write_real({"sailor": 20})
+    io.write_table(pd.DataFrame({"account": ["sailor"] * 3 + ["baker"] * 3, "text": CHEERFUL + GLOOMY}),
+                   "data/generated/posts.jsonl")
+    set_sample_params(workdir, default_params, posts_per_class=10, min_sentiment=0.05)
+
+    sample.main()
+
+    drawn, metrics = read_outputs()
+    assert set(drawn.loc[drawn["label"] == 0, "text"]) == set(CHEERFUL)
+    removed = pd.read_parquet(sample.REMOVED)
+    assert set(removed["text"]) == set(GLOOMY) and (removed["compound"] < 0.05).all()
+    assert metrics["sentiment_filter"] == {"min_sentiment": 0.05, "generated_removed": 3, "generated_removed_share": 0.5,
+                                           "removed_per_account": {"baker": 3, "sailor": 0}}
+    assert metrics["generated_available"] == 3
+    assert "removed 3 of 6 generated posts" in capsys.readouterr().err
+
+
+def test_a_sentiment_filter_that_removes_everything_says_how_to_fix_it(workdir, default_params):
+    write_real({"sailor": 20})
+    write_generated(GLOOMY)
+    set_sample_params(workdir, default_params, posts_per_class=10, min_sentiment=0.9)
+
+    with pytest.raises(ElmError, match=r"min_sentiment 0.9 removes every one of the 3 generated posts.*lower it"):
+        sample.main()
+    assert not (workdir / "data/sample/sample.parquet").exists()
+
+
+def test_min_sentiment_outside_minus_one_to_one_is_refused_before_any_work(workdir, default_params):
+    write_real({"sailor": 20})
+    write_generated(CHEERFUL)
+    set_sample_params(workdir, default_params, posts_per_class=10, min_sentiment=1.5)
+
+    with pytest.raises(ElmError, match=r"sample.min_sentiment: 1.5 is above the maximum 1.0"):
+        sample.main()
