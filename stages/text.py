@@ -50,8 +50,8 @@ _WHITESPACE_RUNS = re.compile(r"(\s+)")  # for split() that keeps the separators
 
 
 def _invisible_chars() -> frozenset[str]:
-    """Characters that render as nothing: control and format characters (except whitespace, which
-    becomes a space) and the emoji pieces that outlive replace_emoji: variation selectors, skin tones,
+    """Characters that render as nothing or as a placeholder: control and format characters (except
+    whitespace, which becomes a space), the replacement character and the emoji pieces that outlive replace_emoji: variation selectors, skin tones,
     the keycap mark and lone regional indicators (which could pair up into a flag)."""
     # Unicode assigns format and control characters only in planes 0, 1 and 14; scanning just those
     # keeps the import fast.
@@ -66,7 +66,10 @@ def _invisible_chars() -> frozenset[str]:
         0x20E3,                                             # combining enclosing keycap
         *range(0x1F1E6, 0x1F200),                           # regional indicators
     ]
-    return frozenset(map(chr, controls + emoji_pieces))
+    # U+FFFD stands where a decoder met bytes it could not read: a broken source file, or a generated
+    # post whose byte-level tokens stopped halfway through a character
+    unreadable = [0xFFFD]
+    return frozenset(map(chr, controls + emoji_pieces + unreadable))
 
 
 _INVISIBLE_CHARS = _invisible_chars()

@@ -77,6 +77,7 @@ def test_words_that_only_look_like_links_stay(post):
     ("lone pieces a\u200db\ufe0fc\u20e3d\U0001f1fae \U0001f3fb", "lone pieces abcde"),
     ("marks \u202eright\u200f to \u200bleft\ufeff", "marks right to left"),
     ("bell\x07 and null\x00 and del\x7f", "bell and null and del"),
+    ("half a character\ufffd and \ufffd\ufffd", "half a character and"),  # U+FFFD: bytes nobody could decode
 ])
 def test_emojis_and_invisible_characters_are_removed(post, expected):
     cleaned = clean_text(post)
