@@ -1,4 +1,4 @@
-"""Time scrape -> clean -> sample on a large synthetic corpus and print a markdown table.
+"""Time scrape -> clean -> sample -> classify on a large synthetic corpus and print a markdown table.
 
 Writes, in a temporary project directory, Twint exports (tab-separated, Twint's 36-column header)
 holding ``--posts`` SYNTHETIC posts spread over ``--accounts`` accounts, with the noise real
@@ -7,7 +7,14 @@ near duplicates, very short posts, multi-line posts), plus ``--generated`` gener
 runs each stage as `python -m stages.<name>` there, the way `dvc repro` does, and measures each
 one's wall time and peak resident memory (the child's own ``ru_maxrss``, from ``os.wait4``).
 
+`classify` runs on ``--posts-per-class`` real + as many generated posts with the study's settings
+(profiles/study-gpu.yaml's classify section: TF-IDF word 1-3-grams, 200k features, 80/20 split,
+naive Bayes, character logistic regression, leak check) and, for the random forest, ``--forest best``
+(the study's grid winner, one fit) or ``--forest grid`` (the study's whole 16-setting x 3-fold search:
+hours on 2 cores).
+
     python benchmarks/scale.py                     # 1,000,000 posts, 10 accounts
+    python benchmarks/scale.py --steps scrape clean sample
     python benchmarks/scale.py --posts 100000 --accounts 1 --keep /tmp/elm-scale
 
 Unix only (``os.wait4``). Nothing is written inside the project.
@@ -29,7 +36,9 @@ import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = ("scrape", "clean", "sample")
+STEPS = ("scrape", "clean", "sample", "classify")
+STUDY_WINNER = {"criterion": ["entropy"], "max_depth": [None], "min_samples_leaf": [3], "min_samples_split": [5],
+                "n_estimators": [300]}  # the study's grid-search winner (../shared/data/README.md)
 TWINT_HEADER = (
     "id conversation_id created_at date time timezone user_id username name place tweet language mentions urls "
     "photos replies_count retweets_count likes_count hashtags cashtags link retweet quote_url video thumbnail near "
@@ -116,7 +125,8 @@ def write_twint_export(path: Path, handle: str, posts: list[str], languages: lis
             writer.writerow(row.values())
 
 
-def make_project(folder: Path, posts: int, accounts: int, generated: int, posts_per_class: int, seed: int) -> None:
+def make_project(folder: Path, posts: int, accounts: int, generated: int, posts_per_class: int, forest: str,
+                 seed: int) -> None:
     """A project directory holding params.yaml, the Twint exports and data/generated/posts.jsonl."""
     rng = np.random.default_rng(seed)
     handles = [f"user{n:02d}" for n in range(accounts)]
@@ -138,6 +148,10 @@ def make_project(folder: Path, posts: int, accounts: int, generated: int, posts_
     params["scrape"]["accounts"] = [f"twint:{handle}" for handle in handles]
     params["scrape"]["twint"]["dir"] = "data/import/twint"
     params["sample"]["posts_per_class"] = posts_per_class
+    study = yaml.safe_load((ROOT / "profiles" / "study-gpu.yaml").read_text(encoding="utf-8"))["classify"]
+    if forest == "best":
+        study["random_forest"]["grid"] = STUDY_WINNER
+    params["classify"] = study
     (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
 
 
@@ -163,8 +177,13 @@ def main(argv=None) -> None:
     parser.add_argument("--posts", type=int, default=1_000_000, help="real posts in all (default: %(default)s)")
     parser.add_argument("--accounts", type=int, default=10, help="accounts they are spread over (default: %(default)s)")
     parser.add_argument("--generated", type=int, default=100_000, help="generated posts (default: %(default)s)")
-    parser.add_argument("--posts-per-class", type=int, default=15_000,
-                        help="sample.posts_per_class (default: %(default)s)")
+    parser.add_argument("--posts-per-class", type=int, default=30_000,
+                        help="sample.posts_per_class: classify gets this many real + generated (default: %(default)s)")
+    parser.add_argument("--forest", choices=("best", "grid"), default="best",
+                        help="classify's random forest: the study's winning setting, or its whole grid search "
+                             "(default: %(default)s)")
+    parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS),
+                        help="stages to time, in order; each needs the ones before it (default: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, help="build the project in this new directory and keep it")
     args = parser.parse_args(argv)
@@ -172,12 +191,12 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory(prefix="elm-scale-") as tmp:
         folder = args.keep or Path(tmp)
         start = time.perf_counter()
-        make_project(folder, args.posts, args.accounts, args.generated, args.posts_per_class, args.seed)
+        make_project(folder, args.posts, args.accounts, args.generated, args.posts_per_class, args.forest, args.seed)
         print(f"corpus written in {time.perf_counter() - start:.1f} s -> {folder}", file=sys.stderr)
-        results = {step: run_step(step, folder) for step in STEPS}
+        results = {step: run_step(step, folder) for step in args.steps}
 
     print(f"\n{args.posts:,} posts over {args.accounts} accounts, {args.generated:,} generated, "
-          f"{os.cpu_count()} CPUs\n")
+          f"sample {args.posts_per_class:,} + {args.posts_per_class:,}, forest {args.forest}, {os.cpu_count()} CPUs\n")
     print("| step | wall time (s) | peak RSS (MiB) |")
     print("|---|---:|---:|")
     for step, (seconds, peak_mib) in results.items():
