@@ -64,7 +64,7 @@ def split_post(account: str, text: str) -> tuple[str, str]:
     """A post's training line cut where generation starts: the prompt (``account:``) and the rest (`` text``)."""
     line, prompt = models.format_post(account, text), models.prompt_for(account)
     assert line.startswith(prompt), "models.format_post must begin with models.prompt_for"
-    return prompt, line[len(prompt):]
+    return prompt, line[len(prompt):] if text else ""  # an empty post has no tokens to score
 
 
 def score(scorer, posts: pd.DataFrame, batch_size: int, max_tokens: int) -> pd.DataFrame:
@@ -96,7 +96,7 @@ def main(params_path: str = "params.yaml") -> None:
     print(f"likelihood: scored {len(features)} posts ({int(features['tokens'].sum())} tokens) in {seconds:.1f} s, "
           f"{len(features) / max(seconds, 1e-9):.1f} posts/s")
     if "label" in posts.columns:
-        means = features["mean_logprob"].groupby(posts["label"].to_numpy()).mean()
+        means = features["mean_logprob"].groupby(posts["label"].to_numpy()).mean().sort_index(ascending=False)
         print("likelihood: mean log-prob per token, " + ", ".join(
             f"{ {1: 'real', 0: 'generated'}.get(label, label)} {value:.3f}" for label, value in means.items()))
 
