@@ -3,7 +3,9 @@
 Reads classify.input: by default data/sample/sample.parquet (text, label: 1 real / 0 generated,
 account), the `sample` stage's output. Any labelled set works too (study mode): a .parquet, .csv
 or .jsonl file with a `text` (or `tweet_clean`) column and a `label` column (1 real, 0 generated),
-`account` optional, e.g. the original study's ../shared/data/original-study/modeling_tweets.csv.
+`account` optional, e.g. the original study's ../shared/data/original-study/modeling_tweets.csv
+(set classify.lm_likelihood.enabled to false for such a set: the `likelihood` stage's features,
+data/sample/likelihood.parquet, read by default, score the pipeline's own sample).
 The posts are split, stratified by label, into train and test posts (classify.test_size, seed).
 
 Detectors, all fitted on the train posts and scored on the test posts:

@@ -26,7 +26,6 @@ import sys
 import time
 
 import pandas as pd
-import torch
 from tqdm import tqdm
 
 from stages import cli, io, models, params
@@ -86,6 +85,8 @@ def score(scorer, posts: pd.DataFrame, batch_size: int, max_tokens: int) -> pd.D
 def main(params_path: str = "params.yaml") -> None:
     p = params.load("likelihood", params_path)
     if p.threads:
+        import torch  # here, so that `--help` needs no torch
+
         torch.set_num_threads(p.threads)
     posts = read_sample()
     scorer = load_scorer()
