@@ -354,7 +354,7 @@ RANK_BUCKETS = (1, 10, 100, 1000)
 
 
 class Scorer:
-    """A fine-tuned model ready to score posts: ``scorer(prefixes, texts, batch_size, max_tokens)``.
+    """A fine-tuned model ready to score posts: ``encode`` each post, then ``features`` of a batch of them.
 
     Each post is scored as the model saw it in training: the end token (which precedes every packed
     post), then ``prefix + text``; only the tokens of ``text`` count (at most ``max_tokens`` of them),
