@@ -3,7 +3,9 @@
 Reads classify.input: by default data/sample/sample.parquet (text, label: 1 real / 0 generated,
 account), the `sample` stage's output. Any labelled set works too (study mode): a .parquet, .csv
 or .jsonl file with a `text` (or `tweet_clean`) column and a `label` column (1 real, 0 generated),
-`account` optional, e.g. the original study's ../shared/data/original-study/modeling_tweets.csv.
+`account` optional, e.g. the original study's ../shared/data/original-study/modeling_tweets.csv
+(set classify.lm_likelihood.enabled to false for such a set: the `likelihood` stage's features,
+data/sample/likelihood.parquet, read by default, score the pipeline's own sample).
 The posts are split, stratified by label, into train and test posts (classify.test_size, seed).
 
 Detectors, all fitted on the train posts and scored on the test posts:
@@ -14,6 +16,10 @@ Detectors, all fitted on the train posts and scored on the test posts:
                  means None, e.g. max_depth: [null]; a grid of one setting is fitted directly)
   char_logreg    logistic regression (char_logreg.C) on TF-IDF character 2-5-grams inside word
                  boundaries (at most char_logreg.max_features): spelling, punctuation, emoji
+  lm_likelihood  logistic regression (lm_likelihood.C) on the standardized per-post features of the
+                 `likelihood` stage (data/sample/likelihood.parquet): the fine-tuned model's mean token
+                 log-prob and entropy, GLTR rank-bucket shares and token count. Only for the pipeline's
+                 own sample (lm_likelihood.enabled; set it to false for other labelled sets)
   leak_check     a depth-3 decision tree on surface features only (starts with @, length, words,
                  punctuation, uppercase/digit/non-ASCII shares, links, last character's class).
                  Above 55% accuracy the two classes differ in form (e.g. generated posts start with
@@ -53,12 +59,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score, roc_curve
 from sklearn.model_selection import GridSearchCV, ParameterGrid, train_test_split
 from sklearn.naive_bayes import MultinomialNB
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, export_text
 
 from stages import cli, io, params
 from stages.errors import ElmError
 
 SAMPLE = "data/sample/sample.parquet"
+LIKELIHOOD = "data/sample/likelihood.parquet"  # the `likelihood` stage's features of SAMPLE's posts, row by row
 METRICS = "reports/metrics/classify.json"
 REPORT_DIR = "reports/classify"
 TEXT_COLUMNS = ("text", "tweet_clean")  # the study's set names its text column tweet_clean
@@ -99,6 +108,27 @@ def read_labelled_posts(path: str) -> pd.DataFrame:
     accounts = posts["account"].fillna("").astype(str) if "account" in posts.columns else ""
     texts = posts[text_column].fillna("").astype(str)
     return pd.DataFrame({"text": texts, "label": labels.astype(int), "account": accounts})
+
+
+def read_likelihood_features(posts: pd.DataFrame, path: str = LIKELIHOOD) -> pd.DataFrame:
+    """The `likelihood` stage's numeric features of ``posts`` (read from the sample), row by row.
+
+    The file repeats each post's text, so features scored on another sample are refused, not misaligned."""
+    features = io.read_table(path, stage_hint="likelihood")
+    def stale(detail: str) -> ElmError:
+        return ElmError(f"{path} was scored on another sample than {SAMPLE} ({detail}); rerun `dvc repro likelihood`")
+
+    if "text" not in features.columns:
+        raise ElmError(f"{path}: no text column; rerun `dvc repro likelihood`")
+    if len(features) != len(posts):
+        raise stale(f"{len(features)} rows, the sample has {len(posts)}")
+    mismatch = np.flatnonzero(features["text"].fillna("").astype(str).to_numpy() != posts["text"].to_numpy())
+    if len(mismatch):
+        raise stale(f"row {mismatch[0] + 1} differs, {len(mismatch)} such rows")
+    numeric = features.drop(columns=["text", "account", "label"], errors="ignore").select_dtypes("number")
+    if numeric.empty or numeric.isna().any().any():
+        raise ElmError(f"{path}: no features, or missing values in them; rerun `dvc repro likelihood`")
+    return numeric.reset_index(drop=True)
 
 
 def check_trainable(labels, test_size: float, cv: int) -> None:
@@ -234,6 +264,12 @@ def fit_char_logreg(X, y, C: float, seed: int) -> LogisticRegression:
     return LogisticRegression(C=C, max_iter=1000, random_state=seed).fit(X, y)
 
 
+def fit_lm_likelihood(X, y, C: float, seed: int):
+    """Logistic regression with inverse regularisation strength ``C`` on standardized features
+    (log-probs, entropies, shares and token counts live on different scales)."""
+    return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000, random_state=seed)).fit(X, y)
+
+
 def fit_leak_check(X, y, seed: int) -> DecisionTreeClassifier:
     """A small decision tree: a few readable rules on the surface features."""
     tree = DecisionTreeClassifier(max_depth=LEAK_TREE_DEPTH, min_samples_leaf=LEAK_TREE_MIN_LEAF, random_state=seed)
@@ -271,8 +307,10 @@ class Detection:
     y_test: np.ndarray
 
 
-def detect(texts, labels, p: params.Classify) -> Detection:
-    """Split the posts, then fit and test every detector on texts labelled 1 (real) / 0 (generated)."""
+def detect(texts, labels, p: params.Classify, likelihood: pd.DataFrame | None = None) -> Detection:
+    """Split the posts, then fit and test every detector on texts labelled 1 (real) / 0 (generated).
+
+    ``likelihood``: the posts' LM-likelihood features, row by row (None: no lm_likelihood detector)."""
     texts, labels = np.asarray(texts, dtype=object), np.asarray(labels)
     check_trainable(labels, p.test_size, p.random_forest.cv)
     train, test = split(labels, p.test_size, p.seed)
@@ -289,6 +327,11 @@ def detect(texts, labels, p: params.Classify) -> Detection:
         "char_logreg": tested(fit_char_logreg(characters.train, y_train, p.char_logreg.C, p.seed), characters),
         "leak_check": tested(fit_leak_check(surface_view.train, y_train, p.seed), surface_view),
     }
+    if likelihood is not None:
+        values = likelihood.to_numpy(dtype=float)
+        view = Features(values[train], values[test], likelihood.columns.to_numpy())
+        print(f"classify: logistic regression on {len(view.names)} LM-likelihood features", file=sys.stderr)
+        detectors["lm_likelihood"] = tested(fit_lm_likelihood(view.train, y_train, p.lm_likelihood.C, p.seed), view)
     return Detection(detectors, best_params, train, test, labels[test])
 
 
@@ -373,7 +416,15 @@ def leak_warning(leak_scores: dict) -> str:
 def main(params_path: str = "params.yaml") -> None:
     p = params.load("classify", params_path)
     posts = read_labelled_posts(p.input)
-    detection = detect(posts["text"], posts["label"], p)
+    likelihood = None
+    if p.lm_likelihood.enabled:
+        if p.input != SAMPLE:
+            raise ElmError(
+                f"classify.lm_likelihood.enabled: the LM-likelihood features ({LIKELIHOOD}) score the pipeline's "
+                f"sample, not {p.input}; set classify.lm_likelihood.enabled to false for other labelled sets"
+            )
+        likelihood = read_likelihood_features(posts)
+    detection = detect(posts["text"], posts["label"], p, likelihood)
     metrics = scores(detection, p.seed)
     with io.atomic_path(REPORT_DIR, directory=True) as report_dir:
         io.write_table(predictions_table(posts, detection), report_dir / "predictions.csv")

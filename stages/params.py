@@ -212,6 +212,12 @@ class CharLogreg:
 
 
 @dataclass(frozen=True)
+class LmLikelihood:
+    enabled: bool
+    C: float = _range(1e-6)
+
+
+@dataclass(frozen=True)
 class Classify:
     input: str
     test_size: float = _range(0.05, 0.95)
@@ -221,6 +227,14 @@ class Classify:
     naive_bayes: NaiveBayes
     random_forest: RandomForest
     char_logreg: CharLogreg
+    lm_likelihood: LmLikelihood
+
+
+@dataclass(frozen=True)
+class Likelihood:
+    batch_size: int = _range(1)
+    max_tokens: int = _range(1)
+    threads: int = _range(0)
 
 
 @dataclass(frozen=True)
@@ -246,6 +260,7 @@ SECTIONS = {
     "finetune": Finetune,
     "generate": Generate,
     "sample": Sample,
+    "likelihood": Likelihood,
     "classify": Classify,
     "evaluate": Evaluate,
     "plots": Plots,

@@ -45,6 +45,7 @@ STUDY_FOREST_ACCURACY = (0.60, 0.66)
 def tiny_params(default_params: dict) -> dict:
     default_params["classify"] |= {
         "input": classify.SAMPLE, "random_forest": TINY_FOREST, "char_logreg": TINY_CHAR_LOGREG,
+        "lm_likelihood": {"enabled": False, "C": 1.0},  # tests/test_likelihood.py covers it
     }
     return default_params
 
@@ -358,3 +359,80 @@ def test_study_reproduction(workdir, default_params, shared_data, capsys):
     assert metrics["leak_check"]["accuracy"] > 0.68 and metrics["leak_warning"] == 1, metrics
     assert "starts_with_at" in open("reports/classify/leak_check.txt").read()
     assert "WARNING: the leak check" in capsys.readouterr().err
+
+
+def likelihood_features(data: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Made-up `likelihood` stage output for ``data``: generated posts score higher log-probs."""
+    rng = np.random.default_rng(seed)
+    generated = (data["label"] == 0).to_numpy()
+    logprob = rng.normal(-4.0, 0.5, len(data)) + np.where(generated, 1.5, 0.0)
+    top = rng.uniform(0.1, 0.3, len(data)) + np.where(generated, 0.2, 0.0)
+    return pd.DataFrame({"text": data["text"], "account": data["account"], "tokens": rng.integers(5, 40, len(data)),
+                         "mean_logprob": logprob, "mean_entropy": rng.normal(3.0, 0.3, len(data)),
+                         "rank_1": top, "rank_over_1": 1 - top})
+
+
+def lm_params(default_params: dict) -> dict:
+    params_file = tiny_params(default_params)
+    params_file["classify"]["lm_likelihood"] = {"enabled": True, "C": 1.0}
+    return params_file
+
+
+def test_lm_likelihood_detector_is_reported_like_the_others(workdir, default_params):
+    workdir.write_params(lm_params(default_params))
+    data = lookalike(per_class=60)  # the texts cannot tell; the likelihood features can
+    io.write_table(data, classify.SAMPLE)
+    io.write_table(likelihood_features(data), classify.LIKELIHOOD)
+
+    classify.main()
+
+    metrics = read_metrics()
+    assert set(metrics) == {*DETECTORS, "lm_likelihood", "leak_warning", "train_posts", "test_posts"}
+    assert set(metrics["lm_likelihood"]) == METRIC_NAMES
+    assert metrics["lm_likelihood"]["accuracy"] > 0.8 and metrics["lm_likelihood"]["roc_auc"] > 0.8, metrics
+    assert metrics["char_logreg"]["accuracy"] < 0.75, metrics
+    predictions = pd.read_csv("reports/classify/predictions.csv")
+    assert {"lm_likelihood_prob", "lm_likelihood_pred"} <= set(predictions.columns)
+    accuracy = (predictions["lm_likelihood_pred"] == predictions["label"]).mean()
+    assert accuracy == pytest.approx(metrics["lm_likelihood"]["accuracy"], abs=1e-4)
+    roc = pd.read_csv("reports/classify/roc.csv")
+    assert list(roc.columns) == ["fpr", *DETECTORS, "lm_likelihood"] and roc["lm_likelihood"].iloc[-1] == 1
+
+
+def test_lm_likelihood_uses_the_same_split_as_the_other_detectors(default_params):
+    data = lookalike(per_class=40)
+    features = likelihood_features(data).drop(columns=["text", "account"])
+    p = params.build(params.Classify, lm_params(default_params)["classify"], "classify")
+
+    with_lm = classify.detect(data["text"], data["label"], p, features)
+    without = classify.detect(data["text"], data["label"], p)
+
+    assert np.array_equal(with_lm.test_positions, without.test_positions)
+    assert np.array_equal(with_lm.detectors["char_logreg"].predicted, without.detectors["char_logreg"].predicted)
+    assert "lm_likelihood" in with_lm.detectors and "lm_likelihood" not in without.detectors
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda f: f.iloc[:-1], r"likelihood.parquet was scored on another sample.*79 rows, the sample has 80"),
+    (lambda f: f.assign(text=f["text"].iloc[::-1].to_numpy()), r"another sample.*row 1 differs.*dvc repro likelihood"),
+    (None, r"data/sample/likelihood.parquet: not found; run `dvc repro likelihood`"),
+])
+def test_stale_or_missing_likelihood_features_are_a_clear_error(workdir, default_params, change, message):
+    workdir.write_params(lm_params(default_params))
+    data = lookalike(per_class=40)
+    io.write_table(data, classify.SAMPLE)
+    if change is not None:
+        io.write_table(change(likelihood_features(data)), classify.LIKELIHOOD)
+
+    with pytest.raises(ElmError, match=message):
+        classify.main()
+
+
+def test_lm_likelihood_refuses_another_labelled_set(workdir, default_params):
+    params_file = lm_params(default_params)
+    params_file["classify"]["input"] = "study.csv"
+    workdir.write_params(params_file)
+    separable(per_class=30).to_csv(workdir / "study.csv", index=False)
+
+    with pytest.raises(ElmError, match=r"lm_likelihood.enabled: .*not study.csv; set .*enabled to false"):
+        classify.main()

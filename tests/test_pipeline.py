@@ -19,9 +19,9 @@ def repo(tmp_path_factory) -> Path:
 
 def test_every_stage_runs_in_order_and_writes_what_it_declares(repo, tmp_path_factory):
     ran = stages_run(tiny_project_first_repro(tmp_path_factory))
-    assert sorted(ran) == sorted(["scrape", "clean", "finetune", "generate", "sample", "classify", "evaluate", "plots",
-                                 "report"])
-    order = ["scrape", "clean", "finetune", "generate", "sample", "classify", "plots", "report"]
+    assert sorted(ran) == sorted(["scrape", "clean", "finetune", "generate", "sample", "likelihood", "classify",
+                                  "evaluate", "plots", "report"])
+    order = ["scrape", "clean", "finetune", "generate", "sample", "likelihood", "classify", "plots", "report"]
     assert [stage for stage in ran if stage in order] == order
     assert ran.index("generate") < ran.index("evaluate") < ran.index("report")
     for path in declared_outputs(repo):
@@ -34,7 +34,7 @@ def test_metrics_show_every_detector_and_the_pipeline_counts(repo):
     metrics = json.loads(sh(DVC, "metrics", "show", "--json", cwd=repo))
     data = {Path(k).name: v["data"] for k, v in metrics[""]["data"].items()}
     classify = data["classify.json"]
-    for detector in ("naive_bayes", "random_forest"):
+    for detector in ("naive_bayes", "random_forest", "char_logreg", "lm_likelihood", "leak_check"):
         assert 0.0 <= classify[detector]["accuracy"] <= 1.0
         assert 0.0 <= classify[detector]["roc_auc"] <= 1.0
     assert data["clean.json"]["posts_kept"] > 0
@@ -62,9 +62,32 @@ def test_a_classify_param_reruns_only_classify_plots_and_report(repo):
     assert stages_run(sh(DVC, "repro", cwd=repo)) == ["classify", "plots", "report"]
 
 
+def test_a_likelihood_param_reruns_likelihood_and_at_most_what_reads_it(repo):
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["likelihood"]["batch_size"] = 3
+    write_params(repo, params)
+    ran = stages_run(sh(DVC, "repro", cwd=repo))
+    # the features do not depend on the batch size: classify reruns only if the file's bytes changed
+    assert ran[0] == "likelihood" and set(ran) <= {"likelihood", "classify", "plots", "report"}, ran
+
+
+def test_metrics_diff_shows_every_detector_side_by_side(repo):
+    sh("git", "add", "-A", cwd=repo)
+    sh("git", "commit", "-qm", "Tiny run", cwd=repo)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["classify"]["lm_likelihood"]["C"] = 0.001
+    write_params(repo, params)
+    assert stages_run(sh(DVC, "repro", cwd=repo)) == ["classify", "plots", "report"]
+    diff = json.loads(sh(DVC, "metrics", "diff", "--all", "--json", cwd=repo))
+    classify = next(v for k, v in diff.items() if k.endswith("classify.json"))
+    for detector in ("naive_bayes", "random_forest", "char_logreg", "lm_likelihood", "leak_check"):
+        accuracy = classify[f"{detector}.accuracy"]
+        assert 0.0 <= accuracy["old"] <= 1.0 and 0.0 <= accuracy["new"] <= 1.0, (detector, accuracy)
+
+
 def test_a_generate_param_reruns_generate_and_what_follows_it(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["generate"]["temperature"] = 1.0
     write_params(repo, params)
-    assert sorted(stages_run(sh(DVC, "repro", cwd=repo))) == ["classify", "evaluate", "generate", "plots", "report",
-                                                                "sample"]
+    assert sorted(stages_run(sh(DVC, "repro", cwd=repo))) == ["classify", "evaluate", "generate", "likelihood", "plots",
+                                                              "report", "sample"]

@@ -8,6 +8,12 @@ A backend is a module with two functions:
 - ``load(model_dir)`` -> a generator: ``generator(prompts, params, seed) -> list[str]``, one sampled
   continuation per prompt (the text after the prompt, up to the end of the post).
 
+and may have a third, used by the ``likelihood`` stage:
+
+- ``scorer(model_dir)`` -> a scorer: ``scorer.encode(prefix, text, max_tokens)`` gives a post's token ids and
+  the position of its first scored token; ``scorer.features(encoded_batch)`` the model's per-post
+  likelihood features (mean token log-prob, mean entropy, rank bucket shares, tokens scored).
+
 A fine-tuned model directory holds the backend's own files and ``elm.json``, the manifest that says which
 backend wrote it, so ``generate`` needs no finetune params.
 """

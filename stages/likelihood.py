@@ -1,0 +1,106 @@
+"""Score every sampled post with the fine-tuned model: how likely it finds each post's tokens.
+
+Reads models/finetuned (elm.json says which backend wrote it; scoring needs one that has a scorer,
+as the `transformers` backend does) and data/sample/sample.parquet (text, label, account). Each post
+is scored as training formatted it, `account: text` after the end token, so the model is conditioned
+on the account's voice; only the tokens of the text count (at most likelihood.max_tokens of them).
+A model samples its own likeliest tokens, so its generated posts tend to score higher log-probs and
+more top-ranked tokens than real ones (GLTR, Gehrmann et al. 2019): classify's lm_likelihood
+detector learns that from these features.
+
+Writes data/sample/likelihood.parquet, one row per sample row in the same order (text and account
+repeated, so classify can check they belong together):
+  tokens          tokens scored
+  mean_logprob    mean natural-log probability of each token given the ones before it (<= 0)
+  mean_entropy    mean entropy of the model's next-token distribution (nats)
+  rank_1, rank_2_10, rank_11_100, rank_101_1000, rank_over_1000
+                  shares of the tokens whose rank among the model's predictions falls in each bucket
+                  (rank 1: the model's top choice); they sum to 1
+
+Params (section `likelihood`): batch_size (posts per forward pass; the features do not depend on
+it), max_tokens, threads (torch CPU threads, 0: torch's default).
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+import pandas as pd
+from tqdm import tqdm
+
+from stages import cli, io, models, params
+from stages.errors import ElmError
+
+MODEL_DIR = "models/finetuned"
+SAMPLE = "data/sample/sample.parquet"
+FEATURES = "data/sample/likelihood.parquet"
+
+
+def read_sample(path: str = SAMPLE) -> pd.DataFrame:
+    """The account and text of every sampled post, in the sample's order."""
+    posts = io.read_table(path, stage_hint="sample")
+    missing = [column for column in ("text", "account") if column not in posts.columns]
+    if missing:
+        raise ElmError(f"{path}: missing column(s) {', '.join(missing)} (found: "
+                       f"{', '.join(map(str, posts.columns)) or 'none'}); rerun `dvc repro sample`")
+    table = posts[["text", "account"]].fillna("").astype(str).reset_index(drop=True)
+    if "label" in posts.columns:
+        table["label"] = posts["label"].to_numpy()
+    return table
+
+
+def load_scorer(model_dir: str = MODEL_DIR):
+    """The scorer of the backend that wrote ``model_dir``, with a clear error when it has none."""
+    manifest = models.read_manifest(model_dir)
+    backend = models.backend(manifest.get("backend", ""))
+    if not hasattr(backend, "scorer"):
+        raise ElmError(f"{model_dir}: written by the {manifest['backend']!r} backend, which cannot score posts; "
+                       "the likelihood detector needs the transformers backend (finetune.backend: transformers)")
+    return backend.scorer(model_dir)
+
+
+def split_post(account: str, text: str) -> tuple[str, str]:
+    """A post's training line cut where generation starts: the prompt (``account:``) and the rest (`` text``)."""
+    line, prompt = models.format_post(account, text), models.prompt_for(account)
+    assert line.startswith(prompt), "models.format_post must begin with models.prompt_for"
+    return prompt, line[len(prompt):] if text else ""  # an empty post has no tokens to score
+
+
+def score(scorer, posts: pd.DataFrame, batch_size: int, max_tokens: int) -> pd.DataFrame:
+    """The likelihood features of every post (columns text, account, then the features), in order.
+
+    Posts are scored longest first, so each batch pads little; the order does not change a post's features."""
+    encoded = [scorer.encode(*split_post(account, text), max_tokens) for account, text in zip(posts["account"], posts["text"])]
+    order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i][0]))
+    rows: list[dict | None] = [None] * len(encoded)
+    with tqdm(total=len(encoded), desc="likelihood", unit="post", file=sys.stderr) as bar:
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            for i, features in zip(batch, scorer.features([encoded[i] for i in batch])):
+                rows[i] = features
+            bar.update(len(batch))
+    return pd.concat([posts[["text", "account"]].reset_index(drop=True), pd.DataFrame(rows)], axis=1)
+
+
+def main(params_path: str = "params.yaml") -> None:
+    p = params.load("likelihood", params_path)
+    if p.threads:
+        import torch  # here, so that `--help` needs no torch
+
+        torch.set_num_threads(p.threads)
+    posts = read_sample()
+    scorer = load_scorer()
+    started = time.perf_counter()
+    features = score(scorer, posts, p.batch_size, p.max_tokens)
+    seconds = time.perf_counter() - started
+    io.write_table(features, FEATURES)
+    print(f"likelihood: scored {len(features)} posts ({int(features['tokens'].sum())} tokens) in {seconds:.1f} s, "
+          f"{len(features) / max(seconds, 1e-9):.1f} posts/s")
+    if "label" in posts.columns:
+        means = features["mean_logprob"].groupby(posts["label"].to_numpy()).mean().sort_index(ascending=False)
+        print("likelihood: mean log-prob per token, " + ", ".join(
+            f"{ {1: 'real', 0: 'generated'}.get(label, label)} {value:.3f}" for label, value in means.items()))
+
+
+if __name__ == "__main__":
+    cli.run(main, __doc__)

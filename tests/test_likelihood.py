@@ -1,0 +1,174 @@
+"""The `likelihood` stage: a real tiny model scores posts sanely, batch-size invariantly, and its features
+let the lm_likelihood detector tell the model's own kind of text from noise."""
+from __future__ import annotations
+
+import math
+import re
+import random
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stages import classify, io, likelihood, models, params
+from stages.errors import ElmError
+from stages.models import hf
+
+from conftest import ROOT
+from stage_runner import TINY, run_stage, write_params
+from test_sample import VOCABULARY, posts
+
+ACCOUNTS = ("sailor", "baker")
+FEATURES = ["tokens", "mean_logprob", "mean_entropy", *hf.rank_bucket_names()]
+
+
+def training_posts() -> pd.DataFrame:
+    return pd.DataFrame([{"account": account, "text": text} for account in ACCOUNTS
+                         for text in posts(VOCABULARY[account], 150, seed=3)])
+
+
+def noise(count: int, seed: int) -> list[str]:
+    """Random-character strings of post length: nothing the model was trained on."""
+    rng = random.Random(seed)
+    alphabet = "abcdefghijklmnopqrstuvwxyzQXZ0123456789#%&*?!"
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(20, 60))) for _ in range(count)]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """A scratch GPT-2 trained as the tiny profile's finetune trains it (a few seconds), with its manifest."""
+    p = params.build(params.Finetune, TINY["finetune"], "finetune")
+    docs = [models.format_post(a, t) for a, t in zip(*training_posts()[["account", "text"]].to_numpy().T)]
+    out = tmp_path_factory.mktemp("likelihood-model")
+    hf.finetune(docs, docs[:16], p, out, lambda step, metrics: None)
+    models.write_manifest(out, backend="transformers", base_model="scratch", steps=p.max_steps)
+    return out
+
+
+@pytest.fixture(scope="module")
+def scorer(model_dir):
+    return likelihood.load_scorer(str(model_dir))
+
+
+def mixed_posts() -> pd.DataFrame:
+    """Training posts, noise and an empty text, of many lengths."""
+    real = training_posts().sample(12, random_state=0)
+    odd = pd.DataFrame({"account": "baker", "text": noise(6, seed=1) + ["", "x"]})
+    return pd.concat([real, odd], ignore_index=True)
+
+
+def test_features_are_sane(scorer):
+    data = mixed_posts()
+
+    features = likelihood.score(scorer, data, batch_size=4, max_tokens=128)
+
+    assert list(features.columns) == ["text", "account", *FEATURES]
+    assert features["text"].tolist() == data["text"].tolist()  # the sample's order is kept
+    scored = features[features["tokens"] > 0]
+    assert len(scored) == len(data) - 1  # only the empty text has no tokens
+    assert (scored["mean_logprob"] <= 0).all()
+    assert ((scored["mean_entropy"] >= 0) & (scored["mean_entropy"] <= math.log(len(scorer.tokenizer)) + 1e-4)).all()
+    assert np.allclose(scored[hf.rank_bucket_names()].sum(axis=1), 1.0)
+    # the tokens of the text, not of the `account:` prompt that conditions them
+    tokenize = lambda s: len(scorer.tokenizer(s, add_special_tokens=False)["input_ids"])  # noqa: E731
+    expected = [tokenize(models.format_post(a, t)) - tokenize(models.prompt_for(a)) if t else 0
+                for a, t in zip(data["account"], data["text"])]
+    assert features["tokens"].tolist() == expected
+
+
+def test_max_tokens_caps_what_is_scored(scorer):
+    data = pd.DataFrame({"account": "sailor", "text": [" ".join(VOCABULARY["sailor"] * 4)]})
+
+    capped = likelihood.score(scorer, data, batch_size=1, max_tokens=5)
+
+    assert capped["tokens"].iloc[0] == 5
+
+
+def test_scoring_is_batch_size_invariant(scorer):
+    data = mixed_posts()
+
+    one = likelihood.score(scorer, data, batch_size=1, max_tokens=128)
+    eight = likelihood.score(scorer, data, batch_size=8, max_tokens=128)
+
+    assert (one["tokens"] == eight["tokens"]).all()
+    assert np.abs(one[FEATURES].to_numpy() - eight[FEATURES].to_numpy()).max() < 1e-4
+
+
+def test_the_detector_tells_training_text_from_noise(scorer):
+    """Posts copied from the training text against random-character strings: far above chance."""
+    real = training_posts().sample(80, random_state=1)
+    data = pd.DataFrame({"account": list(real["account"]) + ["sailor"] * 80, "text": list(real["text"]) + noise(80, 2),
+                         "label": [1] * 80 + [0] * 80})
+    features = likelihood.score(scorer, data, batch_size=16, max_tokens=128)[FEATURES]
+    train, test = classify.split(data["label"], 0.25, seed=0)
+    y = data["label"].to_numpy()
+
+    model = classify.fit_lm_likelihood(features.to_numpy()[train], y[train], C=1.0, seed=0)
+
+    detector = classify.tested(model, classify.Features(None, features.to_numpy()[test], np.array(FEATURES)))
+    metrics = classify.evaluate(detector, y[test], seed=0)
+    assert metrics["accuracy"] > 0.9 and metrics["roc_auc"] > 0.9, metrics
+    # the model finds its training text likelier than noise
+    assert features["mean_logprob"][y == 1].mean() > features["mean_logprob"][y == 0].mean()
+
+
+def stage_dir(tmp_path, model_dir):
+    shutil.copytree(model_dir, tmp_path / likelihood.MODEL_DIR)
+    write_params(tmp_path, TINY)
+    return tmp_path
+
+
+def test_stage_writes_one_row_per_sampled_post(tmp_path, model_dir):
+    project = stage_dir(tmp_path, model_dir)
+    sample = mixed_posts().assign(label=[1] * 12 + [0] * 8)
+    io.write_table(sample, project / likelihood.SAMPLE)
+
+    done = run_stage("likelihood", project)
+
+    features = pd.read_parquet(project / likelihood.FEATURES)
+    assert features["text"].tolist() == sample["text"].tolist() and list(features.columns[2:]) == FEATURES
+    assert "posts/s" in done.stdout and "mean log-prob per token, real" in done.stdout
+    # what classify reads of it: the features, aligned with the sample
+    read = classify.read_likelihood_features(sample[["text", "label", "account"]], str(project / likelihood.FEATURES))
+    assert list(read.columns) == FEATURES
+
+
+@pytest.mark.parametrize(("setup", "message"), [
+    ("no model", r"models/finetuned/elm.json: not found.*dvc repro finetune"),
+    ("no sample", r"data/sample/sample.parquet: not found; run `dvc repro sample`"),
+    ("no text column", r"sample.parquet: missing column\(s\) text .*found: post, label, account.*dvc repro sample"),
+])
+def test_bad_input_is_a_clear_error(tmp_path, model_dir, setup, message):
+    project = stage_dir(tmp_path, model_dir)
+    if setup == "no model":
+        shutil.rmtree(project / likelihood.MODEL_DIR)
+    if setup != "no sample":
+        table = mixed_posts().assign(label=1)
+        if setup == "no text column":
+            table = table.rename(columns={"text": "post"})[["post", "label", "account"]]
+        io.write_table(table, project / likelihood.SAMPLE)
+
+    done = run_stage("likelihood", project, check=False)
+
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
+    assert re.search(message, done.stderr), done.stderr
+    assert not (project / likelihood.FEATURES).exists()
+
+
+def test_a_backend_without_a_scorer_says_so(tmp_path, monkeypatch):
+    monkeypatch.setitem(models.BACKENDS, "textonly", "stages.text")  # a module with no `scorer`
+    models.write_manifest(tmp_path, backend="textonly", base_model="x")
+
+    with pytest.raises(ElmError, match=r"'textonly' backend, which cannot score posts; .*needs the transformers"):
+        likelihood.load_scorer(str(tmp_path))
+
+
+def test_help_explains_the_stage():
+    result = subprocess.run([sys.executable, "-m", "stages.likelihood", "--help"], cwd=ROOT, capture_output=True,
+                            text=True, check=True)
+    assert likelihood.__doc__.strip().splitlines()[0] in result.stdout
+    assert "rank_over_1000" in result.stdout
