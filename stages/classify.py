@@ -10,7 +10,8 @@ The posts are split, stratified by label, into train and test posts (classify.te
 
 Detectors, all fitted on the train posts and scored on the test posts:
   naive_bayes    multinomial naive Bayes (naive_bayes.alpha) on TF-IDF word 1..ngram_max-grams
-                 (at most max_features), as in the study
+                 (at most max_features, without English stop words when stop_words: english, as
+                 the study's figures imply: see profiles/study-classify.yaml), as in the study
   random_forest  a random forest on the same features, grid-searched for accuracy with
                  random_forest.cv folds over random_forest.grid (lists of values to try; null
                  means None, e.g. max_depth: [null]; a grid of one setting is fitted directly)
@@ -156,9 +157,10 @@ def split(labels, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return train_test_split(np.arange(len(labels)), test_size=test_size, random_state=seed, stratify=labels)
 
 
-def build_vectorizer(ngram_max: int, max_features: int) -> TfidfVectorizer:
-    """TF-IDF over word 1..ngram_max-grams, keeping the ``max_features`` most frequent."""
-    return TfidfVectorizer(ngram_range=(1, ngram_max), max_features=max_features)
+def build_vectorizer(ngram_max: int, max_features: int, stop_words: str | None = None) -> TfidfVectorizer:
+    """TF-IDF over word 1..ngram_max-grams, keeping the ``max_features`` most frequent, without
+    ``stop_words`` ("english": scikit-learn's list) when given."""
+    return TfidfVectorizer(ngram_range=(1, ngram_max), max_features=max_features, stop_words=stop_words)
 
 
 def build_char_vectorizer(max_features: int) -> TfidfVectorizer:
@@ -315,7 +317,7 @@ def detect(texts, labels, p: params.Classify, likelihood: pd.DataFrame | None = 
     check_trainable(labels, p.test_size, p.random_forest.cv)
     train, test = split(labels, p.test_size, p.seed)
     y_train = labels[train]
-    words = vectorize(build_vectorizer(p.ngram_max, p.max_features), texts, train, test)
+    words = vectorize(build_vectorizer(p.ngram_max, p.max_features, p.stop_words), texts, train, test)
     print(f"classify: {len(train)} train / {len(test)} test posts, {len(words.names)} word features", file=sys.stderr)
     forest, best_params = fit_random_forest(words.train, y_train, p.random_forest.grid, p.random_forest.cv, p.seed)
     characters = vectorize(build_char_vectorizer(p.char_logreg.max_features), texts, train, test)

@@ -224,6 +224,7 @@ class Classify:
     seed: int
     max_features: int = _range(1)
     ngram_max: int = _range(1, 5)
+    stop_words: str | None = _range(choices=("english",))
     naive_bayes: NaiveBayes
     random_forest: RandomForest
     char_logreg: CharLogreg

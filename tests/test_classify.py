@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
 
@@ -27,19 +28,13 @@ TEXT_DETECTORS = ("naive_bayes", "random_forest", "char_logreg")
 METRIC_NAMES = {"accuracy", "accuracy_low", "accuracy_high", "roc_auc", "f1"}
 PREDICTION_COLUMNS = ["text", "label", "account", *(f"{d}_prob" for d in DETECTORS), *(f"{d}_pred" for d in DETECTORS)]
 STUDY_SET = "original-study/modeling_tweets.csv"
-# The study's grid winner (../shared/data/README.md): one setting, so the stage fits it without a search.
-STUDY_BEST_FOREST = {
-    "cv": 3,
-    "grid": {
-        "criterion": ["entropy"], "max_depth": [None], "min_samples_leaf": [3], "min_samples_split": [5],
-        "n_estimators": [300],
-    },
-}
-# Measured with the settings below, seeds 0, 1, 2, 42: forest 65.0%, 65.4%, 64.6%, 65.5% (95% interval
-# about +-1.2 points each), a steady ~2.5 points above the study's 62.52%, hence the upper bound 0.66.
-# The study's exact procedure is unknown; fitting TF-IDF on all posts before splitting (a common
-# notebook shortcut that lets test posts pick the vocabulary) gave 64.4% for seed 42.
-STUDY_FOREST_ACCURACY = (0.60, 0.66)
+# profiles/study-classify.yaml holds the study's settings: TF-IDF word 1-3-grams without English stop
+# words, 200k features, 80/20 split, the study's grid winner (one setting: fitted without a search).
+STUDY_PROFILE = yaml.safe_load((ROOT / "profiles" / "study-classify.yaml").read_text())
+# The study reported 62.52% for its grid winner and 60% for a default 100-tree forest. With scikit-learn's
+# English stop words removed (stop_words: english) seed 0 gives 62.43% and 60.58%; keeping them, 65.0%
+# and 63%: the study's figures imply it dropped them. Seeds move the winner by about +-0.5 points.
+STUDY_FOREST_ACCURACY = (0.60, 0.65)
 
 
 def tiny_params(default_params: dict) -> dict:
@@ -334,16 +329,12 @@ def test_help_shows_the_docstring_title():
 
 
 def test_study_reproduction(workdir, default_params, shared_data, capsys):
-    """Study mode on the study's 30k posts: its features, split and winning forest land near its 62.52%.
+    """Study mode, as profiles/study-classify.yaml sets it, on the study's 30k posts lands on its 62.52%.
 
-    Slow (about 2 minutes on 2 cores, most of it the 300-tree forest on 200k features).
+    Slow (1-3 minutes on 2 cores, most of it the 300-tree forest on 200k features).
     """
-    params_file = tiny_params(default_params)
-    params_file["classify"] |= {
-        "input": str(shared_data / STUDY_SET), "test_size": 0.2, "seed": 0, "max_features": 200000,
-        "ngram_max": 3, "random_forest": STUDY_BEST_FOREST, "char_logreg": {"C": 1.0, "max_features": 100000},
-    }
-    workdir.write_params(params_file)
+    study = {**STUDY_PROFILE["classify"], "input": str(shared_data / STUDY_SET)}
+    workdir.write_params({**default_params, "classify": study})
     started = time.monotonic()
 
     classify.main()
@@ -353,12 +344,17 @@ def test_study_reproduction(workdir, default_params, shared_data, capsys):
     assert (metrics["train_posts"], metrics["test_posts"]) == (24000, 6000)
     low, high = STUDY_FOREST_ACCURACY
     assert low <= metrics["random_forest"]["accuracy"] <= high, metrics
-    assert 0.60 <= metrics["naive_bayes"]["accuracy"] <= 0.72, metrics
+    assert 0.55 <= metrics["naive_bayes"]["accuracy"] <= 0.72, metrics
     assert metrics["char_logreg"]["accuracy"] > 0.65, metrics
     # "starts with @" alone scores about 71% on this set: the leak check must find it and warn.
     assert metrics["leak_check"]["accuracy"] > 0.68 and metrics["leak_warning"] == 1, metrics
     assert "starts_with_at" in open("reports/classify/leak_check.txt").read()
     assert "WARNING: the leak check" in capsys.readouterr().err
+
+
+def test_english_stop_words_leave_the_word_features(workdir):
+    vectorizer = classify.build_vectorizer(1, 100, stop_words="english").fit(["the boat and the tide"])
+    assert list(vectorizer.get_feature_names_out()) == ["boat", "tide"]
 
 
 def likelihood_features(data: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
