@@ -137,6 +137,14 @@ def test_a_finished_post_leaves_the_batch(trained):
     assert any(len(t) < 24 for t in new), "some rows should end early"
 
 
+def test_draw_samples_each_token_at_its_probability_and_never_a_zero_one():
+    torch.manual_seed(0)
+    probs = torch.tensor([[0.0, 0.5, 0.0, 0.3, 0.2, 0.0]]).repeat(40_000, 1)
+    counts = torch.bincount(sampling.draw(probs), minlength=6) / len(probs)
+    assert counts[[0, 2, 5]].tolist() == [0.0, 0.0, 0.0]
+    assert torch.allclose(counts[[1, 3, 4]], torch.tensor([0.5, 0.3, 0.2]), atol=0.01)  # 4+ standard errors
+
+
 def test_top_k_one_is_greedy(trained):
     generator = hf.load(trained[0])
     batch = left_padded(generator, MIXED_PROMPTS)
