@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -27,6 +28,22 @@ def run_stage(name: str, cwd: Path, check: bool = True) -> subprocess.CompletedP
     if check and done.returncode != 0:
         raise AssertionError(f"stages.{name} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return done
+
+
+def kill_stage_when(name: str, cwd: Path, ready, timeout: float = 300) -> None:
+    """Start `python -m stages.<name>` in ``cwd`` and SIGKILL it as soon as ``ready()`` is true: a crash
+    at a moment the test chose. Fails if the stage ends first (give it more work) or ``ready`` never holds."""
+    process = subprocess.Popen([sys.executable, "-m", f"stages.{name}"], cwd=cwd, env=stage_env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and process.poll() is None and not ready():
+            time.sleep(0.02)
+        assert process.poll() is None, f"stages.{name} ended before it could be killed; give it more work"
+        assert ready(), f"stages.{name} did not reach the kill point in {timeout:.0f} s"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
 
 
 def write_params(cwd: Path, params: dict) -> None:

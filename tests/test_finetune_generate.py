@@ -4,11 +4,9 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +14,7 @@ import torch
 import pytest
 
 from stages import generate, models
-from stage_runner import TINY, run_stage, stage_env, write_params
+from stage_runner import TINY, kill_stage_when, run_stage, stage_env, write_params
 
 
 @pytest.fixture(scope="module")
@@ -75,17 +73,8 @@ def test_generate_killed_mid_run_resumes_and_matches_an_uninterrupted_run(traine
     killed = copy_project(trained_project, tmp_path / "killed", params)
     run_stage("generate", whole)
 
-    process = subprocess.Popen([sys.executable, "-m", "stages.generate"], cwd=killed, env=stage_env(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     partial = killed / generate.PARTIAL
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        if partial.exists() and len(partial.read_text().splitlines()) >= 32:
-            break
-        time.sleep(0.05)
-    assert process.poll() is None, "generate finished before it could be killed; give it more posts"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_stage_when("generate", killed, lambda: partial.exists() and len(partial.read_text().splitlines()) >= 32)
     done_before = len(partial.read_text().splitlines())
     assert 32 <= done_before < 160
 
@@ -128,17 +117,8 @@ def test_finetune_killed_mid_run_resumes_and_ends_as_an_uninterrupted_run(traine
     killed = copy_project(trained_project, tmp_path / "killed", params)
     run_stage("finetune", whole)
 
-    process = subprocess.Popen([sys.executable, "-m", "stages.finetune"], cwd=killed, env=stage_env(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     marker = killed / "models/.checkpoints/finetune.json"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and process.poll() is None:
-        if marker.exists() and json.loads(marker.read_text())["step"] >= 10:
-            break
-        time.sleep(0.02)
-    assert process.poll() is None, "finetune finished before it could be killed; give it more steps"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_stage_when("finetune", killed, lambda: marker.exists() and json.loads(marker.read_text())["step"] >= 10)
 
     resumed = run_stage("finetune", killed)
     assert "resuming from the checkpoint of step" in resumed.stdout

@@ -5,10 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +16,7 @@ pytest.importorskip("gpt_2_simple", reason="the optional gpt2simple backend is n
 from stages import generate, models, params  # noqa: E402
 from stages.errors import ElmError  # noqa: E402
 from stages.models import gpt2simple  # noqa: E402
-from stage_runner import DVC, TINY, new_project, run_stage, sh, stage_env, stages_run, write_params  # noqa: E402
+from stage_runner import DVC, TINY, kill_stage_when, new_project, run_stage, sh, stages_run, write_params  # noqa: E402
 
 VOICES = {
     "sailor": ["wind in the sails and salt on the deck today", "harbor lights at dawn, the tide is turning",
@@ -219,17 +215,8 @@ def test_dvc_repro_fine_tunes_and_generates_with_the_backend(base_model, tmp_pat
 
 def test_a_killed_finetune_stage_resumes_from_the_library_s_last_save(base_model, cleaned_data, tmp_path):
     project = stage_project(tmp_path, cleaned_data, base_model, max_steps=14, checkpoint_every=3)
-    process = subprocess.Popen([sys.executable, "-m", "stages.finetune"], cwd=project, env=stage_env(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     marker = project / "models/.checkpoints/finetune.json"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and process.poll() is None:
-        if marker.exists() and json.loads(marker.read_text())["step"] >= 6:
-            break
-        time.sleep(0.02)
-    assert process.poll() is None, "finetune finished before it could be killed; give it more steps"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_stage_when("finetune", project, lambda: marker.exists() and json.loads(marker.read_text())["step"] >= 6)
 
     resumed = run_stage("finetune", project)
     assert "resuming from the checkpoint of step" in resumed.stdout
