@@ -11,6 +11,7 @@ Reads, required (written by `classify`):
 Reads, optional (the page says which are missing, e.g. in study mode where only `classify` ran):
   reports/metrics/evaluate.json    copy rates, distinct-n, self-BLEU, sentiment, voice attribution, length
   reports/train/metrics.json       the fine-tuning's final train/eval loss and perplexity
+  reports/metrics/sample.json      the sample's size and what the optimism filter (sample.min_sentiment) removed
   reports/figures/*.png            every figure `plots` drew
 
 Per account the page shows the generated test posts the strongest detector (the one with the highest
@@ -38,6 +39,7 @@ CLASSIFY_METRICS = "reports/metrics/classify.json"
 PREDICTIONS = "reports/classify/predictions.csv"
 EVALUATE_METRICS = "reports/metrics/evaluate.json"
 TRAIN_METRICS = "reports/train/metrics.json"
+SAMPLE_METRICS = "reports/metrics/sample.json"
 FIGURE_DIR = "reports/figures"
 PAGE = "reports/index.html"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -270,6 +272,25 @@ def evaluate_section(evaluate_metrics: dict | None) -> str:
     return "".join(parts)
 
 
+def sample_section(sample_metrics: dict | None) -> str:
+    """The sample's size and the optimism filter: its threshold and what it removed, per account."""
+    heading = "<h2>Sample and optimism filter</h2>"
+    if sample_metrics is None:
+        return heading + f'<p class="missing">{SAMPLE_METRICS} is missing: run `dvc repro sample`.</p>'
+    size = f"<p>{number(sample_metrics.get('posts_per_class'))} real + as many generated posts.</p>"
+    filtered = sample_metrics.get("sentiment_filter")
+    if not isinstance(filtered, dict) or filtered.get("min_sentiment") is None:
+        return heading + size + ('<p class="note">The optimism filter is off (sample.min_sentiment: null): every '
+                                 "generated post could be drawn.</p>")
+    note = (f"<p>The optimism filter kept generated posts whose VADER compound score is at least "
+            f"{number(filtered['min_sentiment'])}; it removed {number(filtered.get('generated_removed'))} "
+            f"({number(filtered.get('generated_removed_share'), percent=True)}) of them, listed in "
+            "<code>data/sample/removed_by_sentiment.parquet</code>.</p>")
+    per_account = filtered.get("removed_per_account") or {}
+    rows = [[esc(account), number(count)] for account, count in per_account.items()]
+    return heading + size + note + (table(["account", "generated posts removed"], rows) if rows else "")
+
+
 def training_section(train_metrics: dict | None) -> str:
     heading = "<h2>Fine-tuning</h2>"
     if train_metrics is None:
@@ -322,7 +343,8 @@ def examples_section(predictions: pd.DataFrame, detector: str | None, n: int) ->
 
 
 def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metrics: dict | None,
-               train_metrics: dict | None, figures: dict[str, bytes] | None, examples_per_account: int) -> str:
+               train_metrics: dict | None, figures: dict[str, bytes] | None, examples_per_account: int,
+               sample_metrics: dict | None = None) -> str:
     """The whole page as one HTML string."""
     strongest = strongest_detector(detectors(classify_metrics), predictions)
     missing = [path for path, value in ((EVALUATE_METRICS, evaluate_metrics), (TRAIN_METRICS, train_metrics),
@@ -337,6 +359,7 @@ def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metri
         detector_section(classify_metrics, strongest),
         examples_section(predictions, strongest, examples_per_account),
         evaluate_section(evaluate_metrics),
+        sample_section(sample_metrics),
         training_section(train_metrics),
         figures_section(figures),
     ])
@@ -354,8 +377,10 @@ def main(params_path: str = "params.yaml") -> None:
     predictions = read_predictions()
     evaluate_metrics = read_json(EVALUATE_METRICS, "evaluate", required=False)
     train_metrics = read_json(TRAIN_METRICS, "finetune", required=False)
+    sample_metrics = read_json(SAMPLE_METRICS, "sample", required=False)
     figures = read_figures()
-    page = build_page(classify_metrics, predictions, evaluate_metrics, train_metrics, figures, p.examples_per_account)
+    page = build_page(classify_metrics, predictions, evaluate_metrics, train_metrics, figures, p.examples_per_account,
+                      sample_metrics)
     with io.atomic_path(PAGE) as tmp:
         tmp.write_text(page, encoding="utf-8")
     for path, value in ((EVALUATE_METRICS, evaluate_metrics), (TRAIN_METRICS, train_metrics), (FIGURE_DIR, figures)):

@@ -162,6 +162,18 @@ def write_inputs(root: Path, figures: dict[str, bytes] | None = None) -> None:
             (root / report.FIGURE_DIR / name).write_bytes(data)
 
 
+def test_the_optimism_filter_says_what_it_removed_or_that_it_is_off():
+    off = {"posts_per_class": 30, "sentiment_filter": {"min_sentiment": None, "generated_removed": 0}}
+    assert "optimism filter is off" in page(sample_metrics=off)
+    on = {"posts_per_class": 30, "sentiment_filter": {
+        "min_sentiment": 0.05, "generated_removed": 7, "generated_removed_share": 0.35,
+        "removed_per_account": {"baker": 7, "sailor<b>": 0}}}
+    shown = page(sample_metrics=on)
+    assert "at least 0.05; it removed 7 (35.0%)" in shown
+    assert "<td>baker</td><td>7</td>" in shown and "sailor&lt;b&gt;" in shown
+    assert "reports/metrics/sample.json is missing" in page()
+
+
 def test_stage_writes_the_page_from_what_exists(workdir):
     write_inputs(workdir, {"b.png": PNG_1X1, "a.png": PNG_1X1})
 
