@@ -45,7 +45,8 @@ _MAYBE_LINK = re.compile(r"://|\.\w")
 # --- emojis and invisible characters -------------------------------------------------------------
 # emoji.replace_emoji is slow (~3 us a character), so it runs only on the words holding a character
 # that occurs in some emoji; every emoji contains at least one non-ASCII one.
-_EMOJI_CHARS = frozenset(ch for key in emoji.EMOJI_DATA for ch in key if not ch.isascii())
+_EMOJI_CHARS = frozenset(ch for key in emoji.EMOJI_DATA for ch in key if not ch.isascii()) | {
+    "\ufe0e", "\ufe0f"}  # replace_emoji also drops a variation selector standing alone ("a\ufe0eb" -> "ab")
 _WHITESPACE_RUNS = re.compile(r"(\s+)")  # for split() that keeps the separators
 
 

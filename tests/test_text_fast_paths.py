@@ -36,7 +36,7 @@ def test_emojis_replaced_word_by_word_match_emoji_on_the_whole_text():
 @pytest.mark.parametrize("post", [
     "family 👨\u200d👩\u200d👧\u200d👦 time", "👨 \u200d👩", "👍🏽👍 🏽", "1\ufe0f\u20e3 #\u20e3",
     "🇺🇸🇫 🇷", "a\u200d👩 b👩\u200d", "❤\ufe0e❤\ufe0f ☺\ufe0e", "\u200d\u200d👩\u200d\u200d",
-    "🏴\U000e0067\U000e0062 x",
+    "🏴\U000e0067\U000e0062 x", "\ufe0e", "a\ufe0eb \ufe0f",  # lone variation selectors: the fuzz found them
 ])
 def test_emoji_edge_cases_word_by_word(post):
     assert text._replace_emojis(post) == emoji.replace_emoji(post, " ")
