@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from stages import cli, imitation, io, params
+from stages import cli, imitation, io, params, sentiment
 from stages.errors import ElmError
 
 REAL = "data/clean/posts.parquet"
@@ -137,11 +137,11 @@ def rounded(value):
     return round(value, DECIMALS) if isinstance(value, float) else value
 
 
-def report_tables(posts: pd.DataFrame, sentiment: dict, voice_result: Voice | None) -> dict[str, pd.DataFrame]:
+def report_tables(posts: pd.DataFrame, sentiments: dict, voice_result: Voice | None) -> dict[str, pd.DataFrame]:
     """The CSV files of reports/evaluate/ by name."""
     chars = {source: posts.loc[posts["source"] == source, "chars"] for source in ("real", "generated")}
     tables = {
-        "sentiment.csv": wide_table(sentiment, imitation.SENTIMENT_FIELDS).round(DECIMALS),
+        "sentiment.csv": wide_table(sentiments, sentiment.SENTIMENT_FIELDS).round(DECIMALS),
         "lengths.csv": imitation.length_histogram(chars, LENGTH_BIN_CHARS).round(DECIMALS),
     }
     if voice_result is not None:
@@ -159,13 +159,13 @@ def main(params_path: str = "params.yaml") -> None:
     voice_result = voice(real, generated)
     print(f"evaluate: VADER sentiment of {len(real) + len(generated)} posts", file=sys.stderr)
     posts = pd.concat([real.assign(source="real"), generated.assign(source="generated")], ignore_index=True)
-    posts["compound"] = imitation.compound_scores(posts["text"])
+    posts["compound"] = sentiment.compound_scores(posts["text"])
     posts["chars"] = posts["text"].str.len()
-    sentiment = imitation.by_account(posts, "compound", imitation.sentiment_summary)
+    sentiments = imitation.by_account(posts, "compound", sentiment.sentiment_summary)
     metrics = {
         "posts": {"real": len(real), "generated": len(generated)},
         "memorization": copy_rates,
-        "sentiment": sentiment,
+        "sentiment": sentiments,
         "diversity": diversity(real, generated, p),
         "length": imitation.by_account(posts, "chars", imitation.length_summary),
     }
@@ -173,11 +173,11 @@ def main(params_path: str = "params.yaml") -> None:
         metrics["voice"] = voice_result.metrics()
 
     with io.atomic_path(REPORT_DIR, directory=True) as report_dir:
-        for name, table in report_tables(posts, sentiment, voice_result).items():
+        for name, table in report_tables(posts, sentiments, voice_result).items():
             io.write_table(table, report_dir / name)
     io.write_json(rounded(metrics), METRICS)
 
-    overall = sentiment[imitation.ALL]
+    overall = sentiments[imitation.ALL]
     print(f"evaluate: positive posts, real {overall['real']['positive']:.1%} vs generated "
           f"{overall['generated']['positive']:.1%}; see {METRICS}")
     if voice_result is not None:

@@ -2,7 +2,7 @@
 
 Plain functions on texts and account names, so they also run on posts from elsewhere:
   voice      a classifier trained on real posts to tell the accounts apart, applied to generated posts
-  sentiment  VADER's compound score per post, summarised as shares positive / negative / neutral
+  sentiment  in stages/sentiment.py (light to import: `sample` uses it without scikit-learn)
   diversity  distinct-n (unique n-grams over all n-grams) and self-BLEU (how much posts repeat one another)
   length     characters per post, summarised and binned
 Words are lowercase runs of letters, digits and underscores, as in `generate.copy_kind`.
@@ -19,11 +19,8 @@ import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 ALL = "all_accounts"  # the key of the summary over every account
-POSITIVE, NEGATIVE = 0.05, -0.05  # VADER's usual thresholds on the compound score
-SENTIMENT_FIELDS = ("positive", "negative", "neutral", "mean_compound")
 BLEU_ORDER = 4
 SMOOTHING = 0.1  # an n-gram order without any match counts as 0.1 matches (nltk's method1), not as 0
 WORD = re.compile(r"\w+")
@@ -58,22 +55,6 @@ def attribution_rates(accounts, predicted) -> dict[str, float]:
     """Per account, the share of its posts the classifier attributed to it; under ALL, the share of all posts."""
     hits = pd.Series(np.asarray(predicted) == np.asarray(accounts), index=np.asarray(accounts))
     return {ALL: float(hits.mean()), **{str(a): float(share) for a, share in hits.groupby(level=0).mean().items()}}
-
-
-# --- Sentiment ---
-
-def compound_scores(texts) -> np.ndarray:
-    """VADER's compound score (-1 most negative .. 1 most positive) of each text."""
-    analyzer = SentimentIntensityAnalyzer()
-    return np.array([analyzer.polarity_scores(text)["compound"] for text in texts], dtype=float)
-
-
-def sentiment_summary(compounds) -> dict[str, float]:
-    """Shares of posts positive (compound >= 0.05), negative (<= -0.05) and neutral, and the mean compound."""
-    compounds = np.asarray(compounds, dtype=float)
-    positive, negative = compounds >= POSITIVE, compounds <= NEGATIVE
-    shares = (positive.mean(), negative.mean(), (~positive & ~negative).mean(), compounds.mean())
-    return dict(zip(SENTIMENT_FIELDS, map(float, shares)))
 
 
 # --- Length ---

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from stages import cli, io, params
-from stages.imitation import compound_scores
+from stages.sentiment import compound_scores
 from stages.proportions import stratified_counts
 from stages.errors import ElmError
 

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from stages import evaluate, imitation, io, params
+from stages import evaluate, imitation, io, params, sentiment
 from stages.errors import ElmError
 
 from test_sample import VOCABULARY, posts
@@ -94,12 +94,12 @@ def test_self_bleu_samples_hypotheses_by_seed_and_is_undefined_without_two_posts
 # --- sentiment ---
 
 def test_sentiment_summary_uses_the_vader_thresholds():
-    summary = imitation.sentiment_summary([0.5, 0.05, 0.0, -0.04, -0.5])
+    summary = sentiment.sentiment_summary([0.5, 0.05, 0.0, -0.04, -0.5])
     assert summary == pytest.approx({"positive": 2 / 5, "negative": 1 / 5, "neutral": 2 / 5, "mean_compound": 0.002})
 
 
 def test_compound_scores_tell_positive_negative_and_neutral_posts_apart():
-    happy, sad, plain = imitation.compound_scores(
+    happy, sad, plain = sentiment.compound_scores(
         ["I love this wonderful day!", "This is terrible and awful.", "The table is made of wood."])
     assert happy > 0.5 and sad < -0.5 and plain == 0.0
 

@@ -6,10 +6,12 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from transformers import AutoModelForCausalLM
+from transformers.pytorch_utils import Conv1D
 
 from stages import models
 from stages.errors import ElmError
-from stages.models import hf, sampling
+from stages.models import hf, sampling, weight_first
 
 VOICES = {
     "sailor": ["wind in the sails and salt on the deck today", "harbor lights at dawn, the tide is turning",
@@ -109,8 +111,9 @@ def test_greedy_sampling_matches_transformers_generate_token_for_token(trained):
     batch = left_padded(generator, MIXED_PROMPTS)
     ours = sampling.sample(generator.model, batch["input_ids"], batch["attention_mask"], generator.stop_ids,
                            max_new_tokens=24, temperature=0.0, top_k=0, top_p=1.0)
-    reference = generator.model.generate(**batch, do_sample=False, max_new_tokens=24, eos_token_id=generator.stop_ids,
-                                         pad_token_id=generator.tokenizer.pad_token_id)
+    plain = AutoModelForCausalLM.from_pretrained(trained[0]).eval()  # its own output layer, not sliced
+    reference = plain.generate(**batch, do_sample=False, max_new_tokens=24, eos_token_id=generator.stop_ids,
+                               pad_token_id=generator.tokenizer.pad_token_id)
     for row, tokens in enumerate(reference[:, batch["input_ids"].shape[1]:].tolist()):
         ends = [i for i, token in enumerate(tokens) if token in generator.stop_ids]
         assert ours[row] == tokens[:ends[0] if ends else None]
@@ -135,6 +138,30 @@ def test_a_finished_post_leaves_the_batch(trained):
     assert all(width == 1 for _, width in decode_passes)
     assert sum(rows for rows, _ in decode_passes) == sum(len(t) if len(t) < 24 else 23 for t in new)
     assert any(len(t) < 24 for t in new), "some rows should end early"
+
+
+def test_a_weight_first_linear_gives_the_linear_layer_s_output():
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(16, 50)
+    swapped = weight_first.WeightFirstLinear(layer.weight, layer.bias, rows=7)  # 8 slices, the last one short
+    x = torch.randn(3, 5, 16)
+    with torch.inference_mode():  # sampling's mode: the slices are written in place, with no gradient
+        y = swapped(x)
+    assert y.shape == (3, 5, 50) and y.is_contiguous()
+    assert torch.allclose(y, layer(x), atol=1e-6)
+
+
+def test_the_cpu_generator_runs_weight_first_layers_with_the_model_s_own_logits(trained):
+    model = hf.load(trained[0]).model
+    plain = AutoModelForCausalLM.from_pretrained(trained[0]).eval()
+    layers = [m for m in model.modules() if isinstance(m, weight_first.WeightFirstLinear)]
+    assert len(layers) == 2 * 4 + 1  # per block: attention in and out, MLP in and out; then the output layer
+    assert not any(isinstance(m, (torch.nn.Linear, Conv1D)) for m in model.modules())
+    assert model.get_output_embeddings().weight is model.get_input_embeddings().weight  # still tied, not copied
+    expected = plain(torch.tensor([[5, 17, 3, 99], [8, 8, 2, 1]]))
+    with torch.inference_mode():
+        ours = model(torch.tensor([[5, 17, 3, 99], [8, 8, 2, 1]]))
+    assert torch.allclose(ours.logits, expected.logits, atol=1e-5)
 
 
 def test_draw_samples_each_token_at_its_probability_and_never_a_zero_one():

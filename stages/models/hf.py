@@ -18,7 +18,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config, GPT2LM
 
 from stages.errors import ElmError
 from stages.io import atomic_path
-from stages.models import sampling
+from stages.models import sampling, weight_first
 
 SCRATCH_EOS = "<|endoftext|>"
 
@@ -323,6 +323,8 @@ class Generator:
         self.tokenizer.padding_side = "left"  # prompts end where generation starts
         self.model = AutoModelForCausalLM.from_pretrained(model_dir).to(self.device).eval()
         self.dtype = autocast_dtype("auto", self.device)
+        if self.device.type == "cpu" and self.dtype is None:
+            weight_first.convert(self.model)
         # a post ends at the end token or at a line break, whichever comes first
         pieces = self.tokenizer.batch_decode([[i] for i in range(len(self.tokenizer))])
         self.stop_ids = [self.tokenizer.eos_token_id] + [i for i, s in enumerate(pieces) if "\n" in s]

@@ -44,7 +44,7 @@ def sample(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, stop_id
     positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)  # left padding: count real tokens only
     cache = DynamicCache()
     logits = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=positions,
-                   past_key_values=cache, use_cache=True).logits[:, -1, :].float()
+                   past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
     for step in range(max_new_tokens):
         if warp is None:
             chosen = logits.argmax(-1)
@@ -64,5 +64,5 @@ def sample(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, stop_id
         attention_mask = torch.cat([attention_mask, attention_mask.new_ones(len(rows), 1)], dim=1)
         positions = positions[:, -1:] + 1
         logits = model(input_ids=chosen[:, None], attention_mask=attention_mask, position_ids=positions,
-                       past_key_values=cache, use_cache=True).logits[:, -1, :].float()
+                       past_key_values=cache, use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
     return new_tokens
