@@ -11,7 +11,13 @@ stages use:
   here); the transformers backend runs at params.yaml's batch_size x seq_len and at 1 x 1024;
 - after a small warm-up batch, generate batches of params.yaml's generate.batch_size posts of
   max_new_tokens tokens from the random model (which rarely ends a post early) until ``--generate-seconds``
-  have passed (at least one batch): the median posts/s of a batch.
+  have passed (at least one batch): the median posts/s of a batch;
+- for Elm also with posts that end: the same transformers model with its final layer norm's bias
+  pointed at the end token, so that it samples the end token with probability 1/``--mean-tokens`` at
+  each step (real posts of the shared data average 23 SmolLM2 tokens), as a fine-tuned model ends
+  its posts. gpt-2-simple's rate needs no second run: its sampling loop has no stop condition (a
+  ``tf.while_loop`` of ``length`` steps whose ``cond`` is always true), so it always samples every
+  token and cuts the text at the end token afterwards.
 
 Medians, because on a shared machine another process can take a core at any moment; ``--threads 1``
 keeps both frameworks off each other's toes there (2 torch threads beside a busy core run several
@@ -26,7 +32,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -89,6 +97,35 @@ def build_models(shape: dict, folder: Path, seed: int) -> None:
     (folder / "posts.json").write_text(json.dumps(synthetic_posts(words, 600)))
 
 
+def ending_model(folder: Path, mean_tokens: float) -> None:
+    """``folder/transformers`` again as ``folder/transformers-ending``, its final layer norm's bias set to
+    ``c * e / |e|^2`` (``e``: the end token's embedding, which is also its output row), which raises the
+    end token's logit by ``c`` (other logits move by a little noise). ``c`` makes the end token's
+    probability, averaged over the positions of a forward pass at params' temperature, 1 / ``mean_tokens``."""
+    import torch
+    from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
+
+    temperature = yaml.safe_load((ROOT / "params.yaml").read_text())["generate"]["temperature"]
+    model = AutoModelForCausalLM.from_pretrained(folder / "transformers").eval()
+    end, prompt = model.config.eos_token_id, PreTrainedTokenizerFast.from_pretrained(folder / "transformers")(
+        f"{ACCOUNTS[0]}:", add_special_tokens=False, return_tensors="pt")["input_ids"]
+    with torch.no_grad():  # where sampling reads logits: after the prompt, then after each (near random) token
+        contexts = torch.cat([prompt.repeat(8, 1), torch.randint(0, model.config.vocab_size, (8, 47))], 1)
+        logits = model(contexts).logits[:, prompt.shape[1] - 1:].flatten(0, 1) / temperature
+        others = torch.logsumexp(torch.cat([logits[:, :end], logits[:, end + 1:]], 1), 1)
+        low, high = -100.0, 100.0  # bisect on c: the end token's mean probability grows with it
+        for _ in range(60):
+            raise_by = (low + high) / 2
+            if torch.sigmoid(logits[:, end] + raise_by / temperature - others).mean() < 1 / mean_tokens:
+                low = raise_by
+            else:
+                high = raise_by
+        embedding = model.get_output_embeddings().weight[end]
+        model.transformer.ln_f.bias.copy_(raise_by * embedding / embedding.dot(embedding))
+    shutil.copytree(folder / "transformers", folder / "transformers-ending")  # the tokenizer's files
+    model.save_pretrained(folder / "transformers-ending")
+
+
 # ---------------------------------------------------------------- one backend, in its own process
 
 
@@ -137,7 +174,30 @@ def measure(backend_name: str, folder: Path, steps: int, seconds: float) -> dict
         windows = {f"{batch}x{seq_len}": finetune_speed(backend, model, posts, batch, seq_len, steps,
                                                         folder / "out-default"),
                    "1x1024": finetune_speed(backend, model, posts, 1, 1024, steps, folder / "out-window")}
-    return {"finetune_tokens_per_s": windows, "generate_posts_per_s": generation_speed(backend, model, seconds)}
+    result = {"finetune_tokens_per_s": windows, "generate_posts_per_s": generation_speed(backend, model, seconds)}
+    if backend_name == "transformers":
+        ending = folder / "transformers-ending"
+        result["ending"] = {"posts_per_s": generation_speed(backend, ending, seconds),
+                            "mean_tokens": mean_tokens_sampled(backend.load(ending))}
+    return result
+
+
+def mean_tokens_sampled(generator, posts: int = 256) -> float:
+    """Mean tokens per post (end token excluded) the transformers ``generator`` samples with params'
+    settings: counted on the sampler's token ids, as decoded text would re-tokenize differently."""
+    import torch
+
+    from stages import params
+    from stages.models import sampling
+
+    section = yaml.safe_load((ROOT / "params.yaml").read_text())["generate"]
+    settings = params.build(params.Generate, section, "benchmark")
+    batch = generator.tokenizer([f"{ACCOUNTS[0]}:"] * posts, return_tensors="pt", add_special_tokens=False)
+    torch.manual_seed(0)
+    with torch.inference_mode():
+        tokens = sampling.sample(generator.model, batch["input_ids"], batch["attention_mask"], generator.stop_ids,
+                                 settings.max_new_tokens, settings.temperature, settings.top_k, settings.top_p)
+    return statistics.mean(map(len, tokens))
 
 
 def run_measure(backend: str, folder: Path, steps: int, args) -> dict:
@@ -159,16 +219,18 @@ def run_measure(backend: str, folder: Path, steps: int, args) -> dict:
 
 def table(results: dict) -> str:
     lines = ["| model shape | fine-tune tokens/s: gpt-2-simple (1 x 1024) | Elm (default) | Elm (1 x 1024) "
-             "| Elm / gpt-2-simple | generate posts/s: gpt-2-simple | Elm | Elm / gpt-2-simple |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| Elm / gpt-2-simple | generate posts/s: gpt-2-simple | Elm | Elm / gpt-2-simple "
+             "| Elm, posts that end (mean tokens) | Elm / gpt-2-simple |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for shape, (simple, elm) in results.items():
         base = simple["finetune_tokens_per_s"]["1x1024"]
         default_key = next(key for key in elm["finetune_tokens_per_s"] if key != "1x1024")
         default, window = elm["finetune_tokens_per_s"][default_key], elm["finetune_tokens_per_s"]["1x1024"]
-        gen_simple, gen_elm = simple["generate_posts_per_s"], elm["generate_posts_per_s"]
+        gen_simple, gen_elm, ending = simple["generate_posts_per_s"], elm["generate_posts_per_s"], elm["ending"]
         lines.append(f"| {shape} | {base:,.0f} | {default:,.0f} ({default_key.replace('x', ' x ')}) | {window:,.0f} "
                      f"| {default / base:.1f}x ({window / base:.1f}x) | {gen_simple:.2f} | {gen_elm:.2f} "
-                     f"| {gen_elm / gen_simple:.1f}x |")
+                     f"| {gen_elm / gen_simple:.1f}x | {ending['posts_per_s']:.2f} ({ending['mean_tokens']:.0f}) "
+                     f"| {ending['posts_per_s'] / gen_simple:.1f}x |")
     return "\n".join(lines)
 
 
@@ -181,6 +243,8 @@ def main(argv=None) -> None:
                         help="keep sampling batches this long (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=0,
                         help="CPU threads for both frameworks (default: their own choice, all cores)")
+    parser.add_argument("--mean-tokens", type=float, default=23,
+                        help="mean post length, in tokens, of the posts that end (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--measure", nargs=2, metavar=("BACKEND", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -196,6 +260,7 @@ def main(argv=None) -> None:
             folder = Path(tmp) / shape
             started = time.perf_counter()
             build_models(SHAPES[shape], folder, args.seed)
+            ending_model(folder, args.mean_tokens)
             print(f"{shape}: models built in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
             steps = args.steps or SHAPES[shape]["steps"]
             results[shape] = (run_measure("gpt2simple", folder, steps, args),
