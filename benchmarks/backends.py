@@ -11,7 +11,7 @@ stages use:
   here); the transformers backend runs at params.yaml's batch_size x seq_len and at 1 x 1024;
 - after a small warm-up batch, generate batches of params.yaml's generate.batch_size posts of
   max_new_tokens tokens from the random model (which rarely ends a post early) until ``--generate-seconds``
-  have passed (at least one batch): the median posts/s of a batch;
+  have passed (at least three batches): the median posts/s of a batch;
 - for Elm also with posts that end: the same transformers model with its final layer norm's bias
   pointed at the end token, so that it samples the end token with probability 1/``--mean-tokens`` at
   each step (real posts of the shared data average 23 SmolLM2 tokens), as a fine-tuned model ends
@@ -23,7 +23,7 @@ Medians, because on a shared machine another process can take a core at any mome
 keeps both frameworks off each other's toes there (2 torch threads beside a busy core run several
 times slower than 1).
 
-    nice -n 10 python benchmarks/backends.py --threads 1      # both shapes: about 10 minutes on 2 cores
+    nice -n 10 python benchmarks/backends.py --threads 1      # both shapes: about 15 minutes on 2 cores
     nice -n 10 python benchmarks/backends.py --shapes small
 
 Needs the optional gpt2simple install (`make setup-gpt2simple`). Nothing is written inside the project.
@@ -152,7 +152,7 @@ def generation_speed(backend, model: Path, seconds: float) -> float:
     generator = backend.load(model)
     generator([f"{ACCOUNTS[0]}:"] * 2, params.build(params.Generate, {**section, "max_new_tokens": 4}, "warm-up"), 0)
     rates, start = [], time.perf_counter()
-    while not rates or time.perf_counter() - start < seconds:
+    while len(rates) < 3 or time.perf_counter() - start < seconds:
         batch_start = time.perf_counter()
         generator([f"{ACCOUNTS[len(rates) % len(ACCOUNTS)]}:"] * settings.batch_size, settings, seed=len(rates))
         rates.append(settings.batch_size / (time.perf_counter() - batch_start))
@@ -240,7 +240,7 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, help="fine-tune steps per run, the first one a warm-up "
                                                    "(default: 8 for small, 3 for 124M)")
     parser.add_argument("--generate-seconds", type=float, default=20,
-                        help="keep sampling batches this long (default: %(default)s)")
+                        help="keep sampling batches this long, at least three (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=0,
                         help="CPU threads for both frameworks (default: their own choice, all cores)")
     parser.add_argument("--mean-tokens", type=float, default=23,
