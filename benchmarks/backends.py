@@ -105,7 +105,7 @@ def ending_model(folder: Path, mean_tokens: float) -> None:
     import torch
     from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
 
-    temperature = yaml.safe_load((ROOT / "params.yaml").read_text())["generate"]["temperature"]
+    temperature = generate_section()["temperature"]
     model = AutoModelForCausalLM.from_pretrained(folder / "transformers").eval()
     end, prompt = model.config.eos_token_id, PreTrainedTokenizerFast.from_pretrained(folder / "transformers")(
         f"{ACCOUNTS[0]}:", add_special_tokens=False, return_tensors="pt")["input_ids"]
@@ -143,13 +143,17 @@ def finetune_speed(backend, model: Path, posts: list[str], batch_size: int, seq_
     return statistics.median(rates[1:])
 
 
-def generation_speed(backend, model: Path, seconds: float) -> float:
-    """Median posts/s of batches sampled through ``backend.load(model)`` for ``seconds``, after a warm-up batch."""
+def generate_section() -> dict:
+    """params.yaml's generate section: the settings both backends sample with."""
+    return yaml.safe_load((ROOT / "params.yaml").read_text())["generate"]
+
+
+def generation_speed(generator, seconds: float) -> float:
+    """Median posts/s of batches ``generator`` (a loaded backend) samples for ``seconds``, after a warm-up batch."""
     from stages import params
 
-    section = yaml.safe_load((ROOT / "params.yaml").read_text())["generate"]
+    section = generate_section()
     settings = params.build(params.Generate, section, "benchmark")
-    generator = backend.load(model)
     generator([f"{ACCOUNTS[0]}:"] * 2, params.build(params.Generate, {**section, "max_new_tokens": 4}, "warm-up"), 0)
     rates, start = [], time.perf_counter()
     while len(rates) < 3 or time.perf_counter() - start < seconds:
@@ -174,11 +178,11 @@ def measure(backend_name: str, folder: Path, steps: int, seconds: float) -> dict
         windows = {f"{batch}x{seq_len}": finetune_speed(backend, model, posts, batch, seq_len, steps,
                                                         folder / "out-default"),
                    "1x1024": finetune_speed(backend, model, posts, 1, 1024, steps, folder / "out-window")}
-    result = {"finetune_tokens_per_s": windows, "generate_posts_per_s": generation_speed(backend, model, seconds)}
+    result = {"finetune_tokens_per_s": windows,
+              "generate_posts_per_s": generation_speed(backend.load(model), seconds)}
     if backend_name == "transformers":
-        ending = folder / "transformers-ending"
-        result["ending"] = {"posts_per_s": generation_speed(backend, ending, seconds),
-                            "mean_tokens": mean_tokens_sampled(backend.load(ending))}
+        ending = backend.load(folder / "transformers-ending")
+        result["ending"] = {"posts_per_s": generation_speed(ending, seconds), "mean_tokens": mean_tokens_sampled(ending)}
     return result
 
 
@@ -190,8 +194,7 @@ def mean_tokens_sampled(generator, posts: int = 256) -> float:
     from stages import params
     from stages.models import sampling
 
-    section = yaml.safe_load((ROOT / "params.yaml").read_text())["generate"]
-    settings = params.build(params.Generate, section, "benchmark")
+    settings = params.build(params.Generate, generate_section(), "benchmark")
     batch = generator.tokenizer([f"{ACCOUNTS[0]}:"] * posts, return_tensors="pt", add_special_tokens=False)
     torch.manual_seed(0)
     with torch.inference_mode():
@@ -265,7 +268,7 @@ def main(argv=None) -> None:
             steps = args.steps or SHAPES[shape]["steps"]
             results[shape] = (run_measure("gpt2simple", folder, steps, args),
                               run_measure("transformers", folder, steps, args))
-    settings = yaml.safe_load((ROOT / "params.yaml").read_text())["generate"]
+    settings = generate_section()
     print(f"\n{os.cpu_count()} CPUs, {args.threads or 'default'} threads, load average "
           f"{load:.1f} at the start; random weights; fine-tune: median tokens/s of the steps after the first; "
           f"generate: median posts/s of batches of {settings['batch_size']} posts x {settings['max_new_tokens']} "

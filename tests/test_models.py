@@ -111,7 +111,7 @@ def test_greedy_sampling_matches_transformers_generate_token_for_token(trained):
     batch = left_padded(generator, MIXED_PROMPTS)
     ours = sampling.sample(generator.model, batch["input_ids"], batch["attention_mask"], generator.stop_ids,
                            max_new_tokens=24, temperature=0.0, top_k=0, top_p=1.0)
-    plain = AutoModelForCausalLM.from_pretrained(trained[0]).eval()  # its own output layer, not sliced
+    plain = AutoModelForCausalLM.from_pretrained(trained[0]).eval()  # its own layers, not weight first
     reference = plain.generate(**batch, do_sample=False, max_new_tokens=24, eos_token_id=generator.stop_ids,
                                pad_token_id=generator.tokenizer.pad_token_id)
     for row, tokens in enumerate(reference[:, batch["input_ids"].shape[1]:].tolist()):

@@ -33,11 +33,9 @@ class WeightFirstLinear(torch.nn.Module):
         return out.t().reshape(*x.shape[:-1], -1).contiguous()
 
 
-def convert(model: torch.nn.Module) -> int:
+def convert(model: torch.nn.Module) -> None:
     """Swap every ``torch.nn.Linear`` (weights shared, not copied: a tied output layer stays tied) and
-    GPT-2's ``Conv1D`` (in x out weights, stored transposed once) in ``model`` for a
-    ``WeightFirstLinear``; returns how many were swapped."""
-    swapped = 0
+    GPT-2's ``Conv1D`` (in x out weights, stored transposed once) in ``model`` for a ``WeightFirstLinear``."""
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
             if type(child) is torch.nn.Linear:
@@ -45,7 +43,3 @@ def convert(model: torch.nn.Module) -> int:
             elif type(child) is Conv1D:
                 weight = torch.nn.Parameter(child.weight.detach().t().contiguous(), requires_grad=False)
                 setattr(parent, name, WeightFirstLinear(weight, child.bias))
-            else:
-                continue
-            swapped += 1
-    return swapped
