@@ -66,7 +66,7 @@ def synthetic_words(count: int, rng: np.random.Generator) -> list[str]:
 
 def synthetic_posts(words: list[str], count: int) -> list[str]:
     """``count`` training lines `account: twenty words`, as Elm formats posts."""
-    from stages.models import format_post
+    from elm.models import format_post
 
     return [format_post(ACCOUNTS[n % len(ACCOUNTS)], " ".join(words[n * 20:(n + 1) * 20])) for n in range(count)]
 
@@ -74,7 +74,7 @@ def synthetic_posts(words: list[str], count: int) -> list[str]:
 def build_models(shape: dict, folder: Path, seed: int) -> None:
     """The same random GPT-2 shape for both backends, one vocabulary: ``folder/gpt2simple`` and
     ``folder/transformers``."""
-    from stages.models import gpt2simple
+    from elm.models import gpt2simple
 
     words = synthetic_words(400_000, np.random.default_rng(seed))
     tokenizer = gpt2simple.train_tokenizer([" ".join(words[i:i + 20]) for i in range(0, len(words), 20)],
@@ -132,7 +132,7 @@ def ending_model(folder: Path, mean_tokens: float) -> None:
 def finetune_speed(backend, model: Path, posts: list[str], batch_size: int, seq_len: int, steps: int,
                    out: Path) -> float:
     """Median tokens/s of the steps after the first, fine-tuning ``model`` through ``backend.finetune``."""
-    from stages import params
+    from elm import params
 
     section = yaml.safe_load((ROOT / "params.yaml").read_text())["finetune"]
     section.update(model=str(model), max_steps=steps, batch_size=batch_size, seq_len=seq_len, grad_accum=1,
@@ -150,7 +150,7 @@ def generate_section() -> dict:
 
 def generation_speed(generator, seconds: float) -> float:
     """Median posts/s of batches ``generator`` (a loaded backend) samples for ``seconds``, after a warm-up batch."""
-    from stages import params
+    from elm import params
 
     section = generate_section()
     settings = params.build(params.Generate, section, "benchmark")
@@ -165,7 +165,7 @@ def generation_speed(generator, seconds: float) -> float:
 
 def measure(backend_name: str, folder: Path, steps: int, seconds: float) -> dict:
     """One backend's numbers on the models in ``folder``; run in a process of its own."""
-    from stages import models
+    from elm import models
 
     backend = models.backend(backend_name)
     posts = json.loads((folder / "posts.json").read_text())
@@ -191,8 +191,8 @@ def mean_tokens_sampled(generator, posts: int = 256) -> float:
     settings: counted on the sampler's token ids, as decoded text would re-tokenize differently."""
     import torch
 
-    from stages import params
-    from stages.models import sampling
+    from elm import params
+    from elm.models import sampling
 
     settings = params.build(params.Generate, generate_section(), "benchmark")
     batch = generator.tokenizer([f"{ACCOUNTS[0]}:"] * posts, return_tensors="pt", add_special_tokens=False)

@@ -1,11 +1,11 @@
-"""Decode-step linear layers as transformers runs them against weight first (``stages.models.weight_first``).
+"""Decode-step linear layers as transformers runs them against weight first (``elm.models.weight_first``).
 
 GPT-2 124M's shape, random weights. Per thread count, in a fresh process each:
 
 - each kind of linear layer on a decode step's 32 rows (a batch of 32 posts, one token each): the
   median milliseconds of ``--repeats`` calls as ``transformers`` runs it (``Conv1D``: ``addmm``; the
   output layer: ``torch.nn.Linear``) and as a ``WeightFirstLinear``;
-- a whole sampling run through ``stages.models.sampling.sample``, 32 posts x 48 tokens at
+- a whole sampling run through ``elm.models.sampling.sample``, 32 posts x 48 tokens at
   temperature 0.8: the median of 2 runs (after a warm-up) each way, in seconds; the same seed must
   give the same tokens both ways.
 
@@ -61,7 +61,7 @@ def measure(threads: int, repeats: int) -> dict:
     from transformers import GPT2Config, GPT2LMHeadModel
 
     sys.path.insert(0, str(ROOT))
-    from stages.models import sampling, weight_first
+    from elm.models import sampling, weight_first
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)

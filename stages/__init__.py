@@ -1,1 +1,2 @@
-"""Elm's pipeline: one module per DVC stage (``python -m stages.<name>``) and the code they share."""
+"""Elm's DVC entry points, one module per stage (``python -m stages.<name> --help``); the code they
+share lives in the ``elm`` package."""

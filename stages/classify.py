@@ -64,8 +64,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, export_text
 
-from stages import cli, io, params
-from stages.errors import ElmError
+from elm import cli, io, params
+from elm.errors import ElmError
 
 SAMPLE = "data/sample/sample.parquet"
 LIKELIHOOD = "data/sample/likelihood.parquet"  # the `likelihood` stage's features of SAMPLE's posts, row by row

@@ -1,7 +1,7 @@
 """Clean every account's posts and split them into train and eval.
 
 Reads every data/raw/*.parquet (written by `dvc repro scrape`) and applies the cleaning rules of
-stages/text.py; the generate stage applies the same rules to generated posts, so the detectors
+elm/text.py; the generate stage applies the same rules to generated posts, so the detectors
 compare like with like. Rules, in order (a post counts under the first one that drops it):
 retweet, language, reply, empty, too_short, duplicate, near_duplicate.
 
@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from stages import cli, io, params
-from stages.errors import ElmError
-from stages.text import clean_posts
+from elm import cli, io, params
+from elm.errors import ElmError
+from elm.text import clean_posts
 
 RAW_DIR = Path("data/raw")
 POSTS_PATH = Path("data/clean/posts.parquet")

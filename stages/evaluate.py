@@ -34,8 +34,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from stages import cli, imitation, io, params, sentiment
-from stages.errors import ElmError
+from elm import cli, imitation, io, params, sentiment
+from elm.errors import ElmError
 
 REAL = "data/clean/posts.parquet"
 GENERATED = "data/generated/posts.jsonl"

@@ -28,8 +28,8 @@ from accelerate import PartialState
 from dvclive import Live
 from tqdm import tqdm
 
-from stages import cli, io, models, params
-from stages.errors import ElmError
+from elm import cli, io, models, params
+from elm.errors import ElmError
 
 CLEAN_POSTS = "data/clean/posts.parquet"
 MODEL_DIR = "models/finetuned"

@@ -23,9 +23,9 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from stages import cli, io, models, params, text
-from stages.errors import ElmError
-from stages.proportions import stratified_counts
+from elm import cli, io, models, params, text
+from elm.errors import ElmError
+from elm.proportions import stratified_counts
 
 CLEAN_POSTS = "data/clean/posts.parquet"
 MODEL_DIR = "models/finetuned"

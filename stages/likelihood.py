@@ -28,8 +28,8 @@ import time
 import pandas as pd
 from tqdm import tqdm
 
-from stages import cli, io, models, params
-from stages.errors import ElmError
+from elm import cli, io, models, params
+from elm.errors import ElmError
 
 MODEL_DIR = "models/finetuned"
 SAMPLE = "data/sample/sample.parquet"

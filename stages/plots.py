@@ -22,7 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from stages import cli, io, params
+from elm import cli, io, params
 
 CORPUS = "data/clean/posts.parquet"
 SAMPLE = "data/sample/sample.parquet"

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from stages import cli, io, params
-from stages.errors import ElmError
+from elm import cli, io, params
+from elm.errors import ElmError
 
 CLASSIFY_METRICS = "reports/metrics/classify.json"
 PREDICTIONS = "reports/classify/predictions.csv"

@@ -24,10 +24,10 @@ import sys
 import numpy as np
 import pandas as pd
 
-from stages import cli, io, params
-from stages.sentiment import compound_scores
-from stages.proportions import stratified_counts
-from stages.errors import ElmError
+from elm import cli, io, params
+from elm.sentiment import compound_scores
+from elm.proportions import stratified_counts
+from elm.errors import ElmError
 
 REAL = "data/clean/posts.parquet"
 GENERATED = "data/generated/posts.jsonl"

@@ -1,6 +1,6 @@
 """Collect every account's posts into data/raw, one table per account.
 
-Reads each `source:handle` in scrape.accounts through its source (stages/sources/): files users
+Reads each `source:handle` in scrape.accounts through its source (elm/sources/): files users
 export (twint, archive, table; data/import/README.md says where they go), the SYNTHETIC demo, or
 the live APIs bluesky, mastodon and xapi (docs/live-sources.md). Writes
 data/raw/<source>-<handle>.parquet with the columns id, account, created_at, text, language,
@@ -30,9 +30,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from stages import cli, io, params
-from stages.errors import ElmError
-from stages.sources import RAW_COLUMNS, is_live, parse_account, read
+from elm import cli, io, params
+from elm.errors import ElmError
+from elm.sources import RAW_COLUMNS, is_live, parse_account, read
 
 RAW_DIR = Path("data/raw")
 FETCH_STATE = "fetched.json"

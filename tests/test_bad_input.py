@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from stages import params
-from stages.errors import ElmError
-from stages.sources import archive, files, table, twint
+from elm import params
+from elm.errors import ElmError
+from elm.sources import archive, files, table, twint
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = "id\tcreated_at\ttweet\tlanguage\n"
@@ -361,7 +361,7 @@ def test_posts_are_normalized_in_batches_with_the_same_result(tmp_path, monkeypa
 
 
 @pytest.mark.skipif("on_bad_row" not in {f.name for f in dataclasses.fields(params.Scrape)},
-                    reason="scrape.on_bad_row is not in stages/params.py yet")
+                    reason="scrape.on_bad_row is not in elm/params.py yet")
 def test_scrape_on_bad_row_skip_writes_the_good_rows_and_reports_the_rest(workdir, default_params):
     (workdir / "imports").mkdir()
     (workdir / "imports" / "ana.csv").write_text(HEADER + GOOD_ROWS + "3\tcut", encoding="utf-8")

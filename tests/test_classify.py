@@ -14,8 +14,9 @@ import yaml
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
 
-from stages import classify, io, params
-from stages.errors import ElmError
+from elm import io, params
+from stages import classify
+from elm.errors import ElmError
 
 from conftest import ROOT
 from test_sample import VOCABULARY, posts

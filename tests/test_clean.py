@@ -11,9 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from stages import clean, io
-from stages.errors import ElmError
-from stages.sources import normalize
+from elm import io
+from stages import clean
+from elm.errors import ElmError
+from elm.sources import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,8 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from stages import evaluate, imitation, io, params, sentiment
-from stages.errors import ElmError
+from elm import imitation, io, params, sentiment
+from stages import evaluate
+from elm.errors import ElmError
 
 from test_sample import VOCABULARY, posts
 
@@ -180,7 +181,7 @@ def test_missing_inputs_and_columns_name_the_file_and_the_fix(tmp_path):
 
 # --- the stage ---
 
-WIRED = pytest.mark.skipif(not hasattr(params, "Evaluate"), reason="the `evaluate` section is not in stages/params.py yet")
+WIRED = pytest.mark.skipif(not hasattr(params, "Evaluate"), reason="the `evaluate` section is not in elm/params.py yet")
 
 
 def write_stage_inputs() -> None:

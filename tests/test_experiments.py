@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from stage_runner import DVC, ROOT, cli_env, sh, stages_run, tiny_project
-from stages import params
+from elm import params
 
 MARK = "<!-- tests/test_experiments.py runs the next block as written -->"
 DOCS = [ROOT / "README.md", ROOT / "docs" / "team-workflow.md"]

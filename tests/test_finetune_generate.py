@@ -13,7 +13,8 @@ import pandas as pd
 import torch
 import pytest
 
-from stages import generate, models
+from elm import models
+from stages import generate
 from stage_runner import TINY, kill_stage_when, run_stage, stage_env, write_params
 
 

@@ -13,9 +13,10 @@ import pytest
 pytest.importorskip("tensorflow", reason="the optional gpt2simple backend is not installed (make setup-gpt2simple)")
 pytest.importorskip("gpt_2_simple", reason="the optional gpt2simple backend is not installed (make setup-gpt2simple)")
 
-from stages import generate, models, params  # noqa: E402
-from stages.errors import ElmError  # noqa: E402
-from stages.models import gpt2simple  # noqa: E402
+from elm import models, params
+from stages import generate  # noqa: E402
+from elm.errors import ElmError  # noqa: E402
+from elm.models import gpt2simple  # noqa: E402
 from stage_runner import DVC, TINY, kill_stage_when, new_project, run_stage, sh, stages_run, write_params  # noqa: E402
 
 VOICES = {

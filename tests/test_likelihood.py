@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages import classify, io, likelihood, models, params
-from stages.errors import ElmError
-from stages.models import hf
+from elm import io, models, params
+from stages import classify, likelihood
+from elm.errors import ElmError
+from elm.models import hf
 
 from conftest import ROOT
 from stage_runner import TINY, run_stage, write_params
@@ -160,7 +161,7 @@ def test_bad_input_is_a_clear_error(tmp_path, model_dir, setup, message):
 
 
 def test_a_backend_without_a_scorer_says_so(tmp_path, monkeypatch):
-    monkeypatch.setitem(models.BACKENDS, "textonly", "stages.text")  # a module with no `scorer`
+    monkeypatch.setitem(models.BACKENDS, "textonly", "elm.text")  # a module with no `scorer`
     models.write_manifest(tmp_path, backend="textonly", base_model="x")
 
     with pytest.raises(ElmError, match=r"'textonly' backend, which cannot score posts; .*needs the transformers"):

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from stages import scrape
-from stages.errors import ElmError
-from stages.params import ParamsError
-from stages.sources import live, mastodon
+from elm.errors import ElmError
+from elm.params import ParamsError
+from elm.sources import live, mastodon
 from tests.fake_api import BlueskyWorld, FakeApi, MastodonWorld, Reply, XWorld
 
 WORLDS = (BlueskyWorld, MastodonWorld, XWorld)

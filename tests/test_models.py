@@ -9,9 +9,9 @@ import torch
 from transformers import AutoModelForCausalLM
 from transformers.pytorch_utils import Conv1D
 
-from stages import models
-from stages.errors import ElmError
-from stages.models import hf, sampling, weight_first
+from elm import models
+from elm.errors import ElmError
+from elm.models import hf, sampling, weight_first
 
 VOICES = {
     "sailor": ["wind in the sails and salt on the deck today", "harbor lights at dawn, the tide is turning",

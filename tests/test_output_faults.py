@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from stages import scrape
-from stages.errors import ElmError
+from elm.errors import ElmError
 
 
 @pytest.fixture

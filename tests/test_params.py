@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stages import params
-from stages.params import ParamsError
+from elm import params
+from elm.params import ParamsError
 
 ROOT = Path(__file__).resolve().parents[1]
 

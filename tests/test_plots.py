@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from stages import classify, plots, sample
-from stages.errors import ElmError
+from elm.errors import ElmError
 
 from conftest import ROOT
 from test_classify import tiny_params

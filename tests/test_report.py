@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from stages import report
-from stages.errors import ElmError
+from elm.errors import ElmError
 
 from conftest import ROOT
 from stage_runner import tiny_project

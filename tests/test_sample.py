@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stages import io, proportions, sample
-from stages.errors import ElmError
+from elm import io, proportions
+from stages import sample
+from elm.errors import ElmError
 
 from conftest import ROOT
 

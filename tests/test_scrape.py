@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from stages import scrape
-from stages.errors import ElmError
-from stages.sources import RAW_COLUMNS
+from elm.errors import ElmError
+from elm.sources import RAW_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from stages import clean, scrape
-from stages.errors import ElmError
+from elm.errors import ElmError
 from tests.fake_api import FakeApi, XWorld
 from tests.test_live_sources import configure
 

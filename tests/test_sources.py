@@ -11,9 +11,9 @@ import emoji
 import pandas as pd
 import pytest
 
-from stages import params
-from stages.errors import ElmError
-from stages.sources import RAW_COLUMNS, archive, demo, files, table, twint
+from elm import params
+from elm.errors import ElmError
+from elm.sources import RAW_COLUMNS, archive, demo, files, table, twint
 
 DEFAULT_DEMO_HANDLES = ["ada_sails", "basil_bakes", "coach_cleo", "dr_dune"]
 

@@ -1,4 +1,4 @@
-"""The cleaning rules in stages/text.py: each rule on concrete posts, the table-level counts,
+"""The cleaning rules in elm/text.py: each rule on concrete posts, the table-level counts,
 a property test on arbitrary text, and the real Twint exports."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import emoji
 import pandas as pd
 import pytest
 
-from stages import params
-from stages.text import (
+from elm import params
+from elm.text import (
     RULES,
     clean_posts,
     clean_text,
@@ -19,7 +19,7 @@ from stages.text import (
     near_duplicate_key,
 )
 
-# What must never survive cleaning; written independently of stages/text.py's own patterns.
+# What must never survive cleaning; written independently of elm/text.py's own patterns.
 LINK_LEFT = re.compile(r"(?i)(?:https?|ftp)://|(?<![\w@./-])(?:www\.\w|(?:t\.co|pic\.twitter\.com|bit\.ly)/)")
 HASHTAG_LEFT = re.compile(r"(?<!\w)#\w")
 

@@ -1,4 +1,4 @@
-"""The fast paths of stages/text.py (see benchmarks/README.md) give exactly what the plain rules give."""
+"""The fast paths of elm/text.py (see benchmarks/README.md) give exactly what the plain rules give."""
 from __future__ import annotations
 
 import os
@@ -8,7 +8,7 @@ import string
 import emoji
 import pytest
 
-from stages import text
+from elm import text
 
 EXAMPLES = int(os.environ.get("ELM_FUZZ_EXAMPLES", "300"))
 

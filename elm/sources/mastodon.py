@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from stages.errors import ElmError
-from stages.sources import live, normalize
+from elm.errors import ElmError
+from elm.sources import live, normalize
 
 
 def read(handle: str, params, http, held_ids: frozenset[str] = frozenset()):

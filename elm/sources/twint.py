@@ -11,14 +11,14 @@ posts written in summer time (the tweet ids confirm the abbreviation). The colum
 when ``created_at`` carries no zone Elm knows.
 
 A row that cannot be read (broken quoting, a missing field, a bad date, ...) fails the read, or
-is left out and reported when ``on_bad_row`` is "skip" (see stages/sources/files.py).
+is left out and reported when ``on_bad_row`` is "skip" (see elm/sources/files.py).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from stages.errors import ElmError
-from stages.sources import files
+from elm.errors import ElmError
+from elm.sources import files
 
 SUFFIXES = (".csv", ".json", ".jsonl")
 REQUIRED = {

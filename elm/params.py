@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from stages.errors import ElmError
+from elm.errors import ElmError
 
 PARAMS_FILE = Path("params.yaml")
 

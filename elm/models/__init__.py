@@ -23,9 +23,9 @@ import importlib
 import json
 from pathlib import Path
 
-from stages.errors import ElmError
+from elm.errors import ElmError
 
-BACKENDS = {"transformers": "stages.models.hf", "gpt2simple": "stages.models.gpt2simple"}
+BACKENDS = {"transformers": "elm.models.hf", "gpt2simple": "elm.models.gpt2simple"}
 MANIFEST = "elm.json"
 
 

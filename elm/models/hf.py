@@ -16,9 +16,9 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
-from stages.errors import ElmError
-from stages.io import atomic_path
-from stages.models import sampling, weight_first
+from elm.errors import ElmError
+from elm.io import atomic_path
+from elm.models import sampling, weight_first
 
 SCRATCH_EOS = "<|endoftext|>"
 

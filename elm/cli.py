@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from stages.errors import ElmError
+from elm.errors import ElmError
 
 
 def run(main, doc: str, argv=None) -> None:

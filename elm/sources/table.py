@@ -7,7 +7,7 @@ and dates left empty. Dates may be epoch seconds or milliseconds, ISO 8601 (UTC 
 given), Twint's or the X archive's format. The whole row is kept in ``raw``.
 
 A row that cannot be read (broken quoting, a text that is not text, a bad date, ...) fails the
-read, or is left out and reported when ``on_bad_row`` is "skip" (see stages/sources/files.py).
+read, or is left out and reported when ``on_bad_row`` is "skip" (see elm/sources/files.py).
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from stages.errors import ElmError
-from stages.sources import files
+from elm.errors import ElmError
+from elm.sources import files
 
 SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
 

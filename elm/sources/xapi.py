@@ -9,7 +9,7 @@ caps the reads per account and run.
 A post longer than 280 characters keeps its full text (``note_tweet``). An incremental run asks only
 for posts newer than the newest held (``since_id``).
 
-tweepy's own requests go through :class:`stages.sources.live.Session` (timeouts, retries,
+tweepy's own requests go through :class:`elm.sources.live.Session` (timeouts, retries,
 rate-limit waits), sent to ``scrape.xapi.base_url``.
 """
 from __future__ import annotations
@@ -19,8 +19,8 @@ import os
 import tweepy
 from dotenv import dotenv_values
 
-from stages.errors import ElmError
-from stages.sources import live, normalize
+from elm.errors import ElmError
+from elm.sources import live, normalize
 
 TOKEN_VARIABLE = "X_BEARER_TOKEN"
 TWEEPY_HOST = "https://api.twitter.com"  # tweepy.Client puts this before every API route

@@ -12,7 +12,7 @@ stops at the first page holding a post already held.
 """
 from __future__ import annotations
 
-from stages.sources import live, normalize
+from elm.sources import live, normalize
 
 FEED_METHOD = "app.bsky.feed.getAuthorFeed"
 

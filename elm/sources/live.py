@@ -23,8 +23,8 @@ from typing import Callable, Iterable
 
 import requests
 
-from stages.errors import ElmError
-from stages.sources import files
+from elm.errors import ElmError
+from elm.sources import files
 
 USER_AGENT = "Elm/1.0 (research scraper of public posts; python-requests)"
 # A connection refused, reset or cut mid-reply, or a timeout: worth another try.
@@ -165,7 +165,7 @@ def rate_limit_wait(headers, now: float) -> float | None:
 
 
 def collect(pages: Iterable[list[dict]], held_ids: frozenset[str], max_posts: int, session: Session) -> list[dict]:
-    """Records (for :func:`stages.sources.normalize`) from ``pages``, which yields an account's posts
+    """Records (for :func:`elm.sources.normalize`) from ``pages``, which yields an account's posts
     page by page, newest first. Stops at the first page holding a post already held (the rest are
     older), when the pages run out, or with ``max_posts`` new posts; posts seen twice are kept once."""
     posts: list[dict] = []

@@ -8,7 +8,7 @@ the file ``tweet.js`` and may leave out the ``{"tweet": ...}`` wrapper; both are
 
 A broken file (prefix, JSON syntax, bytes that are not UTF-8) always fails: what follows the damage
 cannot be trusted. A well-formed entry that cannot be read (no text, a bad date, ...) fails the read,
-or is left out and reported when ``on_bad_row`` is "skip" (see stages/sources/files.py).
+or is left out and reported when ``on_bad_row`` is "skip" (see elm/sources/files.py).
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from stages.errors import ElmError
-from stages.sources import files
+from elm.errors import ElmError
+from elm.sources import files
 
 FILE_NAMES = ("tweets.js", "tweet.js")
 NEWLINE = "\n"

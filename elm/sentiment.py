@@ -1,6 +1,6 @@
 """Sentiment: VADER's compound score per post, summarised as shares positive / negative / neutral.
 
-Its own module, apart from `stages.imitation`, so that `sample` (the optimism filter) loads VADER
+Its own module, apart from `elm.imitation`, so that `sample` (the optimism filter) loads VADER
 without scikit-learn.
 """
 from __future__ import annotations

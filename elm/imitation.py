@@ -2,7 +2,7 @@
 
 Plain functions on texts and account names, so they also run on posts from elsewhere:
   voice      a classifier trained on real posts to tell the accounts apart, applied to generated posts
-  sentiment  in stages/sentiment.py (light to import: `sample` uses it without scikit-learn)
+  sentiment  in elm/sentiment.py (light to import: `sample` uses it without scikit-learn)
   diversity  distinct-n (unique n-grams over all n-grams) and self-BLEU (how much posts repeat one another)
   length     characters per post, summarised and binned
 Words are lowercase runs of letters, digits and underscores, as in `generate.copy_kind`.

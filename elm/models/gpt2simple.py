@@ -47,14 +47,14 @@ try:
     from gpt_2_simple.src import encoder as gpt2_encoder
     from gpt_2_simple.src import model as gpt2_model
 except ModuleNotFoundError as err:
-    from stages.errors import ElmError
+    from elm.errors import ElmError
 
     raise ElmError(f"finetune.backend gpt2simple needs the Python package {err.name!r}, which is not installed: "
                    f"run `make setup-gpt2simple` (or `pip install -r requirements-gpt2simple.txt` and then "
                    f"`pip install --no-deps gpt-2-simple==0.8.1`)") from None
 
-from stages.errors import ElmError
-from stages.io import atomic_path
+from elm.errors import ElmError
+from elm.io import atomic_path
 
 tf.get_logger().setLevel("ERROR")  # the library calls APIs TensorFlow 2 marks deprecated, on every save
 

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from stages.errors import ElmError
-from stages.sources import normalize
+from elm.errors import ElmError
+from elm.sources import normalize
 
 ON_BAD_ROW = ("fail", "skip")
 # X's longest posts have 25,000 characters. A longer field is a broken row, most often an unclosed

@@ -4,7 +4,7 @@ A file source (demo, twint, archive, table) exposes ``read(handle: str, params) 
 where ``params`` is that source's section of ``scrape`` in params.yaml, and returns every post.
 A live source (:data:`LIVE`: bluesky, mastodon, xapi) exposes ``read(handle, params, http,
 held_ids) -> DataFrame``: ``http`` is ``scrape.http`` (timeouts, retries) and ``held_ids`` the
-ids of the posts already held, so that it fetches only posts newer than those (stages/sources/live.py
+ids of the posts already held, so that it fetches only posts newer than those (elm/sources/live.py
 holds what live sources share). Either frame is normalized by :func:`normalize` to
 :data:`RAW_COLUMNS`, one row per post of that one account:
 
@@ -24,7 +24,7 @@ import json
 
 import pandas as pd
 
-from stages.errors import ElmError
+from elm.errors import ElmError
 
 RAW_COLUMNS = ["id", "account", "created_at", "text", "language", "source", "raw"]
 LIVE = ("bluesky", "mastodon", "xapi")
@@ -51,7 +51,7 @@ def read(spec: str, scrape_params, held_ids: frozenset[str] = frozenset()) -> pd
     """The posts of one ``source:handle`` account, normalized to :data:`RAW_COLUMNS`: all of them
     for a file source; for a live source, those newer than the posts whose ids are ``held_ids``."""
     source, handle = parse_account(spec)
-    module = importlib.import_module(f"stages.sources.{source}")
+    module = importlib.import_module(f"elm.sources.{source}")
     if source in LIVE:
         return module.read(handle, getattr(scrape_params, source), scrape_params.http, held_ids)
     if source in EXPORTS:

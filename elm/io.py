@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from stages.errors import ElmError
+from elm.errors import ElmError
 
 
 class OutputError(ElmError):
