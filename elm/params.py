@@ -18,6 +18,7 @@ import yaml
 from elm.errors import ElmError
 
 PARAMS_FILE = Path("params.yaml")
+PRECISIONS = ("auto", "bf16", "fp32")  # see elm/models/precision.py
 
 
 class ParamsError(ElmError):
@@ -165,7 +166,7 @@ class Finetune:
     weight_decay: float = _range(0.0)
     eval_every: int = _range(0)
     eval_batches: int = _range(1)
-    precision: str = _range(choices=("auto", "bf16", "fp32"))
+    precision: str = _range(choices=PRECISIONS)
     threads: int = _range(0)
     checkpoint_every: int = _range(0)
     early_stopping_patience: int = _range(0)
@@ -184,6 +185,7 @@ class Generate:
     top_p: float = _range(0.0, 1.0)
     max_new_tokens: int = _range(1)
     copy_ngram: int = _range(0)
+    precision: str = _range(choices=PRECISIONS)
     seed: int
 
 
@@ -235,6 +237,7 @@ class Classify:
 class Likelihood:
     batch_size: int = _range(1)
     max_tokens: int = _range(1)
+    precision: str = _range(choices=PRECISIONS)
     threads: int = _range(0)
 
 

@@ -10,7 +10,8 @@ The generated posts then go through the same `clean` rules as the real ones (or 
 the noise), and posts that copy a training post (exactly, or sharing a run of `copy_ngram` words with
 one) are dropped and counted: the copy rate measures memorization. Writes data/generated/posts.jsonl
 (account, text, settings) and reports/metrics/generate.json (counts per rule, copy rate, speed).
-Params: the `generate` section, and `clean` for the cleaning rules.
+Params: the `generate` section (`precision`: auto picks bf16 autocast or fp32 with weight-first layers,
+whichever samples faster on this hardware, see elm/models/precision.py), and `clean` for the cleaning rules.
 """
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ def main(params_path: str = "params.yaml") -> None:
     # a partial file is resumed only for the same settings and the very same fine-tuned model
     resume_key = {**settings, "model_file_time": Path(MODEL_DIR, models.MANIFEST).stat().st_mtime_ns}
 
-    generator = models.backend(manifest["backend"]).load(MODEL_DIR)
+    generator = models.backend(manifest["backend"]).load(MODEL_DIR, p.precision)
     started = time.perf_counter()
     rows = run_batches(generator, plan_batches(train, p.posts, p.batch_size), p, resume_key)
     seconds = time.perf_counter() - started

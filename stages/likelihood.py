@@ -18,7 +18,8 @@ repeated, so classify can check they belong together):
                   (rank 1: the model's top choice); they sum to 1
 
 Params (section `likelihood`): batch_size (posts per forward pass; the features do not depend on
-it), max_tokens, threads (torch CPU threads, 0: torch's default).
+it), max_tokens, precision (auto: bf16 autocast where it is faster, see elm/models/precision.py;
+bf16; fp32), threads (torch CPU threads, 0: torch's default).
 """
 from __future__ import annotations
 
@@ -49,14 +50,14 @@ def read_sample(path: str = SAMPLE) -> pd.DataFrame:
     return table
 
 
-def load_scorer(model_dir: str = MODEL_DIR):
+def load_scorer(model_dir: str = MODEL_DIR, precision: str = "fp32"):
     """The scorer of the backend that wrote ``model_dir``, with a clear error when it has none."""
     manifest = models.read_manifest(model_dir)
     backend = models.backend(manifest.get("backend", ""))
     if not hasattr(backend, "scorer"):
         raise ElmError(f"{model_dir}: written by the {manifest['backend']!r} backend, which cannot score posts; "
                        "the likelihood detector needs the transformers backend (finetune.backend: transformers)")
-    return backend.scorer(model_dir)
+    return backend.scorer(model_dir, precision)
 
 
 def split_post(account: str, text: str) -> tuple[str, str]:
@@ -89,7 +90,7 @@ def main(params_path: str = "params.yaml") -> None:
 
         torch.set_num_threads(p.threads)
     posts = read_sample()
-    scorer = load_scorer()
+    scorer = load_scorer(precision=p.precision)
     started = time.perf_counter()
     features = score(scorer, posts, p.batch_size, p.max_tokens)
     seconds = time.perf_counter() - started

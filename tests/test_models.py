@@ -107,7 +107,7 @@ def left_padded(generator, prompts):
 
 
 def test_greedy_sampling_matches_transformers_generate_token_for_token(trained):
-    generator = hf.load(trained[0])
+    generator = hf.load(trained[0], "fp32")
     batch = left_padded(generator, MIXED_PROMPTS)
     ours = sampling.sample(generator.model, batch["input_ids"], batch["attention_mask"], generator.stop_ids,
                            max_new_tokens=24, temperature=0.0, top_k=0, top_p=1.0)
@@ -123,7 +123,7 @@ def test_greedy_sampling_matches_transformers_generate_token_for_token(trained):
 def test_a_finished_post_leaves_the_batch(trained):
     """Each forward pass after the prompt feeds only the rows still going: a row that ended after n
     tokens was fed n times, one that ran to max_new_tokens M was fed M - 1 times."""
-    generator = hf.load(trained[0])
+    generator = hf.load(trained[0], "fp32")
     batch = left_padded(generator, MIXED_PROMPTS)
     fed = []
     hook = generator.model.register_forward_hook(lambda module, args, kwargs, out: fed.append(kwargs["input_ids"].shape),
@@ -152,7 +152,7 @@ def test_a_weight_first_linear_gives_the_linear_layer_s_output():
 
 
 def test_the_cpu_generator_runs_weight_first_layers_with_the_model_s_own_logits(trained):
-    model = hf.load(trained[0]).model
+    model = hf.load(trained[0], "fp32").model
     plain = AutoModelForCausalLM.from_pretrained(trained[0]).eval()
     layers = [m for m in model.modules() if isinstance(m, weight_first.WeightFirstLinear)]
     assert len(layers) == 2 * 4 + 1  # per block: attention in and out, MLP in and out; then the output layer
@@ -173,7 +173,7 @@ def test_draw_samples_each_token_at_its_probability_and_never_a_zero_one():
 
 
 def test_top_k_one_is_greedy(trained):
-    generator = hf.load(trained[0])
+    generator = hf.load(trained[0], "fp32")
     batch = left_padded(generator, MIXED_PROMPTS)
     run = lambda temperature, top_k: sampling.sample(generator.model, batch["input_ids"], batch["attention_mask"],  # noqa: E731
                                                      generator.stop_ids, 16, temperature, top_k, 1.0)

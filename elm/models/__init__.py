@@ -5,12 +5,12 @@ A backend is a module with two functions:
 - ``finetune(train_docs, eval_docs, params, out_dir, on_step) -> dict``: fine-tune ``params.model`` on
   the training documents, calling ``on_step(step, metrics)`` after each step, and save everything needed
   to generate into ``out_dir``; returns summary metrics.
-- ``load(model_dir)`` -> a generator: ``generator(prompts, params, seed) -> list[str]``, one sampled
+- ``load(model_dir, precision)`` -> a generator (``precision``: auto, bf16 or fp32, see ``precision.py``): ``generator(prompts, params, seed) -> list[str]``, one sampled
   continuation per prompt (the text after the prompt, up to the end of the post).
 
 and may have a third, used by the ``likelihood`` stage:
 
-- ``scorer(model_dir)`` -> a scorer: ``scorer.encode(prefix, text, max_tokens)`` gives a post's token ids and
+- ``scorer(model_dir, precision)`` -> a scorer (``precision``: auto, bf16 or fp32, see ``precision.py``): ``scorer.encode(prefix, text, max_tokens)`` gives a post's token ids and
   the position of its first scored token; ``scorer.features(encoded_batch)`` the model's per-post
   likelihood features (mean token log-prob, mean entropy, rank bucket shares, tokens scored).
 

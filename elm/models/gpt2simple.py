@@ -453,5 +453,6 @@ class Generator:
         return [post(text, prompt) for text in texts]
 
 
-def load(model_dir: Path | str) -> Generator:
+def load(model_dir: Path | str, precision: str = "auto") -> Generator:
+    """The model ready to sample; TensorFlow samples in fp32 here, so ``precision`` does not apply."""
     return Generator(model_dir)

@@ -19,6 +19,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config, GPT2LM
 from elm.errors import ElmError
 from elm.io import atomic_path
 from elm.models import sampling, weight_first
+from elm.models.precision import autocast_dtype
 
 SCRATCH_EOS = "<|endoftext|>"
 
@@ -95,25 +96,6 @@ def with_lora(model, lora):
 
 def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def bf16_is_fast(dev: torch.device) -> bool:
-    """bf16 pays off on GPUs that have it and on CPUs with native bf16 (AVX512-BF16 / AMX);
-    on other CPUs (AVX2) autocast to bf16 is emulated and measured 20x slower than fp32 here."""
-    if dev.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def autocast_dtype(precision: str, dev: torch.device):
-    """The autocast dtype for ``finetune.precision`` (``None``: plain fp32)."""
-    if precision == "bf16" or (precision == "auto" and bf16_is_fast(dev)):
-        return torch.bfloat16
-    return None
 
 
 # ---------------------------------------------------------------- data
@@ -224,7 +206,7 @@ def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path,
     if params.lora.rank:
         model = with_lora(model, params.lora)
     model.to(dev).train()
-    dtype = autocast_dtype(params.precision, dev)
+    dtype = autocast_dtype(params.precision, dev, "train")
     train_rows = pack(tokenizer, train_docs, params.seq_len)
     eval_rows = pack(tokenizer, eval_docs, params.seq_len) if eval_docs else train_rows[:params.batch_size]
 
@@ -317,12 +299,12 @@ def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path,
 class Generator:
     """A fine-tuned model ready to sample posts: ``generator(prompts, params, seed) -> texts``."""
 
-    def __init__(self, model_dir: Path | str):
+    def __init__(self, model_dir: Path | str, precision: str = "auto"):
         self.device = device()
+        self.dtype = autocast_dtype(precision, self.device, "sample")
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
         self.tokenizer.padding_side = "left"  # prompts end where generation starts
         self.model = AutoModelForCausalLM.from_pretrained(model_dir).to(self.device).eval()
-        self.dtype = autocast_dtype("auto", self.device)
         if self.device.type == "cpu" and self.dtype is None:
             weight_first.convert(self.model)
         # a post ends at the end token or at a line break, whichever comes first
@@ -340,8 +322,8 @@ class Generator:
         return [text.split("\n")[0].strip() for text in texts]
 
 
-def load(model_dir: Path | str) -> Generator:
-    return Generator(model_dir)
+def load(model_dir: Path | str, precision: str = "auto") -> Generator:
+    return Generator(model_dir, precision)
 
 
 # ---------------------------------------------------------------- scoring
@@ -359,8 +341,9 @@ class Scorer:
     post's scores do not depend on the batch it is in.
     """
 
-    def __init__(self, model_dir: Path | str):
+    def __init__(self, model_dir: Path | str, precision: str = "fp32"):
         self.device = device()
+        self.dtype = autocast_dtype(precision, self.device, "score")
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
         self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).to(self.device).eval()
         self.context = getattr(self.model.config, "max_position_embeddings", None) or 1024
@@ -391,7 +374,8 @@ class Scorer:
         for row, (ids, _) in enumerate(batch):
             input_ids[row, :len(ids)] = torch.tensor(ids)
             mask[row, :len(ids)] = 1
-        logits = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)).logits.float()
+        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
+            logits = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)).logits.float()
         results = []
         for row, (ids, first) in enumerate(batch):
             targets = torch.tensor(ids[first:], device=self.device)
@@ -422,5 +406,5 @@ def rank_bucket_names() -> list[str]:
     return names + [f"rank_over_{RANK_BUCKETS[-1]}"]
 
 
-def scorer(model_dir: Path | str) -> Scorer:
-    return Scorer(model_dir)
+def scorer(model_dir: Path | str, precision: str = "fp32") -> Scorer:
+    return Scorer(model_dir, precision)

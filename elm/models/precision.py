@@ -1,0 +1,61 @@
+"""Which number format a model runs in: plain fp32, or bf16 autocast where that is the faster choice.
+
+``precision`` params (``finetune``, ``generate``, ``likelihood``) take ``auto``, ``bf16`` or ``fp32``.
+``bf16`` and ``fp32`` are obeyed everywhere (bf16 on a CPU without native bf16 is emulated: correct,
+about 20x slower). ``auto`` picks by the hardware and the work, from what ``benchmarks/precision.py``
+measured (table in benchmarks/README.md):
+
+- on a GPU with bf16: bf16, for every kind of work;
+- on a CPU with native bf16 (the ``avx512_bf16`` or ``amx_bf16`` flag): bf16 for training and
+  scoring, which multiply hundreds of rows at once; for sampling only with AMX, since a decode step
+  multiplies a few dozen rows and AVX512-BF16 alone measured slower there than fp32 with weight-first
+  layers (``elm.models.weight_first``);
+- on other CPUs (AVX2): fp32.
+
+bf16 and fp32 runs give slightly different numbers, so outputs (and ``dvc.lock`` hashes) differ between
+machines where ``auto`` chooses differently: set the precision explicitly for identical reruns.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from elm.params import PRECISIONS as CHOICES
+WORK = ("train", "sample", "score")
+
+
+def cpu_flags(cpuinfo: str | None = None) -> set[str]:
+    """The CPU feature flags of ``/proc/cpuinfo`` (or of the text given, for tests); empty if unreadable."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return set()
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            return set(line.partition(":")[2].split())
+    return set()
+
+
+def auto_is_bf16(work: str, device: torch.device, flags: set[str] | None = None) -> bool:
+    """Whether ``auto`` means bf16 for ``work`` (train, sample or score) on ``device``."""
+    if work not in WORK:
+        raise ValueError(f"work must be one of {WORK}, not {work!r}")
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    flags = cpu_flags() if flags is None else flags
+    if work == "sample":
+        return "amx_bf16" in flags
+    return bool({"avx512_bf16", "amx_bf16"} & flags)
+
+
+def autocast_dtype(precision: str, device: torch.device, work: str, flags: set[str] | None = None):
+    """The autocast dtype for a ``precision`` param (``None``: plain fp32)."""
+    if precision not in CHOICES:
+        raise ValueError(f"precision must be one of {CHOICES}, not {precision!r}")
+    if precision == "bf16" or (precision == "auto" and auto_is_bf16(work, device, flags)):
+        return torch.bfloat16
+    return None

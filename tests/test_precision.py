@@ -1,0 +1,72 @@
+"""`precision` params: what `auto` picks on each kind of hardware (with faked CPU flags, never the
+host's), and each forced precision running for real on a tiny model, whatever this CPU supports."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from elm import models
+from elm.models import hf, precision, weight_first
+
+from test_models import MIXED_PROMPTS, sampling_params, trained  # noqa: F401  (the tiny trained model)
+
+CPU = torch.device("cpu")
+AVX2 = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma\n"
+AVX512_BF16 = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n"
+AMX = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 amx_bf16 amx_tile\n"
+
+
+def test_cpu_flags_are_read_from_the_flags_line():
+    assert precision.cpu_flags(AVX512_BF16) == {"fpu", "avx2", "avx512f", "avx512_bf16"}
+    assert precision.cpu_flags("processor\t: 0\n") == set()
+
+
+@pytest.mark.parametrize("cpuinfo, train, sample, score", [
+    (AVX2, False, False, False),          # bf16 emulated: about 20x slower, never chosen
+    (AVX512_BF16, True, False, True),     # native bf16 products, but decode steps sample faster in fp32
+    (AMX, True, True, True),
+])
+def test_auto_picks_bf16_by_cpu_kind_and_work(cpuinfo, train, sample, score):
+    flags = precision.cpu_flags(cpuinfo)
+    picked = {work: precision.autocast_dtype("auto", CPU, work, flags) is torch.bfloat16
+              for work in ("train", "sample", "score")}
+    assert picked == {"train": train, "sample": sample, "score": score}
+
+
+@pytest.mark.parametrize("cpuinfo", [AVX2, AVX512_BF16, AMX])
+def test_a_forced_precision_is_obeyed_on_every_cpu(cpuinfo):
+    flags = precision.cpu_flags(cpuinfo)
+    for work in ("train", "sample", "score"):
+        assert precision.autocast_dtype("bf16", CPU, work, flags) is torch.bfloat16
+        assert precision.autocast_dtype("fp32", CPU, work, flags) is None
+
+
+def test_an_unknown_precision_or_work_is_refused():
+    with pytest.raises(ValueError, match="precision"):
+        precision.autocast_dtype("fp16", CPU, "train", set())
+    with pytest.raises(ValueError, match="work"):
+        precision.autocast_dtype("auto", CPU, "decode", set())
+
+
+def test_fp32_sampling_runs_weight_first_layers_and_bf16_sampling_the_model_s_own(trained):  # noqa: F811
+    fp32, bf16 = hf.load(trained[0], "fp32"), hf.load(trained[0], "bf16")
+    assert fp32.dtype is None and any(isinstance(m, weight_first.WeightFirstLinear) for m in fp32.model.modules())
+    assert bf16.dtype is torch.bfloat16
+    assert not any(isinstance(m, weight_first.WeightFirstLinear) for m in bf16.model.modules())
+    prompts = [models.prompt_for("baker")] * 4
+    for generator in (fp32, bf16):
+        texts = generator(prompts, sampling_params(), seed=1)
+        assert texts == generator(prompts, sampling_params(), seed=1)  # seeded, run to run
+        assert len(texts) == 4 and all(isinstance(t, str) and "\n" not in t for t in texts)
+    greedy = lambda g: " ".join(g(prompts, sampling_params(temperature=0.0), seed=0))  # noqa: E731
+    assert any(w in greedy(bf16) for w in ("dough", "bread", "sourdough", "butter", "oven", "proofing"))
+
+
+def test_bf16_scoring_gives_fp32_s_features_up_to_bf16_rounding(trained):  # noqa: F811
+    fp32, bf16 = hf.scorer(trained[0], "fp32"), hf.scorer(trained[0], "bf16")
+    assert fp32.dtype is None and bf16.dtype is torch.bfloat16
+    batch = [fp32.encode(prompt, " " + prompt + " fresh rye bread out of the oven", 64) for prompt in MIXED_PROMPTS]
+    for a, b in zip(fp32.features(batch), bf16.features(batch)):
+        assert a["tokens"] == b["tokens"]
+        assert b["mean_logprob"] == pytest.approx(a["mean_logprob"], abs=0.1)
+        assert b["mean_entropy"] == pytest.approx(a["mean_entropy"], abs=0.1)
