@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup setup-dev setup-gpt2simple repro test clean-venv
+.PHONY: setup setup-dev setup-gpt2simple repro test profile profile-args clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ repro: setup
 
 test: setup-dev
 	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest tests -q $(PYTEST_ARGS)
+
+# Profiles are overlays of params.yaml (profiles/*.yaml): `make profile PROFILE=profiles/tiny.yaml` writes
+# them into params.yaml (comments kept); `dvc exp run $$(make -s profile-args PROFILE=...)` runs one as an
+# experiment instead, params.yaml untouched.
+profile: setup
+	$(BIN)/python -c 'import sys; from elm import profiles; profiles.main(sys.argv[1:])' apply $(PROFILE)
+
+profile-args: setup
+	@$(BIN)/python -c 'import sys; from elm import profiles; profiles.main(sys.argv[1:])' args $(PROFILE)
 
 clean-venv:
 	rm -rf $(VENV)

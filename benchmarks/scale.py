@@ -36,6 +36,10 @@ import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from elm import profiles  # noqa: E402
+
 STEPS = ("scrape", "clean", "sample", "classify")
 STUDY_WINNER = {"criterion": ["entropy"], "max_depth": [None], "min_samples_leaf": [3], "min_samples_split": [5],
                 "n_estimators": [300]}  # the study's grid-search winner (../shared/data/README.md)
@@ -148,7 +152,7 @@ def make_project(folder: Path, posts: int, accounts: int, generated: int, posts_
     params["scrape"]["accounts"] = [f"twint:{handle}" for handle in handles]
     params["scrape"]["twint"]["dir"] = "data/import/twint"
     params["sample"]["posts_per_class"] = posts_per_class
-    study = yaml.safe_load((ROOT / "profiles" / "study-gpu.yaml").read_text(encoding="utf-8"))["classify"]
+    study = profiles.merged(ROOT / "profiles" / "study-gpu.yaml", ROOT / "params.yaml")["classify"]
     if forest == "best":
         study["random_forest"]["grid"] = STUDY_WINNER
     study["lm_likelihood"]["enabled"] = False  # no model here: the likelihood stage is timed in the README's table

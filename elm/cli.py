@@ -1,8 +1,11 @@
-"""The command line every stage shares: ``python -m stages.<name> [--params FILE]``."""
+"""The command line every stage shares: ``python -m stages.<name> [--params FILE] [--profile FILE]``."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import tempfile
+from pathlib import Path
 
 from elm.errors import ElmError
 
@@ -21,12 +24,32 @@ def run(main, doc: str, argv=None) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--params", default="params.yaml", help="params file to read (default: %(default)s)")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="a profile (profiles/*.yaml) laid over the params file for this run; nothing is written")
     args = parser.parse_args(argv)
     try:
-        main(args.params)
+        if args.profile:
+            with profiled(args.profile, args.params) as path:
+                main(path)
+        else:
+            main(args.params)
     except ElmError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print("interrupted: outputs were left as they were before this run", file=sys.stderr)
         sys.exit(130)
+
+
+@contextlib.contextmanager
+def profiled(profile: str, params_path: str):
+    """A temporary params file: ``params_path`` with ``profile`` laid over it, validated."""
+    import yaml
+
+    from elm import profiles
+
+    data = profiles.merged(profile, params_path)
+    with tempfile.TemporaryDirectory(prefix="elm-params-") as folder:
+        path = Path(folder) / "params.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        yield str(path)

@@ -299,11 +299,15 @@ def load(section: str, path: Path | str = PARAMS_FILE):
 
 def validate(path: Path | str = PARAMS_FILE) -> dict:
     """Every section of a params file, validated (used by tests and by profiles)."""
-    data = read(path)
+    return validate_data(read(path), str(path))
+
+
+def validate_data(data: dict, where: str) -> dict:
+    """Every section of params already read (``where`` names them in errors), validated."""
     missing = set(SECTIONS) - set(data)
     if missing:
-        raise ParamsError(f"{path}: sections missing: {', '.join(sorted(missing))}")
-    return {name: build(cls, data[name], f"{path}: {name}") for name, cls in SECTIONS.items()}
+        raise ParamsError(f"{where}: sections missing: {', '.join(sorted(missing))}")
+    return {name: build(cls, data[name], f"{where}: {name}") for name, cls in SECTIONS.items()}
 
 
 def build(cls, data, where: str):

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import yaml
 
+from elm import profiles
+
 ROOT = Path(__file__).resolve().parents[1]
-TINY = yaml.safe_load((ROOT / "profiles" / "tiny.yaml").read_text())
+TINY = profiles.merged(ROOT / "profiles" / "tiny.yaml", ROOT / "params.yaml")  # the complete params of the tiny profile
 
 
 def stage_env(pythonpath: str = str(ROOT)) -> dict:

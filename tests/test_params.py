@@ -6,16 +6,52 @@ from pathlib import Path
 import pytest
 import yaml
 
-from elm import params
+from elm import params, profiles
 from elm.params import ParamsError
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("path", ["params.yaml", *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("profiles/*.yaml"))])
-def test_the_default_and_every_profile_are_complete_and_valid(path):
-    sections = params.validate(ROOT / path)
-    assert set(sections) == set(params.SECTIONS)
+PROFILES = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("profiles/*.yaml"))
+
+
+def test_the_default_params_are_complete_and_valid():
+    assert set(params.validate(ROOT / "params.yaml")) == set(params.SECTIONS)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_profile_applies_to_params_yaml_and_holds_only_keys_that_differ(profile, tmp_path):
+    """`make profile` writes a valid params.yaml that keeps its comments; the profile restates no default."""
+    target = tmp_path / "params.yaml"
+    target.write_text((ROOT / "params.yaml").read_text())
+    profiles.apply(ROOT / profile, target)
+    applied = params.validate(target)
+    assert applied == params.validate_data(profiles.merged(ROOT / profile, ROOT / "params.yaml"), profile)
+    assert "# " in target.read_text() and target.read_text().count("\n") >= (ROOT / "params.yaml").read_text().count("\n")
+    default = params.read(ROOT / "params.yaml")
+    for key, value in profiles._leaves(params.read(ROOT / profile)):
+        section = default
+        for part in key.split("."):
+            section = section.get(part, {}) if isinstance(section, dict) else {}
+        assert section != value, f"{profile}: {key} restates the default {value!r}"
+
+
+def test_a_profile_s_keys_become_dvc_exp_run_flags():
+    args = profiles.set_args(ROOT / "profiles" / "tiny.yaml")
+    assert args[:2] == ["-S", "scrape.demo.posts_per_account=150"]
+    assert "classify.random_forest.grid.n_estimators=[30]" in args
+
+
+def test_a_profile_with_a_typo_is_refused_naming_the_profile(tmp_path):
+    profile = tmp_path / "typo.yaml"
+    profile.write_text("generate: {temprature: 1.0}\n")
+    with pytest.raises(ParamsError, match=r"typo.yaml: generate: unknown key\(s\) 'temprature' \(did you mean 'temperature'"):
+        profiles.merged(profile, ROOT / "params.yaml")
+    untouched = tmp_path / "params.yaml"
+    untouched.write_text((ROOT / "params.yaml").read_text())
+    with pytest.raises(ParamsError):
+        profiles.apply(profile, untouched)
+    assert untouched.read_text() == (ROOT / "params.yaml").read_text()
 
 
 def write(tmp_path, data) -> Path:

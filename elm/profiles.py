@@ -1,0 +1,101 @@
+"""Profiles: overlays of params.yaml that list only the keys they change (profiles/*.yaml).
+
+A profile has params.yaml's sections, each with just the keys that differ; mappings merge key by key,
+anything else (a number, a string, a list) replaces the value underneath. Three ways to use one:
+
+- ``make profile PROFILE=profiles/tiny.yaml`` writes the merged, validated params into params.yaml,
+  keeping params.yaml's comments (then ``dvc repro``);
+- ``dvc exp run $(make -s profile-args PROFILE=profiles/tiny.yaml)``: the profile's keys as ``-S`` flags
+  of one experiment, params.yaml untouched;
+- ``python -m stages.<name> --profile profiles/tiny.yaml``: one stage with the overlay, nothing written.
+"""
+from __future__ import annotations
+
+import copy
+import io as _io
+import shlex
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from elm import params
+from elm.io import atomic_path
+
+
+def overlay(base: dict, profile: dict) -> dict:
+    """``base`` with ``profile``'s keys laid over it: mappings merge, other values replace."""
+    merged = copy.deepcopy(base)
+    for key, value in profile.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = overlay(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def merged(profile_path: Path | str, params_path: Path | str = params.PARAMS_FILE) -> dict:
+    """params.yaml with the profile laid over it, every section validated (errors name the profile)."""
+    profile = params.read(profile_path)
+    data = overlay(params.read(params_path), profile)
+    params.validate_data(data, f"{params_path} + {profile_path}")
+    return data
+
+
+def apply(profile_path: Path | str, params_path: Path | str = params.PARAMS_FILE) -> None:
+    """Write params.yaml with the profile laid over it, keeping params.yaml's comments and layout."""
+    merged(profile_path, params_path)  # validate before touching anything
+    yaml = YAML()  # round-trip: comments, key order and quoting survive
+    yaml.preserve_quotes = True
+    yaml.width = 110
+    document = yaml.load(Path(params_path).read_text(encoding="utf-8"))
+    _lay_over(document, params.read(profile_path))
+    text = _io.StringIO()
+    yaml.dump(document, text)
+    with atomic_path(Path(params_path)) as tmp:
+        tmp.write_text(text.getvalue(), encoding="utf-8")
+
+
+def set_args(profile_path: Path | str) -> list[str]:
+    """The profile's keys as ``dvc exp run`` arguments: ``-S section.key=value`` for every leaf."""
+    yaml = YAML(typ="safe")
+    yaml.default_flow_style = True
+    args = []
+    for key, value in _leaves(params.read(profile_path)):
+        text = _io.StringIO()
+        yaml.dump(value, text)
+        args += ["-S", f"{key}={text.getvalue().strip().removesuffix('...').strip()}"]
+    return args
+
+
+def _lay_over(document, profile: dict) -> None:
+    for key, value in profile.items():
+        if isinstance(value, dict) and isinstance(document.get(key), dict):
+            _lay_over(document[key], value)
+        else:
+            document[key] = value
+
+
+def _leaves(data: dict, prefix: str = ""):
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            yield from _leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def main(argv: list[str]) -> None:
+    """``apply PROFILE`` or ``args PROFILE``: what the Makefile's ``profile`` and ``profile-args`` run."""
+    import sys
+
+    from elm.errors import ElmError
+
+    command, profile_path = argv
+    try:
+        if command == "apply":
+            apply(profile_path)
+            print(f"params.yaml: {profile_path} applied (`git diff params.yaml` shows what changed)", file=sys.stderr)
+        else:
+            print(shlex.join(set_args(profile_path)))
+    except ElmError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
