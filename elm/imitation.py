@@ -9,20 +9,19 @@ Words are lowercase runs of letters, digits and underscores, as in `generate.cop
 """
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
 ALL = "all_accounts"  # the key of the summary over every account
 BLEU_ORDER = 4
-SMOOTHING = 0.1  # an n-gram order without any match counts as 0.1 matches (nltk's method1), not as 0
 WORD = re.compile(r"\w+")
 
 
@@ -91,73 +90,19 @@ def equal_samples(first, second, size: int, seed: int) -> tuple[list[str], list[
             [second[i] for i in rng.choice(len(second), size, replace=False)])
 
 
-def closest_length(length: int, reference_lengths) -> int:
-    """The reference length nearest to ``length`` (the shorter on a tie), as BLEU's brevity penalty uses."""
-    return min(reference_lengths, key=lambda r: (abs(r - length), r))
-
-
-def bleu(hypothesis: Sequence[str], reference_count: Callable[[tuple], int], reference_length: int) -> float:
-    """Smoothed sentence BLEU-4 of a tokenized hypothesis, geometric mean of 1..4-gram precisions times
-    the brevity penalty. ``reference_count(gram)``: the most times any one reference holds ``gram``
-    (the clip). Hypotheses shorter than 4 words have no 4-grams: 0."""
-    if len(hypothesis) < BLEU_ORDER:
-        return 0.0
-    log_precision = 0.0
-    for n in range(1, BLEU_ORDER + 1):
-        grams = Counter(ngrams(hypothesis, n))
-        total = sum(grams.values())
-        matches = sum(min(count, reference_count(gram)) for gram, count in grams.items())
-        log_precision += math.log((matches or SMOOTHING) / total) / BLEU_ORDER
-    brevity = min(0.0, 1 - reference_length / len(hypothesis))
-    return math.exp(log_precision + brevity)
-
-
-def sentence_bleu(hypothesis: str, references: Sequence[str]) -> float:
-    """BLEU-4 of one text against reference texts."""
-    reference_words = [words(r) for r in references]
-    counts: Counter = Counter()
-    for tokens in reference_words:
-        counts |= Counter(g for n in range(1, BLEU_ORDER + 1) for g in ngrams(tokens, n))  # | keeps the max
-    hypothesis_words = words(hypothesis)
-    length = closest_length(len(hypothesis_words), [len(r) for r in reference_words])
-    return bleu(hypothesis_words, lambda gram: counts[gram], length)
-
-
-class ReferenceIndex:
-    """For every n-gram of a set of posts, the two posts holding it most often: the clip of BLEU against
-    all posts but one (self-BLEU) then costs one look-up, not a pass over every post."""
-
-    def __init__(self, tokenized: Sequence[Sequence[str]]):
-        self.top: dict[tuple, list[tuple[int, int]]] = {}  # gram -> up to two (count, post), highest first
-        for post, tokens in enumerate(tokenized):
-            grams = Counter(g for n in range(1, BLEU_ORDER + 1) for g in ngrams(tokens, n))
-            for gram, count in grams.items():
-                best = self.top.setdefault(gram, [])
-                best.append((count, post))
-                best.sort(key=lambda entry: -entry[0])
-                del best[2:]
-
-    def count_excluding(self, gram: tuple, post: int) -> int:
-        """The most times any post other than ``post`` holds ``gram``."""
-        return next((count for count, holder in self.top.get(gram, []) if holder != post), 0)
-
-
 def self_bleu(texts: Sequence[str], hypotheses: int, seed: int) -> float | None:
     """Mean BLEU-4 of up to ``hypotheses`` posts drawn at random (of those with 4 words or more), each
-    against all the other posts: near 0 the posts are varied, near 1 they repeat one another.
+    against all the other posts (nltk's sentence BLEU, smoothed by its method 1: an n-gram order without
+    a match counts 0.1 matches): near 0 the posts are varied, near 1 they repeat one another.
     None when fewer than two posts, or no post of 4 words or more."""
     tokenized = [words(text) for text in texts]
     candidates = [i for i, tokens in enumerate(tokenized) if len(tokens) >= BLEU_ORDER]
     if len(tokenized) < 2 or not candidates:
         return None
     chosen = np.random.default_rng(seed).choice(candidates, min(hypotheses, len(candidates)), replace=False)
-    index = ReferenceIndex(tokenized)
-    lengths = [len(tokens) for tokens in tokenized]
-    scores = [
-        bleu(tokenized[i], lambda gram, i=i: index.count_excluding(gram, i),
-             closest_length(lengths[i], lengths[:i] + lengths[i + 1:]))
-        for i in chosen
-    ]
+    smoothing = SmoothingFunction().method1
+    scores = [sentence_bleu(tokenized[:i] + tokenized[i + 1:], tokenized[i], smoothing_function=smoothing)
+              for i in chosen]
     return float(np.mean(scores))
 
 

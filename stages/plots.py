@@ -10,7 +10,8 @@ the `plots:` section of dvc.yaml) and a PNG to reports/figures/:
   importances          the random forest's 20 most important features
   misclassified_words  the same word shares for test posts the random forest got right vs wrong
 
-Words are runs of 2+ letters or digits, lowercased: the tokens the detectors see.
+Words are nltk's tweet tokens, lowercased, with at least two characters and one letter or digit
+(handles, hashtags and contractions stay whole; elongations shorten to three letters).
 Params (section `plots`): top_words.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from nltk.tokenize import TweetTokenizer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from elm import cli, io, params
@@ -31,7 +33,7 @@ IMPORTANCES = "reports/classify/importances.csv"
 TABLE_DIR = "reports/plots"
 FIGURE_DIR = "reports/figures"
 TOP_FEATURES = 20
-WORD = r"\b\w\w+\b"  # scikit-learn's default token pattern, as in the TF-IDF features
+TWEET_TOKENIZER = TweetTokenizer(preserve_case=False, reduce_len=True)
 CHARTS = {  # name: (title, x axis label)
     "posts_per_account": ("Posts per account", "posts"),
     "top_words": ("Most frequent words: real vs generated posts", "share of the class's words"),
@@ -55,9 +57,15 @@ def posts_per_account(corpus: pd.DataFrame, sample: pd.DataFrame) -> pd.DataFram
     return table.reset_index()
 
 
+def words(text: str) -> list[str]:
+    """The words of a post as nltk's tweet tokenizer cuts them (lowercased, ``sooooo`` -> ``sooo``; handles,
+    hashtags and contractions kept whole), without punctuation, emoticons and one-character tokens."""
+    return [token for token in TWEET_TOKENIZER.tokenize(text) if len(token) > 1 and any(c.isalnum() for c in token)]
+
+
 def word_shares(texts) -> pd.Series:
     """Each non-stopword's count divided by the count of all words in ``texts``, highest first."""
-    counts = pd.Series(texts, dtype=object).astype(str).str.lower().str.findall(WORD).explode().dropna().value_counts()
+    counts = pd.Series([word for text in texts for word in words(str(text))], dtype=object).value_counts()
     shares = counts[~counts.index.isin(ENGLISH_STOP_WORDS)] / max(counts.sum(), 1)
     return shares.sort_index().sort_values(ascending=False, kind="stable")
 

@@ -35,52 +35,36 @@ def test_equal_samples_have_one_size_capped_by_the_smaller_set_and_follow_the_se
     assert imitation.equal_samples(first, second, 3, seed=1) != imitation.equal_samples(first, second, 3, seed=2)
 
 
-# --- BLEU ---
+# --- self-BLEU (nltk's sentence BLEU-4, smoothing method 1), checked against values worked by hand ---
 
-def test_bleu_of_a_copy_is_one():
-    assert imitation.sentence_bleu("the cat sat on the mat", ["a dog", "the cat sat on the mat"]) == pytest.approx(1.0)
+def test_self_bleu_of_copies_is_one_and_a_post_is_never_its_own_reference():
+    assert imitation.self_bleu(["a b c d e", "a b c d e", "a b c d e"], hypotheses=3, seed=0) == pytest.approx(1.0)
+    # two posts sharing no word: each against the other alone; not one word in common is BLEU 0 in nltk
+    # (smoothing only lifts the longer n-gram orders), where a post scored against itself would give 1
+    assert imitation.self_bleu(["a b c d", "e f g h"], hypotheses=2, seed=0) == 0.0
 
 
-def test_bleu_by_hand_with_smoothing_of_an_order_without_matches():
-    # vs "the cat is on the mat": 1-grams 5/6, 2-grams 3/5 (the cat, on the, the mat), 3-grams 1/4
+def test_self_bleu_by_hand_with_smoothing_of_an_order_without_matches():
+    # either post against the other: 1-grams 5/6, 2-grams 3/5 (the cat, on the, the mat), 3-grams 1/4
     # (on the mat), 4-grams 0/3 -> smoothed 0.1/3; equal lengths, no brevity penalty
     expected = (5 / 6 * 3 / 5 * 1 / 4 * 0.1 / 3) ** (1 / 4)
-    assert imitation.sentence_bleu("the cat sat on the mat", ["the cat is on the mat"]) == pytest.approx(expected)
+    pair = ["the cat sat on the mat", "the cat is on the mat"]
+    assert imitation.self_bleu(pair, hypotheses=2, seed=0) == pytest.approx(expected)
     assert expected == pytest.approx(0.2541, abs=1e-4)
 
 
-def test_bleu_clips_repeated_words_to_the_reference_count():
-    # "the" x4 against one "the": 1-grams 1/4; no 2-, 3-, 4-gram matches: 0.1/3, 0.1/2, 0.1/1
+def test_self_bleu_clips_repeated_words_and_skips_posts_under_four_words():
+    # "the" x4 against one "the": 1-grams 1/4; no 2-, 3-, 4-gram matches: 0.1/3, 0.1/2, 0.1/1.
+    # "the cat" (2 words) is a reference only, never a hypothesis.
     expected = (1 / 4 * 0.1 / 3 * 0.1 / 2 * 0.1 / 1) ** (1 / 4)
-    assert imitation.sentence_bleu("the the the the", ["the cat"]) == pytest.approx(expected)
+    assert imitation.self_bleu(["the the the the", "the cat"], hypotheses=2, seed=0) == pytest.approx(expected)
 
 
-def test_bleu_brevity_penalty_uses_the_closest_reference_length():
-    # every n-gram matches; hypothesis 4 words, closest reference 8 words: exp(1 - 8/4)
-    assert imitation.sentence_bleu("a b c d", ["a b c d e f g h", "x " * 20]) == pytest.approx(math.exp(-1))
-    # a reference of the hypothesis' own length is closer: no penalty
-    assert imitation.sentence_bleu("a b c d", ["a b c d e f g h", "a b c d"]) == pytest.approx(1.0)
-    assert imitation.closest_length(5, [3, 7, 9]) == 3  # a tie goes to the shorter
-
-
-def test_bleu_of_a_hypothesis_shorter_than_four_words_is_zero():
-    assert imitation.sentence_bleu("a b c", ["a b c"]) == 0.0
-
-
-# --- self-BLEU ---
-
-def test_self_bleu_scores_each_post_against_the_others_only():
-    # Two posts sharing no word: each against the other alone, every order smoothed. Had a post been
-    # its own reference, the score would be 1.
-    expected = (0.1 / 4 * 0.1 / 3 * 0.1 / 2 * 0.1 / 1) ** (1 / 4)
-    assert imitation.self_bleu(["a b c d", "e f g h"], hypotheses=2, seed=0) == pytest.approx(expected)
-    assert imitation.self_bleu(["a b c d e", "a b c d e", "a b c d e"], hypotheses=3, seed=0) == pytest.approx(1.0)
-
-
-def test_self_bleu_equals_the_mean_of_each_posts_bleu_against_the_rest():
-    texts = posts(VOCABULARY["sailor"], 12, seed=3, words=6) + ["boat harbor"]  # one too short to score
-    direct = [imitation.sentence_bleu(text, texts[:i] + texts[i + 1:]) for i, text in enumerate(texts[:-1])]
-    assert imitation.self_bleu(texts, hypotheses=100, seed=0) == pytest.approx(sum(direct) / len(direct))
+def test_self_bleu_brevity_penalty_uses_the_closest_reference_length():
+    # "a b c d" against "a b c d e f g h": every n-gram matches, 4 words vs 8: exp(1 - 8/4); the other way
+    # round 4/8, 3/7, 2/6, 1/5 with no penalty (the hypothesis is the longer one)
+    expected = (math.exp(-1) + (4 / 8 * 3 / 7 * 2 / 6 * 1 / 5) ** (1 / 4)) / 2
+    assert imitation.self_bleu(["a b c d", "a b c d e f g h"], hypotheses=2, seed=0) == pytest.approx(expected)
 
 
 def test_self_bleu_samples_hypotheses_by_seed_and_is_undefined_without_two_posts():

@@ -111,3 +111,8 @@ def test_help_shows_the_docstring_title():
         [sys.executable, "-m", "stages.plots", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert plots.__doc__.strip().splitlines()[0] in result.stdout
+
+
+def test_words_are_tweet_tokens_without_punctuation():
+    assert plots.words("Don't stop!!! Sooooo good :) @CNN #tbt 2021 a") == ["don't", "stop", "sooo", "good", "@cnn",
+                                                                         "#tbt", "2021"]
