@@ -7,8 +7,11 @@ import sys
 from elm.errors import ElmError
 
 
-def run(main, doc: str, argv=None) -> None:
+def run(main, doc: str, argv=None, arguments=None) -> None:
     """Parse ``--help``/``--params`` from the stage's docstring, then call ``main(params_path)``.
+
+    ``arguments(parser)``, when given, adds a command's own options; their values are passed to
+    ``main`` as keyword arguments.
 
     A problem the user can fix (an :class:`ElmError`) prints one line naming it and exits 2;
     anything else is a bug and keeps its traceback.
@@ -21,9 +24,12 @@ def run(main, doc: str, argv=None) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--params", default="params.yaml", help="params file to read (default: %(default)s)")
-    args = parser.parse_args(argv)
+    if arguments is not None:
+        arguments(parser)
+    options = vars(parser.parse_args(argv))
+    params_path = options.pop("params")
     try:
-        main(args.params)
+        main(params_path, **options)
     except ElmError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
