@@ -25,7 +25,7 @@ COOKIE = "elm_reader"
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; form-action 'self'; base-uri 'none'; "
        "frame-ancestors 'none'")
-HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
            "Cache-Control": "no-store"}
 RATING_VALUES = {"": None, "yes": True, "no": False}
 ANSWER_FIELDS = {"post", "answer", "follow", "upbeat"}
@@ -83,7 +83,7 @@ def create_app(posts: pd.DataFrame, answers: AnswerLog, posts_per_reader: int, s
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
             return refuse(415, "post the form as application/x-www-form-urlencoded")
         form = await request.form()
-        keys = list(form.keys())
+        keys = [key for key, _ in form.multi_items()]
         if len(keys) != len(set(keys)) or not set(keys) <= fields:
             return refuse(422, f"a form post holds each of {', '.join(sorted(fields))} at most once, nothing else")
         return {key: str(form[key]) for key in keys}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -19,11 +18,9 @@ from elm.errors import ElmError
 from stages import report as report_stage
 
 from conftest import ROOT
+from browser import CHROMIUM, chromium_flags, fresh_profile, needs_chromium
 from stage_runner import tiny_project
 
-CHROMIUM = shutil.which("chromium")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's `chromium` is not installed (apt-get install --no-install-recommends chromium)")
 SCRIPT_POST = "<script>document.title='pwned'</script><img src=x onerror=alert(1)> & \"quoted\""
 PNG_1X1 = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
@@ -230,8 +227,8 @@ def browser_dom(page_path: Path, probe: bool) -> Elements:
                                     "script-src 'unsafe-inline'").replace("</body>", PROBE + "</body>")
     opened = page_path.with_name(f"browser-{'probe' if probe else 'plain'}-{page_path.name}")
     opened.write_text(document, encoding="utf-8")
-    done = subprocess.run([CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
-                           "--virtual-time-budget=5000", "--dump-dom", opened.as_uri()],
+    done = subprocess.run([CHROMIUM, *chromium_flags(fresh_profile(page_path.parent)), "--virtual-time-budget=5000", "--dump-dom",
+                           opened.as_uri()],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "<body" in done.stdout, done.stderr[-2000:]
     return Elements(done.stdout)
@@ -282,3 +279,18 @@ def test_chromium_check_catches_a_broken_image_and_a_script_post(tmp_path):
     plain = browser_dom(page_path, probe=False)
     assert plain.named("script") == [] and [a.get("src", "")[:5] for a in plain.named("img")] == ["data:"] * 2
     assert SCRIPT_POST in "".join(plain.text)
+
+
+def test_the_human_section_says_no_answers_or_shows_the_readers():
+    assert "reports/metrics/human.json is missing" in page()
+    assert "No answers yet" in page(human_metrics={"answers": 0, "status": "no answers yet"})
+    headline = {"answers": 12, "readers": 2, "posts_judged": 8, "accuracy": 0.5833, "accuracy_low": 0.3196,
+                "accuracy_high": 0.8067, "pairwise_agreement": 0.75, "fleiss_kappa": 0.4,
+                "best_detector_accuracy": 0.875, "stale_answers": 0}
+    breakdown = {"same_posts": {"readers (each answer)": {"answers": 12, "accuracy": 0.5833},
+                                "random_forest": {"answers": 8, "accuracy": 0.875}},
+                 "per_reader": {"<b>eve</b>": {"answers": 12, "accuracy": 0.5833}}}
+    shown = page(human_metrics=headline, human_breakdown=breakdown)
+    assert "right <strong>58.3%</strong> of the time (95% interval 32.0% &ndash; 80.7%)" in shown
+    assert "75.0% of their pairs agreed" in shown and "best detector was right 87.5%" in shown
+    assert "<td>random_forest</td><td>8</td><td>0.875</td>" in shown and "&lt;b&gt;eve&lt;/b&gt;" in shown
