@@ -16,7 +16,8 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from elm.results import EVALUATE_METRICS, FIGURE_DIR, HUMAN_METRICS, PREDICTIONS, CLASSIFY_METRICS, TRAIN_METRICS
+from elm.results import (CLASSIFY_METRICS, EVALUATE_METRICS, FIGURE_DIR, HUMAN_METRICS, PREDICTIONS, SAMPLE_METRICS,
+                         TRAIN_METRICS)
 
 TEMPLATES = Path(__file__).parent / "templates"
 NO_ACCOUNT = "(no account given)"
@@ -189,7 +190,7 @@ def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metri
         figures=figure_uris(figures) if figures is not None else None,
         paths={"evaluate": EVALUATE_METRICS, "train": TRAIN_METRICS, "figures": FIGURE_DIR,
                "predictions": PREDICTIONS, "classify": CLASSIFY_METRICS, "human": HUMAN_METRICS,
-               "sample": "reports/metrics/sample.json"},
+               "sample": SAMPLE_METRICS},
     )
 
 
