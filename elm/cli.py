@@ -10,8 +10,11 @@ from pathlib import Path
 from elm.errors import ElmError
 
 
-def run(main, doc: str, argv=None) -> None:
+def run(main, doc: str, argv=None, arguments=None) -> None:
     """Parse ``--help``/``--params`` from the stage's docstring, then call ``main(params_path)``.
+
+    ``arguments(parser)``, when given, adds a command's own options; their values are passed to
+    ``main`` as keyword arguments.
 
     A problem the user can fix (an :class:`ElmError`) prints one line naming it and exits 2;
     anything else is a bug and keeps its traceback.
@@ -26,13 +29,16 @@ def run(main, doc: str, argv=None) -> None:
     parser.add_argument("--params", default="params.yaml", help="params file to read (default: %(default)s)")
     parser.add_argument("--profile", metavar="FILE",
                         help="a profile (profiles/*.yaml) laid over the params file for this run; nothing is written")
-    args = parser.parse_args(argv)
+    if arguments is not None:
+        arguments(parser)
+    options = vars(parser.parse_args(argv))
+    params_path, profile = options.pop("params"), options.pop("profile")
     try:
-        if args.profile:
-            with profiled(args.profile, args.params) as path:
-                main(path)
+        if profile:
+            with profiled(profile, params_path) as path:
+                main(path, **options)
         else:
-            main(args.params)
+            main(params_path, **options)
     except ElmError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)

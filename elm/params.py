@@ -258,6 +258,18 @@ class Report:
     examples_per_account: int = _range(1)
 
 
+@dataclass(frozen=True)
+class Judge:
+    posts_per_reader: int = _range(1)
+    seed: int
+
+
+@dataclass(frozen=True)
+class Feed:
+    min_sentiment: float = _range(-1.0, 1.0)
+    max_posts: int = _range(1)
+
+
 SECTIONS = {
     "scrape": Scrape,
     "clean": Clean,
@@ -269,6 +281,8 @@ SECTIONS = {
     "evaluate": Evaluate,
     "plots": Plots,
     "report": Report,
+    "judge": Judge,
+    "feed": Feed,
 }
 
 

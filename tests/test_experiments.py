@@ -207,10 +207,10 @@ def test_set_param_reaches_params_yaml_typed_and_valid(sweeps, sweep, tmp_path):
     params.validate(path)
 
 
-def test_a_classifier_grid_sweep_reruns_only_classify_plots_and_report(sweeps):
+def test_a_classifier_grid_sweep_reruns_only_classify_plots_human_and_report(sweeps):
     output = sh(DVC, "exp", "run", "-n", "small-forest", "-S", "classify.random_forest.grid.n_estimators=[5,10]",
                 cwd=sweeps.repo)
-    assert stages_run(output) == ["classify", "plots", "report"]
+    assert sorted(stages_run(output)) == ["classify", "human", "plots", "report"]
     forest = experiments(sweeps.repo)["small-forest"]
     assert forest["params"]["params.yaml"]["data"]["classify"]["random_forest"]["grid"]["n_estimators"] == [5, 10]
     assert 0 <= metric(forest, ACCURACY, "random_forest", "accuracy") <= 1

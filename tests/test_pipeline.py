@@ -20,10 +20,11 @@ def repo(tmp_path_factory) -> Path:
 def test_every_stage_runs_in_order_and_writes_what_it_declares(repo, tmp_path_factory):
     ran = stages_run(tiny_project_first_repro(tmp_path_factory))
     assert sorted(ran) == sorted(["scrape", "clean", "finetune", "generate", "sample", "likelihood", "classify",
-                                  "evaluate", "plots", "report"])
+                                  "evaluate", "plots", "human", "feed", "report"])
     order = ["scrape", "clean", "finetune", "generate", "sample", "likelihood", "classify", "plots", "report"]
     assert [stage for stage in ran if stage in order] == order
     assert ran.index("generate") < ran.index("evaluate") < ran.index("report")
+    assert ran.index("classify") < ran.index("human") < ran.index("report") and ran.index("generate") < ran.index("feed")
     for path in declared_outputs(repo):
         target = repo / path
         assert target.exists(), f"{path} declared in dvc.yaml but not written"
@@ -55,11 +56,11 @@ def test_a_second_repro_is_a_no_op_and_status_is_clean(repo):
     assert "up to date" in sh(DVC, "status", cwd=repo)
 
 
-def test_a_classify_param_reruns_only_classify_plots_and_report(repo):
+def test_a_classify_param_reruns_only_classify_plots_human_and_report(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["classify"]["seed"] += 1
     write_params(repo, params)
-    assert stages_run(sh(DVC, "repro", cwd=repo)) == ["classify", "plots", "report"]
+    assert sorted(stages_run(sh(DVC, "repro", cwd=repo))) == ["classify", "human", "plots", "report"]
 
 
 def test_a_likelihood_param_reruns_likelihood_and_at_most_what_reads_it(repo):
@@ -68,7 +69,7 @@ def test_a_likelihood_param_reruns_likelihood_and_at_most_what_reads_it(repo):
     write_params(repo, params)
     ran = stages_run(sh(DVC, "repro", cwd=repo))
     # the features do not depend on the batch size: classify reruns only if the file's bytes changed
-    assert ran[0] == "likelihood" and set(ran) <= {"likelihood", "classify", "plots", "report"}, ran
+    assert ran[0] == "likelihood" and set(ran) <= {"likelihood", "classify", "plots", "human", "report"}, ran
 
 
 def test_metrics_diff_shows_every_detector_side_by_side(repo):
@@ -77,7 +78,7 @@ def test_metrics_diff_shows_every_detector_side_by_side(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["classify"]["lm_likelihood"]["C"] = 0.001
     write_params(repo, params)
-    assert stages_run(sh(DVC, "repro", cwd=repo)) == ["classify", "plots", "report"]
+    assert sorted(stages_run(sh(DVC, "repro", cwd=repo))) == ["classify", "human", "plots", "report"]
     diff = json.loads(sh(DVC, "metrics", "diff", "--all", "--json", cwd=repo))
     classify = next(v for k, v in diff.items() if k.endswith("classify.json"))
     for detector in ("naive_bayes", "random_forest", "char_logreg", "lm_likelihood", "leak_check"):
@@ -89,5 +90,5 @@ def test_a_generate_param_reruns_generate_and_what_follows_it(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["generate"]["temperature"] = 1.0
     write_params(repo, params)
-    assert sorted(stages_run(sh(DVC, "repro", cwd=repo))) == ["classify", "evaluate", "generate", "likelihood", "plots",
-                                                              "report", "sample"]
+    assert sorted(stages_run(sh(DVC, "repro", cwd=repo))) == ["classify", "evaluate", "feed", "generate", "human",
+                                                              "likelihood", "plots", "report", "sample"]

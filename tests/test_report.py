@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -14,15 +13,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from stages import report
+from elm import report, results
 from elm.errors import ElmError
+from stages import report as report_stage
 
 from conftest import ROOT
+from browser import CHROMIUM, chromium_flags, fresh_profile, needs_chromium
 from stage_runner import tiny_project
 
-CHROMIUM = shutil.which("chromium")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's `chromium` is not installed (apt-get install --no-install-recommends chromium)")
 SCRIPT_POST = "<script>document.title='pwned'</script><img src=x onerror=alert(1)> & \"quoted\""
 PNG_1X1 = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
@@ -125,7 +123,7 @@ def test_missing_optional_inputs_are_named_not_fatal():
 
     html = page(predictions=study, figures=None)
 
-    for missing in (report.EVALUATE_METRICS, report.TRAIN_METRICS, report.FIGURE_DIR + "/"):
+    for missing in (results.EVALUATE_METRICS, results.TRAIN_METRICS, results.FIGURE_DIR + "/"):
         assert missing in html
     assert report.NO_ACCOUNT in html and "name no accounts" in html
 
@@ -154,12 +152,12 @@ def test_evaluate_and_training_metrics_are_tabled():
 def write_inputs(root: Path, figures: dict[str, bytes] | None = None) -> None:
     (root / "reports/metrics").mkdir(parents=True)
     (root / "reports/classify").mkdir(parents=True)
-    (root / report.CLASSIFY_METRICS).write_text(json.dumps(classify_metrics()))
-    predictions().to_csv(root / report.PREDICTIONS, index=False)
+    (root / results.CLASSIFY_METRICS).write_text(json.dumps(classify_metrics()))
+    predictions().to_csv(root / results.PREDICTIONS, index=False)
     if figures is not None:
-        (root / report.FIGURE_DIR).mkdir(parents=True)
+        (root / results.FIGURE_DIR).mkdir(parents=True)
         for name, data in figures.items():
-            (root / report.FIGURE_DIR / name).write_bytes(data)
+            (root / results.FIGURE_DIR / name).write_bytes(data)
 
 
 def test_the_optimism_filter_says_what_it_removed_or_that_it_is_off():
@@ -177,25 +175,25 @@ def test_the_optimism_filter_says_what_it_removed_or_that_it_is_off():
 def test_stage_writes_the_page_from_what_exists(workdir):
     write_inputs(workdir, {"b.png": PNG_1X1, "a.png": PNG_1X1})
 
-    report.main()
+    report_stage.main()
 
-    parsed = Elements((workdir / report.PAGE).read_text(encoding="utf-8"))
+    parsed = Elements((workdir / report_stage.PAGE).read_text(encoding="utf-8"))
     assert [attrs["alt"] for attrs in parsed.named("img")] == ["a.png", "b.png"]
     assert not list((workdir / "reports").glob(".index.html*"))  # no temporary file left behind
 
 
 @pytest.mark.parametrize("broken, message", [
-    (lambda root: (root / report.CLASSIFY_METRICS).unlink(),
+    (lambda root: (root / results.CLASSIFY_METRICS).unlink(),
      r"reports/metrics/classify.json: not found; run `dvc repro classify` first"),
-    (lambda root: (root / report.CLASSIFY_METRICS).write_text("{not json"),
+    (lambda root: (root / results.CLASSIFY_METRICS).write_text("{not json"),
      r"reports/metrics/classify.json: not readable JSON .*; rerun `dvc repro classify`"),
-    (lambda root: (root / report.PREDICTIONS).unlink(),
+    (lambda root: (root / results.PREDICTIONS).unlink(),
      r"reports/classify/predictions.csv: not found; run `dvc repro classify` first"),
-    (lambda root: (root / report.PREDICTIONS).write_text("text,account\nhello,sailor\n"),
+    (lambda root: (root / results.PREDICTIONS).write_text("text,account\nhello,sailor\n"),
      r"predictions.csv: missing column\(s\) label; rerun `dvc repro classify`"),
-    (lambda root: (root / report.EVALUATE_METRICS).write_text("[1, 2]"),
+    (lambda root: (root / results.EVALUATE_METRICS).write_text("[1, 2]"),
      r"evaluate.json: expected a JSON object, got list; rerun `dvc repro evaluate`"),
-    (lambda root: (root / report.FIGURE_DIR / "a.png").write_bytes(b"GIF89a"),
+    (lambda root: (root / results.FIGURE_DIR / "a.png").write_bytes(b"GIF89a"),
      r"reports/figures/a.png: not a PNG image; rerun `dvc repro plots`"),
 ])
 def test_a_missing_or_corrupt_input_is_a_clear_error(workdir, broken, message):
@@ -203,14 +201,14 @@ def test_a_missing_or_corrupt_input_is_a_clear_error(workdir, broken, message):
     broken(workdir)
 
     with pytest.raises(ElmError, match=message):
-        report.main()
-    assert not (workdir / report.PAGE).exists()
+        report_stage.main()
+    assert not (workdir / report_stage.PAGE).exists()
 
 
 def test_help_shows_the_docstring_title():
     result = subprocess.run([sys.executable, "-m", "stages.report", "--help"], cwd=ROOT, capture_output=True,
                             text=True, check=True)
-    assert report.__doc__.strip().splitlines()[0] in result.stdout
+    assert report_stage.__doc__.strip().splitlines()[0] in result.stdout
 
 
 # --- In a real browser ---
@@ -229,8 +227,8 @@ def browser_dom(page_path: Path, probe: bool) -> Elements:
                                     "script-src 'unsafe-inline'").replace("</body>", PROBE + "</body>")
     opened = page_path.with_name(f"browser-{'probe' if probe else 'plain'}-{page_path.name}")
     opened.write_text(document, encoding="utf-8")
-    done = subprocess.run([CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
-                           "--virtual-time-budget=5000", "--dump-dom", opened.as_uri()],
+    done = subprocess.run([CHROMIUM, *chromium_flags(fresh_profile(page_path.parent)), "--virtual-time-budget=5000", "--dump-dom",
+                           opened.as_uri()],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "<body" in done.stdout, done.stderr[-2000:]
     return Elements(done.stdout)
@@ -250,8 +248,8 @@ def tiny_report(tmp_path_factory) -> Path:
 @needs_chromium
 def test_the_tiny_runs_report_renders_in_chromium_with_every_figure_decoded(tiny_report):
     figures = sorted(p.name for p in (tiny_report / "reports/figures").glob("*.png"))
-    metrics = json.loads((tiny_report / report.CLASSIFY_METRICS).read_text())
-    page_path = tiny_report / report.PAGE
+    metrics = json.loads((tiny_report / results.CLASSIFY_METRICS).read_text())
+    page_path = tiny_report / report_stage.PAGE
 
     dom = browser_dom(page_path, probe=True)
 
@@ -281,3 +279,18 @@ def test_chromium_check_catches_a_broken_image_and_a_script_post(tmp_path):
     plain = browser_dom(page_path, probe=False)
     assert plain.named("script") == [] and [a.get("src", "")[:5] for a in plain.named("img")] == ["data:"] * 2
     assert SCRIPT_POST in "".join(plain.text)
+
+
+def test_the_human_section_says_no_answers_or_shows_the_readers():
+    assert "reports/metrics/human.json is missing" in page()
+    assert "No answers yet" in page(human_metrics={"answers": 0, "status": "no answers yet"})
+    headline = {"answers": 12, "readers": 2, "posts_judged": 8, "accuracy": 0.5833, "accuracy_low": 0.3196,
+                "accuracy_high": 0.8067, "pairwise_agreement": 0.75, "fleiss_kappa": 0.4,
+                "best_detector_accuracy": 0.875, "stale_answers": 0}
+    breakdown = {"same_posts": {"readers (each answer)": {"answers": 12, "accuracy": 0.5833},
+                                "random_forest": {"answers": 8, "accuracy": 0.875}},
+                 "per_reader": {"<b>eve</b>": {"answers": 12, "accuracy": 0.5833}}}
+    shown = page(human_metrics=headline, human_breakdown=breakdown)
+    assert "right <strong>58.3%</strong> of the time (95% interval 32.0% &ndash; 80.7%)" in shown
+    assert "75.0% of their pairs agreed" in shown and "best detector was right 87.5%" in shown
+    assert "<td>random_forest</td><td>8</td><td>0.875</td>" in shown and "&lt;b&gt;eve&lt;/b&gt;" in shown

@@ -1,0 +1,202 @@
+"""Elm's pages, rendered with Jinja2 (autoescape on) from the templates and CSS in ``templates/``.
+
+``build_page`` renders the report (reports/index.html), ``build_feed`` the optimistic feed
+(reports/feed.html); the judge app (``elm.judge``) renders its pages with the same ``environment``.
+The report and the feed are self-contained: their CSS is inlined, images are data URIs, and a
+Content-Security-Policy forbids scripts and fetches. Every post is untrusted text: autoescaping shows
+it as text, markup included.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import math
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from elm.results import (CLASSIFY_METRICS, EVALUATE_METRICS, FIGURE_DIR, HUMAN_METRICS, PREDICTIONS, SAMPLE_METRICS,
+                         TRAIN_METRICS)
+
+TEMPLATES = Path(__file__).parent / "templates"
+NO_ACCOUNT = "(no account given)"
+ALL_ACCOUNTS = "all_accounts"  # evaluate.json's row of every post
+# No scripts, no fetches: only inline style and data: images.
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+EVALUATE_PARTS = {  # evaluate.json key: (heading, what it means, first column)
+    "posts": ("Posts evaluated", "", ""),
+    "memorization": ("Memorization", "Share of generated posts `generate` found copying a training post (exact, "
+                     "or sharing a run of words) before dropping them.", ""),
+    "diversity": ("Diversity", "distinct-n: unique n-grams / all n-grams (higher: more varied); self-BLEU: how much "
+                  "each post repeats the others (higher: less varied). Real and generated sets of equal size.",
+                  "posts"),
+    "voice": ("Voice attribution", "Share of posts a classifier trained on the real posts attributes to the account "
+              "they belong to (real_eval) or were generated as (generated); compare with chance.", "account"),
+    "sentiment": ("Sentiment (VADER)", "Shares of positive, negative and neutral posts and the mean compound score.",
+                  "account"),
+    "length": ("Length", "Characters per post.", "account"),
+}
+
+
+def number(value, percent: bool = False) -> str:
+    """A metric as text: percentages to one decimal, ints with thousands separators, floats to 4 digits,
+    a dash for a missing value."""
+    if value is None or isinstance(value, jinja2.Undefined) or (isinstance(value, float) and math.isnan(value)):
+        return "\u2014"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if percent:
+        return f"{value:.1%}"
+    return f"{value:,}" if isinstance(value, int) else f"{value:.4g}"
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment of every page, autoescape on. A key missing from a metrics file reads as
+    none (ChainableUndefined, and the `none` test is true of it), so the page shows a dash, as for a null."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True,
+                             lstrip_blocks=True, undefined=jinja2.ChainableUndefined)
+    env.tests["none"] = lambda value: value is None or isinstance(value, jinja2.Undefined)
+    env.filters["number"] = number
+    return env
+
+
+def style() -> str:
+    """The shared stylesheet."""
+    return (TEMPLATES / "style.css").read_text(encoding="utf-8")
+
+
+# --- What the report shows ---
+
+
+def detectors(classify_metrics: dict) -> dict[str, dict]:
+    """Every detector in classify.json (an entry holding an accuracy), in the file's order."""
+    return {name: scores for name, scores in classify_metrics.items()
+            if isinstance(scores, dict) and isinstance(scores.get("accuracy"), (int, float))}
+
+
+def strongest_detector(found: dict[str, dict], predictions: pd.DataFrame) -> str | None:
+    """The detector with the highest accuracy among those whose P(real) is in ``predictions``
+    (ties: the first in classify.json); None when there is none."""
+    scored = [name for name in found if f"{name}_prob" in predictions.columns]
+    return max(scored, key=lambda name: found[name]["accuracy"], default=None)
+
+
+def examples(predictions: pd.DataFrame, detector: str, n: int) -> dict[str, dict[str, pd.DataFrame]]:
+    """Per account (sorted; blank accounts as NO_ACCOUNT): the ``n`` generated posts with the highest
+    P(real) by ``detector`` ("most"), the ``n`` with the lowest ("least", lowest first; none shown twice)
+    and the first ``n`` real posts ("real")."""
+    prob = f"{detector}_prob"
+    posts = predictions.assign(
+        account=predictions["account"].where(predictions["account"].str.strip() != "", NO_ACCOUNT),
+        score=pd.to_numeric(predictions[prob], errors="coerce"))
+    result = {}
+    for account, group in posts.groupby("account", sort=True):
+        generated = group[group["label"] == 0].sort_values("score", ascending=False, kind="stable")
+        most = generated.head(n)
+        least = generated.drop(most.index).sort_values("score", kind="stable").head(n)
+        result[account] = {"most": most, "least": least, "real": group[group["label"] == 1].head(n)}
+    return result
+
+
+def flatten(value, prefix: str = "") -> dict:
+    """Nested dicts as one level, keys joined by spaces: {"real": {"positive": 1}} -> {"real positive": 1}."""
+    if not isinstance(value, dict):
+        return {prefix: value}
+    flat = {}
+    for key, item in value.items():
+        flat.update(flatten(item, f"{prefix} {key}".strip()))
+    return flat
+
+
+def nested_table(rows: dict, first: str = "") -> dict:
+    """One row per key of ``rows``, one column per (flattened) field, in first-seen order: headings and
+    rows of text for the template's ``table`` macro."""
+    flat = {name: flatten(value) for name, value in rows.items()}
+    columns = list(dict.fromkeys(column for row in flat.values() for column in row))
+    return {"headings": [first, *columns],
+            "rows": [[str(name), *(number(row.get(c)) for c in columns)] for name, row in flat.items()]}
+
+
+def evaluate_parts(evaluate_metrics: dict) -> list[dict]:
+    """evaluate.json's parts, each with its heading, meaning and table (None: not measured)."""
+    parts = []
+    for key, (heading, meaning, first) in EVALUATE_PARTS.items():
+        value = evaluate_metrics.get(key)
+        part = {"key": key, "heading": heading, "meaning": meaning, "table": None, "size": None}
+        if isinstance(value, dict) and key == "diversity":
+            part["size"] = value.get("sample_posts")
+            part["table"] = nested_table({name: item for name, item in value.items() if isinstance(item, dict)}, first)
+        elif isinstance(value, dict) and all(isinstance(item, dict) for item in value.values()):
+            overall = {name: value[name] for name in (ALL_ACCOUNTS,) if name in value}
+            part["table"] = nested_table({**overall, **value}, first)  # every post first, then each account
+        elif isinstance(value, dict):
+            part["table"] = nested_table({"all posts": value}, first)
+        parts.append(part)
+    return parts
+
+
+HUMAN_TABLES = {  # breakdown.json key: (heading, first column)
+    "same_posts": ("Readers and detectors on the same posts (accuracy)", "judge"),
+    "per_account": ("Per account", "account"),
+    "per_reader": ("Per reader", "reader"),
+    "per_readers_per_post": ("By readers per post (majority vote; ties left out)", "readers"),
+    "ratings": ("Ratings (share of rated answers saying yes)", "posts"),
+}
+
+
+def human_tables(breakdown: dict) -> list[dict]:
+    """The `human` stage's breakdown (reports/human/breakdown.json) as titled tables."""
+    return [{"heading": heading, **nested_table(breakdown[key], first)}
+            for key, (heading, first) in HUMAN_TABLES.items() if isinstance(breakdown.get(key), dict) and breakdown[key]]
+
+
+def figure_uris(figures: dict[str, bytes]) -> dict[str, str]:
+    return {name: "data:image/png;base64," + base64.b64encode(data).decode("ascii") for name, data in figures.items()}
+
+
+def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metrics: dict | None,
+               train_metrics: dict | None, figures: dict[str, bytes] | None, examples_per_account: int,
+               sample_metrics: dict | None = None, human_metrics: dict | None = None,
+               human_breakdown: dict | None = None) -> str:
+    """The whole report page as one HTML string."""
+    found = detectors(classify_metrics)
+    strongest = strongest_detector(found, predictions)
+    missing = [path for path, value in ((EVALUATE_METRICS, evaluate_metrics), (TRAIN_METRICS, train_metrics),
+                                        (FIGURE_DIR + "/", figures)) if value is None]
+    shown = {}
+    if strongest is not None:
+        shown = {account: {kind: posts.to_dict("records") for kind, posts in kinds.items()}
+                 for account, kinds in examples(predictions, strongest, examples_per_account).items()}
+    final = None
+    if train_metrics is not None:
+        final = train_metrics.get("final") if isinstance(train_metrics.get("final"), dict) else train_metrics
+    filtered = (sample_metrics or {}).get("sentiment_filter")
+    return environment().get_template("report.html").render(
+        csp=CSP, style=style(), classify=classify_metrics, detectors=found, strongest=strongest,
+        counts=", ".join(f"{key.replace('_', ' ')}: {number(classify_metrics[key])}"
+                         for key in ("train_posts", "test_posts") if key in classify_metrics),
+        missing=missing, shown=shown, no_account=NO_ACCOUNT,
+        has_generated=bool((predictions["label"] == 0).any()),
+        has_accounts=bool((predictions["account"].str.strip() != "").any()),
+        evaluate=evaluate_parts(evaluate_metrics) if evaluate_metrics is not None else None,
+        sample=sample_metrics, sentiment_filter=filtered if isinstance(filtered, dict) else None,
+        removed_rows=[[str(account), number(count)] for account, count in
+                      ((filtered or {}).get("removed_per_account") or {}).items()] if isinstance(filtered, dict) else [],
+        training=[[key.replace("_", " "), number(value)] for key, value in flatten(final).items()]
+        if final is not None else None,
+        human=human_metrics, human_tables=human_tables(human_breakdown or {}),
+        figures=figure_uris(figures) if figures is not None else None,
+        paths={"evaluate": EVALUATE_METRICS, "train": TRAIN_METRICS, "figures": FIGURE_DIR,
+               "predictions": PREDICTIONS, "classify": CLASSIFY_METRICS, "human": HUMAN_METRICS,
+               "sample": SAMPLE_METRICS},
+    )
+
+
+def build_feed(posts: pd.DataFrame, min_sentiment: float, generated_total: int) -> str:
+    """The optimistic feed page: ``posts`` (account, text, compound; in timeline order, newest first)."""
+    per_account = posts["account"].value_counts().sort_index()
+    return environment().get_template("feed.html").render(
+        csp=CSP, style=style(), posts=posts.to_dict("records"), min_sentiment=min_sentiment,
+        generated_total=generated_total, per_account=per_account.to_dict())

@@ -1,0 +1,37 @@
+"""Write the optimistic feed: reports/feed.html, the generated posts that pass the optimism filter.
+
+The study's "an optimistic feed tailored to you": the generated posts (data/generated/posts.jsonl)
+whose VADER compound score (-1 most negative .. 1 most positive) is at least feed.min_sentiment, as
+one mixed timeline, newest first (the last generated on top), at most feed.max_posts of them, each
+with its account's handle and its score. Like the report, the page is self-contained (inline CSS, no
+scripts, nothing fetched) and shows every post as text.
+
+Params (section `feed`): min_sentiment, max_posts.
+"""
+from __future__ import annotations
+
+from elm import cli, io, params, results
+from elm.errors import ElmError
+from elm.report import build_feed
+from elm.sentiment import compound_scores
+
+PAGE = "reports/feed.html"
+
+
+def main(params_path: str = "params.yaml") -> None:
+    p = params.load("feed", params_path)
+    generated = io.read_table(results.GENERATED, stage_hint="generate")
+    missing = [column for column in ("account", "text") if column not in generated.columns]
+    if missing:
+        raise ElmError(f"{results.GENERATED}: missing column(s) {', '.join(missing)}; rerun `dvc repro generate`")
+    posts = generated[["account", "text"]].fillna("").astype(str)
+    posts = posts.assign(compound=compound_scores(posts["text"]))
+    feed = posts[posts["compound"] >= p.min_sentiment].iloc[::-1].head(p.max_posts)
+    page = build_feed(feed, p.min_sentiment, len(posts))
+    with io.atomic_path(PAGE) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    print(f"feed: wrote {PAGE}: {len(feed)} of {len(posts)} generated posts (compound >= {p.min_sentiment})")
+
+
+if __name__ == "__main__":
+    cli.run(main, __doc__)

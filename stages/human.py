@@ -1,0 +1,39 @@
+"""Measure how well people told real posts from generated ones, from the judge app's answers.
+
+Reads data/human/answers.jsonl (written by `python -m stages.judge`; absent or empty before the first
+round) and reports/classify/predictions.csv (each test post's label and every detector's prediction).
+
+Writes reports/metrics/human.json, the headline numbers: answers, readers, posts judged, the readers'
+accuracy (each answer; 50% is chance) with its 95% Wilson interval, their agreement where several
+judged one post (share of agreeing pairs, Fleiss' kappa), the best detector's accuracy on the same
+posts, and stale answers (about posts no longer in the test split, left out). With no answers yet it
+writes answers: 0 and a status line instead of failing, so `dvc repro` runs on a fresh clone.
+
+Writes reports/human/breakdown.json, the tables: readers and every detector on the same posts, per
+account, per reader, by readers per post (majority vote), and the optional ratings (would follow, upbeat)
+of real and generated posts. Reads no params.
+"""
+from __future__ import annotations
+
+from elm import cli, io, results
+from elm.human import ANSWERS, judge_posts, measure, no_answers, read_answers
+
+
+def main(params_path: str = "params.yaml") -> None:  # reads no params
+    answers = read_answers(ANSWERS)
+    if answers:
+        headline, breakdown = measure(answers, judge_posts(results.read_predictions()))
+    else:
+        headline, breakdown = no_answers()
+    io.write_json(breakdown, results.HUMAN_BREAKDOWN)
+    io.write_json(headline, results.HUMAN_METRICS)
+    if not headline["answers"]:
+        print(f"human: {headline['status']}; wrote {results.HUMAN_METRICS}")
+    else:
+        print(f"human: {headline['answers']} answers by {headline['readers']} reader(s): accuracy "
+              f"{headline['accuracy']:.1%} ({headline['accuracy_low']:.1%}-{headline['accuracy_high']:.1%}); "
+              f"wrote {results.HUMAN_METRICS} and {results.HUMAN_BREAKDOWN}")
+
+
+if __name__ == "__main__":
+    cli.run(main, __doc__)

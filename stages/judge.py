@@ -1,0 +1,56 @@
+"""Start the judge app: readers tell real test posts from generated ones in a browser.
+
+    python -m stages.judge                 # http://127.0.0.1:8765/ , this machine only
+    python -m stages.judge --port 9000
+
+The posts are classify's test split (reports/classify/predictions.csv): real and generated mixed,
+each with its account's handle. Each reader types a name and judges judge.posts_per_reader posts in
+an order of their own, never one twice; keys R (real) and G (generated), F and U for the optional
+ratings (would you follow this account? is it upbeat?). Every answer is appended to
+data/human/answers.jsonl at once: stop the server (Ctrl+C) or close the browser at any time, and a
+restart carries on where each reader stopped. Then `dvc repro human` measures the answers
+(reports/metrics/human.json) and `dvc repro report` shows them. See docs/judging.md.
+
+The app binds 127.0.0.1 by default: only this machine can reach it. --host 0.0.0.0 opens it to
+every machine on your network (a lab's LAN): anyone who reaches the port can read the test posts
+and add answers under any name, over plain HTTP. Use it only on a network you trust, for the
+length of a round.
+
+Params (section `judge`): posts_per_reader, seed.
+"""
+from __future__ import annotations
+
+import uvicorn
+
+from elm import cli, params, results
+from elm.errors import ElmError
+from elm.human import ANSWERS, AnswerLog, judge_posts
+from elm.judge import LOOPBACK_HOSTS, create_app
+
+LOOPBACK = "127.0.0.1"
+
+
+def arguments(parser) -> None:
+    parser.add_argument("--host", default=LOOPBACK,
+                        help="address to bind (default: %(default)s, this machine only; 0.0.0.0 opens it to your "
+                             "network: read the risk above)")
+    parser.add_argument("--port", type=int, default=8765, help="port to listen on (default: %(default)s)")
+
+
+def main(params_path: str = "params.yaml", host: str = LOOPBACK, port: int = 8765) -> None:
+    p = params.load("judge", params_path)
+    posts = judge_posts(results.read_predictions())
+    if posts.empty:
+        raise ElmError(f"{results.PREDICTIONS} holds no test posts to judge; rerun `dvc repro classify`")
+    answers = AnswerLog(ANSWERS)
+    app = create_app(posts, answers, p.posts_per_reader, p.seed,
+                     allowed_hosts=LOOPBACK_HOSTS if host == LOOPBACK else None)
+    where = ("only this machine can reach it" if host == LOOPBACK else
+             f"bound to {host}: other machines can reach it, over plain HTTP (see --help)")
+    print(f"judge: http://{host}:{port}/ ({where}); {len(posts)} test posts, "
+          f"{min(p.posts_per_reader, len(posts))} per reader; answers go to {ANSWERS}; Ctrl+C stops", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    cli.run(main, __doc__, arguments=arguments)

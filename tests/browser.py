@@ -1,0 +1,44 @@
+"""Debian's headless chromium, shared by the tests that open pages in a real browser: the flags it
+needs as root with no network, a skip marker when it is absent, and a Selenium driver."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's `chromium` is not installed (apt-get install --no-install-recommends chromium)")
+needs_chromedriver = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="Debian's `chromium` and `chromium-driver` are not installed "
+           "(apt-get install --no-install-recommends chromium chromium-driver)")
+
+
+def chromium_flags(profile: Path) -> list[str]:
+    """Headless chromium as root, offline and quiet, with ``profile`` as its fresh user-data-dir."""
+    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}"]
+
+
+def fresh_profile(parent: Path) -> Path:
+    """A new empty folder in ``parent`` (a test's tmp_path) for one chromium run's profile."""
+    return Path(tempfile.mkdtemp(prefix="chromium-profile-", dir=parent))
+
+
+def webdriver(parent: Path, window: tuple[int, int] = (412, 915)):
+    """A Selenium driver of headless chromium (a phone-sized window by default), its profile in ``parent``;
+    quit() it when done."""
+    from selenium import webdriver as selenium_webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = selenium_webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in chromium_flags(fresh_profile(parent)):
+        options.add_argument(flag)
+    options.add_argument(f"--window-size={window[0]},{window[1]}")
+    return selenium_webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)

@@ -1,0 +1,49 @@
+"""The `feed` stage: reports/feed.html, the generated posts that pass the optimism filter, newest first."""
+from __future__ import annotations
+
+import json
+import re
+
+from elm import results
+from stages import feed
+
+from test_report import Elements
+
+POSTS = [  # account, text, in generation order
+    ("ada_sails", "What a wonderful, glorious day at sea! Love it."),
+    ("basil_bakes", "Burnt the bread. Terrible, awful morning."),
+    ("basil_bakes", "<script>alert(1)</script> Great happy fantastic loaves!"),
+    ("ada_sails", "The boat is a boat."),
+]
+
+
+def write_generated(root) -> None:
+    (root / "data/generated").mkdir(parents=True)
+    lines = [json.dumps({"account": a, "text": t, "settings": "{}"}) for a, t in POSTS]
+    (root / results.GENERATED).write_text("\n".join(lines) + "\n")
+
+
+def test_the_feed_holds_the_upbeat_generated_posts_newest_first_as_text(workdir, default_params):
+    write_generated(workdir)
+
+    feed.main()
+
+    page = (workdir / feed.PAGE).read_text(encoding="utf-8")
+    parsed = Elements(page)
+    assert parsed.named("script") == [] and "default-src 'none'" in page
+    shown = [re.sub(r"\s+", " ", text) for text in parsed.text]
+    joined = "".join(shown)
+    upbeat = [POSTS[2][1], POSTS[0][1]]  # the last generated first
+    assert joined.index(upbeat[0]) < joined.index(upbeat[1])
+    assert POSTS[1][1] not in joined and POSTS[3][1] not in joined  # negative and neutral: filtered out
+    assert "2 generated posts of 4" in joined and "@basil_bakes" in joined
+
+
+def test_max_posts_and_a_threshold_nothing_reaches(workdir, default_params):
+    write_generated(workdir)
+    default_params["feed"] = {"min_sentiment": 0.99, "max_posts": 1}
+    workdir.write_params(default_params)
+
+    feed.main()
+
+    assert "No generated post reaches a compound score of 0.99" in (workdir / feed.PAGE).read_text()
