@@ -16,6 +16,7 @@ from elm.errors import ElmError
 CLASSIFY_METRICS = "reports/metrics/classify.json"
 PREDICTIONS = "reports/classify/predictions.csv"
 EVALUATE_METRICS = "reports/metrics/evaluate.json"
+EVALUATE_SUMMARY = "reports/evaluate/summary.json"  # every evaluate number; the metrics file holds the headline
 TRAIN_METRICS = "reports/train/metrics.json"
 SAMPLE_METRICS = "reports/metrics/sample.json"
 HUMAN_METRICS = "reports/metrics/human.json"

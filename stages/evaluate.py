@@ -16,8 +16,16 @@ Reads data/clean/posts.parquet (real posts: account, text, split train/eval), da
                 self-BLEU averages evaluate.self_bleu_posts posts, each scored against the rest
   length        mean and median characters per post
 
-Writes reports/metrics/evaluate.json (numbers only, by metric, then account (all_accounts: every
-post), then real / generated; rounded to 4 places) and the directory reports/evaluate/:
+Writes reports/metrics/evaluate.json, the headline numbers an experiment is compared by:
+  voice_generated, voice_real_eval  attribution shares over all accounts (see voice)
+  voice_ratio        voice_generated / voice_real_eval: 1 means generated posts carry their account's voice
+                     as well as its real posts do
+  distinct_2_gap, self_bleu_gap, positive_gap, mean_chars_gap
+                     generated minus real: distinct-2, self-BLEU, share of positive posts, mean length
+  copy_rate          as `generate` measured it
+and the directory reports/evaluate/:
+  summary.json           every number above and more, by metric, then account (all_accounts: every post),
+                         then real / generated; rounded to 4 places (what reports/index.html shows)
   voice.csv              account, real_eval, generated: attribution shares
   voice_predictions.csv  every generated post: text, account (generated as), predicted (attributed to)
   sentiment.csv          account, real_/generated_ positive, negative, neutral, mean_compound
@@ -34,14 +42,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from elm import cli, imitation, io, params, sentiment
+from elm import cli, imitation, io, params, results, sentiment
 from elm.errors import ElmError
 
 REAL = "data/clean/posts.parquet"
 GENERATED = "data/generated/posts.jsonl"
 GENERATE_METRICS = "reports/metrics/generate.json"
-METRICS = "reports/metrics/evaluate.json"
+METRICS = results.EVALUATE_METRICS
 REPORT_DIR = "reports/evaluate"
+SUMMARY = results.EVALUATE_SUMMARY
 LENGTH_BIN_CHARS = 20
 DECIMALS = 4
 
@@ -137,6 +146,24 @@ def rounded(value):
     return round(value, DECIMALS) if isinstance(value, float) else value
 
 
+def headline(summary: dict) -> dict:
+    """The few numbers of ``summary`` a person compares across experiments (reports/metrics/evaluate.json)."""
+    every = imitation.ALL
+    gap = lambda part, field: (summary[part][every]["generated"][field] - summary[part][every]["real"][field])  # noqa: E731
+    diversity_gap = lambda field: (summary["diversity"]["generated"].get(field, float("nan"))  # noqa: E731
+                                   - summary["diversity"]["real"].get(field, float("nan")))
+    numbers = {"copy_rate": summary["memorization"]["copy_rate"],
+               "distinct_2_gap": diversity_gap("distinct_2"), "self_bleu_gap": diversity_gap("self_bleu"),
+               "positive_gap": gap("sentiment", "positive"), "mean_chars_gap": gap("length", "mean_chars")}
+    voice_all = summary.get("voice", {}).get(every, {})
+    if "generated" in voice_all:
+        numbers["voice_generated"] = voice_all["generated"]
+    if "real_eval" in voice_all:
+        numbers["voice_real_eval"] = voice_all["real_eval"]
+        numbers["voice_ratio"] = voice_all["generated"] / voice_all["real_eval"] if voice_all["real_eval"] else None
+    return {key: value for key, value in numbers.items() if value is None or value == value}  # NaN: not measured
+
+
 def report_tables(posts: pd.DataFrame, sentiments: dict, voice_result: Voice | None) -> dict[str, pd.DataFrame]:
     """The CSV files of reports/evaluate/ by name."""
     chars = {source: posts.loc[posts["source"] == source, "chars"] for source in ("real", "generated")}
@@ -175,7 +202,8 @@ def main(params_path: str = "params.yaml") -> None:
     with io.atomic_path(REPORT_DIR, directory=True) as report_dir:
         for name, table in report_tables(posts, sentiments, voice_result).items():
             io.write_table(table, report_dir / name)
-    io.write_json(rounded(metrics), METRICS)
+        io.write_json(rounded(metrics), report_dir / Path(SUMMARY).name)
+    io.write_json(rounded(headline(metrics)), METRICS)
 
     overall = sentiments[imitation.ALL]
     print(f"evaluate: positive posts, real {overall['real']['positive']:.1%} vs generated "

@@ -9,7 +9,7 @@ Reads, required (written by `classify`):
   reports/classify/predictions.csv the test posts with label (1 real, 0 generated), account and each
                                    detector's <detector>_prob (P(real))
 Reads, optional (the page says which are missing, e.g. in study mode where only `classify` ran):
-  reports/metrics/evaluate.json    copy rates, distinct-n, self-BLEU, sentiment, voice attribution, length
+  reports/evaluate/summary.json    copy rates, distinct-n, self-BLEU, sentiment, voice attribution, length
   reports/train/metrics.json       the fine-tuning's final train/eval loss and perplexity
   reports/metrics/sample.json      the sample's size and what the optimism filter (sample.min_sentiment) removed
   reports/metrics/human.json       how well readers told real from generated (stage `human`), and its
@@ -39,7 +39,7 @@ def main(params_path: str = "params.yaml") -> None:
     inputs = {
         "classify_metrics": results.read_json(results.CLASSIFY_METRICS, "classify", required=True),
         "predictions": results.read_predictions(),
-        "evaluate_metrics": results.read_json(results.EVALUATE_METRICS, "evaluate", required=False),
+        "evaluate_metrics": results.read_json(results.EVALUATE_SUMMARY, "evaluate", required=False),
         "train_metrics": results.read_json(results.TRAIN_METRICS, "finetune", required=False),
         "sample_metrics": results.read_json(results.SAMPLE_METRICS, "sample", required=False),
         "human_metrics": results.read_json(results.HUMAN_METRICS, "human", required=False),
@@ -49,7 +49,7 @@ def main(params_path: str = "params.yaml") -> None:
     page = build_page(examples_per_account=p.examples_per_account, **inputs)
     with io.atomic_path(PAGE) as tmp:
         tmp.write_text(page, encoding="utf-8")
-    for path, key in ((results.EVALUATE_METRICS, "evaluate_metrics"), (results.TRAIN_METRICS, "train_metrics"),
+    for path, key in ((results.EVALUATE_SUMMARY, "evaluate_metrics"), (results.TRAIN_METRICS, "train_metrics"),
                       (results.FIGURE_DIR, "figures"), (results.HUMAN_METRICS, "human_metrics")):
         if inputs[key] is None:
             print(f"report: {path} not found; the page says it is missing", file=sys.stderr)

@@ -193,7 +193,7 @@ def test_stage_writes_metrics_and_plot_tables(workdir, default_params):
 
     evaluate.main()
 
-    metrics = json.loads(open("reports/metrics/evaluate.json").read())
+    metrics = json.loads(open("reports/evaluate/summary.json").read())
     assert metrics["posts"] == {"real": 138, "generated": 30}
     assert metrics["memorization"] == {"copy_rate": 0.125, "copy_rate_exact": 0.05}
     assert metrics["voice"]["sailor"]["generated"] == 1.0 and metrics["voice"]["baker"]["generated"] == 1.0
@@ -214,9 +214,18 @@ def test_stage_writes_metrics_and_plot_tables(workdir, default_params):
     assert list(lengths.columns) == ["chars", "real", "generated"]
     assert lengths["real"].sum() == pytest.approx(1.0) and lengths["generated"].sum() == pytest.approx(1.0)
 
-    first = open("reports/metrics/evaluate.json").read()
+    headline = json.loads(open("reports/metrics/evaluate.json").read())  # what `dvc exp show` compares
+    assert set(headline) == {"copy_rate", "distinct_2_gap", "self_bleu_gap", "positive_gap", "mean_chars_gap",
+                             "voice_generated", "voice_real_eval", "voice_ratio"}
+    assert headline["copy_rate"] == 0.125 and headline["voice_ratio"] == metrics["voice"][ALL]["generated"] / 1.0
+    every = metrics["sentiment"][ALL]
+    assert headline["positive_gap"] == pytest.approx(every["generated"]["positive"] - every["real"]["positive"], abs=1e-4)
+    assert headline["distinct_2_gap"] == pytest.approx(
+        metrics["diversity"]["generated"]["distinct_2"] - metrics["diversity"]["real"]["distinct_2"], abs=1e-4)
+
+    first = open("reports/metrics/evaluate.json").read(), open("reports/evaluate/summary.json").read()
     evaluate.main()  # same inputs and seed: same numbers
-    assert open("reports/metrics/evaluate.json").read() == first
+    assert (open("reports/metrics/evaluate.json").read(), open("reports/evaluate/summary.json").read()) == first
 
 
 @WIRED

@@ -41,7 +41,7 @@ def test_metrics_show_every_detector_and_the_pipeline_counts(repo):
     assert data["clean.json"]["posts_kept"] > 0
     assert data["generate.json"]["posts_generated"] == TINY["generate"]["posts"]
     assert data["metrics.json"]["final"]["eval_loss"] > 0
-    assert 0.0 <= data["evaluate.json"]["voice"]["all_accounts"]["generated"] <= 1.0
+    assert 0.0 <= data["evaluate.json"]["voice_generated"] <= 1.0
 
 
 def test_plots_render_through_dvc(repo):

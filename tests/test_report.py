@@ -123,7 +123,7 @@ def test_missing_optional_inputs_are_named_not_fatal():
 
     html = page(predictions=study, figures=None)
 
-    for missing in (results.EVALUATE_METRICS, results.TRAIN_METRICS, results.FIGURE_DIR + "/"):
+    for missing in (results.EVALUATE_SUMMARY, results.TRAIN_METRICS, results.FIGURE_DIR + "/"):
         assert missing in html
     assert report.NO_ACCOUNT in html and "name no accounts" in html
 
@@ -191,8 +191,8 @@ def test_stage_writes_the_page_from_what_exists(workdir):
      r"reports/classify/predictions.csv: not found; run `dvc repro classify` first"),
     (lambda root: (root / results.PREDICTIONS).write_text("text,account\nhello,sailor\n"),
      r"predictions.csv: missing column\(s\) label; rerun `dvc repro classify`"),
-    (lambda root: (root / results.EVALUATE_METRICS).write_text("[1, 2]"),
-     r"evaluate.json: expected a JSON object, got list; rerun `dvc repro evaluate`"),
+    (lambda root: (root / results.EVALUATE_SUMMARY).parent.mkdir() or (root / results.EVALUATE_SUMMARY).write_text("[1, 2]"),
+     r"summary.json: expected a JSON object, got list; rerun `dvc repro evaluate`"),
     (lambda root: (root / results.FIGURE_DIR / "a.png").write_bytes(b"GIF89a"),
      r"reports/figures/a.png: not a PNG image; rerun `dvc repro plots`"),
 ])

@@ -16,7 +16,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from elm.results import (CLASSIFY_METRICS, EVALUATE_METRICS, FIGURE_DIR, HUMAN_METRICS, PREDICTIONS, SAMPLE_METRICS,
+from elm.results import (CLASSIFY_METRICS, EVALUATE_SUMMARY, FIGURE_DIR, HUMAN_METRICS, PREDICTIONS, SAMPLE_METRICS,
                          TRAIN_METRICS)
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -163,7 +163,7 @@ def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metri
     """The whole report page as one HTML string."""
     found = detectors(classify_metrics)
     strongest = strongest_detector(found, predictions)
-    missing = [path for path, value in ((EVALUATE_METRICS, evaluate_metrics), (TRAIN_METRICS, train_metrics),
+    missing = [path for path, value in ((EVALUATE_SUMMARY, evaluate_metrics), (TRAIN_METRICS, train_metrics),
                                         (FIGURE_DIR + "/", figures)) if value is None]
     shown = {}
     if strongest is not None:
@@ -188,7 +188,7 @@ def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metri
         if final is not None else None,
         human=human_metrics, human_tables=human_tables(human_breakdown or {}),
         figures=figure_uris(figures) if figures is not None else None,
-        paths={"evaluate": EVALUATE_METRICS, "train": TRAIN_METRICS, "figures": FIGURE_DIR,
+        paths={"evaluate": EVALUATE_SUMMARY, "train": TRAIN_METRICS, "figures": FIGURE_DIR,
                "predictions": PREDICTIONS, "classify": CLASSIFY_METRICS, "human": HUMAN_METRICS,
                "sample": SAMPLE_METRICS},
     )
