@@ -324,7 +324,7 @@ def near_duplicate_key(text: str) -> str:
     return _NOT_LETTERS.sub("", text.casefold())
 
 
-def clean_posts(posts: pd.DataFrame, params) -> tuple[pd.DataFrame, dict]:
+def clean_posts(posts: pd.DataFrame, params, detect: bool = True) -> tuple[pd.DataFrame, dict]:
     """The posts that survive every rule, cleaned, and a report of what each rule dropped and repaired.
 
     ``posts`` holds at least ``account`` and ``text``, and optionally ``language`` (the source's code,
@@ -332,7 +332,9 @@ def clean_posts(posts: pd.DataFrame, params) -> tuple[pd.DataFrame, dict]:
     else is unknown); ``params`` is the ``clean`` params section. The kept rows keep all their columns
     and their order, with ``text`` replaced by the cleaned text. A post is counted under the first rule
     that drops it, in :data:`RULES` order, except that a post whose language is detected here (its
-    source gave none) is checked last, once the cheaper rules have run. Twitter's "und" (undetermined)
+    source gave none; only with ``detect``) is checked last, once the cheaper rules have run. The
+    generate stage does not detect: a detector that errs on odd generated posts would drop exactly
+    the posts that look least real, flattering the model. Twitter's "und" (undetermined)
     is kept as it is. Posts whose near-duplicate key is empty (only digits and punctuation) are not
     near-duplicates of each other.
 
@@ -373,7 +375,7 @@ def clean_posts(posts: pd.DataFrame, params) -> tuple[pd.DataFrame, dict]:
         keys[candidates] = [near_duplicate_key(text) for text in cleaned[candidates]]
         drop("near_duplicate", _repeated(accounts, keys, (reasons == "") & (keys != "")))
     detected = np.full(len(posts), "", dtype=object)
-    if params.languages:
+    if params.languages and detect:
         unknown = np.flatnonzero((reasons == "") & (languages == ""))
         detected[unknown] = detect_languages(cleaned[unknown])
         drop("language", (detected != "") & _unwanted_language(pd.Series(detected), params.languages))

@@ -132,6 +132,8 @@ def read_held(path: Path) -> pd.DataFrame | None:
         held = pd.read_parquet(path)
     except (OSError, ValueError) as err:
         raise ElmError(f"{path}: not a readable Parquet file ({err}); delete it to fetch the account again") from None
+    if "reply" not in held and list(held.columns) == [c for c in RAW_COLUMNS if c != "reply"]:
+        held.insert(RAW_COLUMNS.index("reply"), "reply", "")  # held from before sources said which posts reply
     if list(held.columns) != RAW_COLUMNS:
         raise ElmError(f"{path}: columns {list(held.columns)}, expected {RAW_COLUMNS}; delete it to fetch the account again")
     return held

@@ -59,6 +59,16 @@ def read_rows(path: Path, on_bad_row: str) -> files.Rows:
     return files.read_json_lines(path, on_bad_row)
 
 
+def is_reply(row: dict) -> bool | None:
+    """Whether a Twint row is a reply: its ``conversation_id`` is another post's, or its ``reply_to``
+    lists someone (``[]`` for a post that is none); None when the export has neither column."""
+    post, conversation = files.as_text(row.get("id")), files.as_text(row.get("conversation_id"))
+    reply_to = files.as_text(row.get("reply_to")).strip()
+    if not conversation and not reply_to:
+        return None
+    return bool(conversation and conversation != post) or reply_to not in ("", "[]")
+
+
 def post_record(row, where: str) -> dict:
     """One Twint row as a record for :func:`normalize`; ``where`` names the row in errors."""
     if not isinstance(row, dict):
@@ -73,5 +83,6 @@ def post_record(row, where: str) -> dict:
         "created_at": created_at,
         "text": files.post_text(row["tweet"], where, "tweet"),
         "language": files.as_text(row.get("language")),
+        "reply": is_reply(row),
         "raw": row,
     }
