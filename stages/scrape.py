@@ -1,7 +1,8 @@
 """Collect every account's posts into data/raw, one table per account.
 
 Reads each `source:handle` in scrape.accounts through its source (elm/sources/): files users
-export (twint, archive, table; data/import/README.md says where they go), the SYNTHETIC demo, or
+export (twint, archive, table; data/import/README.md says where they go; `table:*` is every account
+in the table), the SYNTHETIC demo, or
 the live APIs bluesky, mastodon and xapi (docs/live-sources.md). Writes
 data/raw/<source>-<handle>.parquet with the columns id, account, created_at, text, language,
 source and raw (the source's own record as JSON). Texts are kept exactly as published; the clean
@@ -32,7 +33,7 @@ import pandas as pd
 
 from elm import cli, io, params
 from elm.errors import ElmError
-from elm.sources import RAW_COLUMNS, is_live, parse_account, read
+from elm.sources import RAW_COLUMNS, expand, is_live, parse_account, read
 
 RAW_DIR = Path("data/raw")
 FETCH_STATE = "fetched.json"
@@ -40,7 +41,7 @@ FETCH_STATE = "fetched.json"
 
 def main(params_path="params.yaml"):
     scrape = params.load("scrape", params_path)
-    filenames = raw_filenames(scrape.accounts)
+    filenames = raw_filenames(expand(scrape.accounts, scrape))
     fetched = read_fetch_state(RAW_DIR / FETCH_STATE)
     kept_fetched = {}
     with io.atomic_path(RAW_DIR, directory=True) as tmp:

@@ -45,6 +45,20 @@ def parse_account(spec: str) -> tuple[str, str]:
     return source, handle.strip()
 
 
+def expand(accounts: list[str], scrape_params) -> list[str]:
+    """``scrape.accounts`` with ``table:*`` replaced by every account the table holds that is not
+    listed already."""
+    expanded = []
+    for spec in accounts:
+        if parse_account(spec) != ("table", "*"):
+            expanded.append(spec)
+            continue
+        table = importlib.import_module("elm.sources.table")
+        found = table.accounts(scrape_params.table, scrape_params.on_bad_row)
+        expanded += [f"table:{handle}" for handle in found if f"table:{handle}" not in accounts]
+    return expanded
+
+
 def is_live(spec: str) -> bool:
     """Whether a ``source:handle`` account is read from a live API (and so fetched incrementally)."""
     return parse_account(spec)[0] in LIVE
@@ -64,14 +78,14 @@ def read(spec: str, scrape_params, held_ids: frozenset[str] = frozenset()) -> pd
 
 def normalize(records: list[dict], handle: str, source: str) -> pd.DataFrame:
     """A frame of :data:`RAW_COLUMNS` from dicts holding at least ``text`` and optionally
-    ``id``, ``created_at``, ``language``, ``reply`` (True, False or None: unknown) and ``raw`` (any
-    JSON-serializable value)."""
+    ``id``, ``account`` (when not ``handle``), ``created_at``, ``language``, ``reply`` (True, False or
+    None: unknown) and ``raw`` (any JSON-serializable value)."""
     rows = []
     for rec in records:
         text = str(rec["text"])
         rows.append({
             "id": str(rec.get("id") or text_id(text)),
-            "account": handle,
+            "account": rec.get("account") or handle,
             "created_at": str(rec.get("created_at") or ""),
             "text": text,
             "language": str(rec.get("language") or ""),
