@@ -61,6 +61,9 @@ _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 _LOCAL_TIME_WITH_ZONE = re.compile(r"(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})\s+([A-Za-z]+|[+-]\d{4})")
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
 _EPOCH = re.compile(r"\d+(\.\d+)?")
+# 10/16/17 22:59, 1/2/2018 7:00 PM: read month first, always (dateutil would quietly read 20/10/2017 as
+# day first and 05/10/2017 as month first in the same file)
+_SLASHED_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?")
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 
 Rows = Iterable[tuple[str, "dict | BadRow"]]
@@ -476,7 +479,10 @@ def _parse_text_time(value: str, fallback_offset: str) -> datetime:
         return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y")
     except ValueError:
         pass
-    # dateutil reads what spreadsheets and mail write (10/16/17 22:59, RFC 2822); a value without a
+    slashed = _SLASHED_DATE.fullmatch(value)
+    if slashed:
+        return _month_first(value, *slashed.groups())
+    # dateutil reads what spreadsheets and mail write (16 Oct 2017 22:59, RFC 2822); a value without a
     # digit ("Monday") it would place relative to today, so it must hold one, and missing fields are
     # fixed (not today's) so that the same file always gives the same dates
     if any(ch.isdigit() for ch in value):
@@ -485,6 +491,18 @@ def _parse_text_time(value: str, fallback_offset: str) -> datetime:
         except (ValueError, OverflowError):
             pass
     raise ValueError(f"unrecognized timestamp {value!r}; expected {TIMESTAMP_FORMATS}")
+
+
+def _month_first(value: str, month, day, year, hour, minute, second, half_day) -> datetime:
+    """A slashed date read month first (``10/16/17 22:59``), as US spreadsheets write it."""
+    year = int(year) + (0 if len(year) == 4 else 2000 if int(year) < 69 else 1900)  # strptime's %y rule
+    hour = int(hour or 0)
+    if half_day:  # 12:30 AM is 00:30, 12:30 PM is 12:30
+        hour = hour % 12 + (12 if half_day.lower() == "pm" else 0)
+    try:
+        return datetime(year, int(month), int(day), hour, int(minute or 0), int(second or 0))
+    except ValueError:
+        raise ValueError(f"{value!r} is not month/day/year (the US order read by default)") from None
 
 
 def _zone(name: str, fallback_offset: str) -> timezone:
