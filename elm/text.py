@@ -114,6 +114,9 @@ _MID_RETWEET = re.compile(r"(?<=\S)\s+RT\s*@\w")     # "so true RT @bo: ..." quo
 # A cross-post another service cut short: a word broken by "…", then the link to the whole post.
 _CUT_OFF = re.compile(r"\S*…\s*(?:(?:https?://|www\.)\S*|[\w-]+(?:\.[\w-]+)+/\S*)\s*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r".*[.!?][\"')\]”’]*(?=\s)", re.DOTALL)
+_MOJIBAKE_PAIR = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014"
+    "\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
 _ASCII_NOT_LETTERS = bytes(byte for byte in range(128) if not chr(byte).isalpha())
 
@@ -158,8 +161,10 @@ def _clean_once(text: str, hashtags: str, strip_mentions: bool, reply: bool | No
 
 def repair_encoding(text: str, done: set | None = None) -> str:
     """Text that was decoded with the wrong encoding once already ("itâ€™s" for "it’s") repaired with
-    ftfy (only its encoding fixes: quotes, ligatures and the like stay as written)."""
-    if text.isascii():  # mojibake is never ASCII
+    ftfy (only its encoding fixes: quotes, ligatures and the like stay as written). ftfy is slow, so
+    it runs only on text holding what UTF-8 read as Windows-1252 or Latin-1 looks like, by far the
+    commonest damage: a lead byte (Â..ô) followed by a continuation byte (0x80..0xBF) so decoded."""
+    if text.isascii() or not _MOJIBAKE_PAIR.search(text):
         return text
     repaired = ftfy.fix_encoding(text)
     if repaired != text and done is not None:
