@@ -3,12 +3,16 @@ scrape and clean stages as a new user would, with at most a params change each."
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
+from elm import params
 from elm.errors import ElmError
+from elm.sources import archive, bluesky, mastodon, normalize, twint, xapi
 from stages import clean, scrape
 
 NO_COLUMNS = {"id_column": "", "created_at_column": "", "language_column": ""}
@@ -181,3 +185,33 @@ def test_twint_export_of_another_username_and_its_replies(workdir, default_param
         "thanks for the kind words about the show last night",
     ]
     assert detail["conan"]["repaired"]["mentions_stripped"] == 1
+
+
+def test_the_import_readme_examples_are_valid_params():
+    readme = (Path(__file__).resolve().parents[1] / "data/import/README.md").read_text(encoding="utf-8")
+    full = re.search(r"```yaml\n(scrape:\n.*?)```", readme, re.S).group(1)
+    examples = [yaml.safe_load(block) for block in re.findall(r"^table: (\{.*?\})$", readme, re.M | re.S)]
+    assert len(examples) == 3
+    for section in [yaml.safe_load(full)["scrape"]["table"], *examples]:
+        params.build(params.TableSource, section, "data/import/README.md: scrape.table")
+
+
+@pytest.mark.parametrize("record, expected", [
+    (lambda: bluesky.own_post_record({"post": {"uri": "at://1", "record": {
+        "text": "@bo.bsky.social agreed", "reply": {"parent": {"uri": "at://0"}}}}}), "true"),
+    (lambda: bluesky.own_post_record({"post": {"uri": "at://1", "record": {"text": "@bo.bsky.social said it"}}}),
+     "false"),
+    (lambda: mastodon.status_record({"id": "1", "content": "<p>hi</p>", "in_reply_to_id": "0"}), "true"),
+    (lambda: mastodon.status_record({"id": "1", "content": "<p>hi</p>", "in_reply_to_id": None}), "false"),
+    (lambda: xapi.tweet_record({"id": "1", "text": "@bo yes", "referenced_tweets": [{"type": "replied_to"}]}),
+     "true"),
+    (lambda: xapi.tweet_record({"id": "1", "text": "@bo says", "referenced_tweets": [{"type": "quoted"}]}),
+     "false"),
+    (lambda: archive.post_record({"tweet": {"id_str": "1", "full_text": "@bo yes",
+                                            "in_reply_to_status_id_str": "0"}}, "tweets.js"), "true"),
+    (lambda: archive.post_record({"tweet": {"id_str": "1", "full_text": "@bo said"}}, "tweets.js"), "false"),
+    (lambda: twint.post_record({"id": "2", "conversation_id": "1", "tweet": "@bo yes"}, "x.csv"), "true"),
+    (lambda: twint.post_record({"id": "2", "tweet": "@bo yes"}, "x.csv"), ""),  # an export without the columns
+])
+def test_sources_say_which_posts_are_replies(record, expected):
+    assert normalize([record()], "ana", "test")["reply"].tolist() == [expected]
