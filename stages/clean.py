@@ -3,7 +3,8 @@
 Reads every data/raw/*.parquet (written by `dvc repro scrape`) and applies the cleaning rules of
 elm/text.py; the generate stage applies the same rules to generated posts, so the detectors
 compare like with like. Rules, in order (a post counts under the first one that drops it):
-retweet, language, reply, empty, too_short, duplicate, near_duplicate.
+retweet, language, reply, cut_off, empty, too_short, duplicate, near_duplicate (a language detected
+here, for posts whose source gives none, is checked last).
 
 Each kept post goes to "eval" or "train": within each account, the eval_fraction of posts with the
 lowest hash of (seed, id) are eval (at least one eval and one train post for an account with two or
