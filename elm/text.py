@@ -148,8 +148,8 @@ def clean_text(text: str, hashtags: str = "word", leading_mentions: str = "strip
 
 
 def _clean_once(text: str, hashtags: str, strip_mentions: bool, reply: bool | None, done: set) -> str:
-    text = cut_quoted_parts(repair_encoding(text, done), done)
-    text = remove_links(remove_emojis(decode_entities(text)), done)
+    text = cut_quoted_parts(repair_encoding(decode_entities(text), done), done)  # "&#8230;" is a "…" too
+    text = remove_links(remove_emojis(text), done)
     text = remove_hashtags(text, hashtags)
     if strip_mentions and (reply or looks_like_reply(text)):
         stripped = strip_leading_mentions(text)
