@@ -66,7 +66,7 @@ def accounts(params, on_bad_row: str = "fail") -> list[str]:
     return [name or Path(params.path).stem for name in dict.fromkeys(read_all(params, on_bad_row)["account"])]
 
 
-def read_all(params, on_bad_row: str = "fail", handle: str = "") -> pd.DataFrame:
+def read_all(params, on_bad_row: str = "fail") -> pd.DataFrame:
     """Every post of every file at ``params.path``, each under its account. The result is kept for
     the next call with the same params and unchanged files, so each file is read once per run."""
     paths = table_files(params.path)
