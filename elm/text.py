@@ -22,8 +22,11 @@ two or more leading mentions, or one followed by ":" or ",".
 """
 from __future__ import annotations
 
+import concurrent.futures
 import html
+import os
 import re
+import sys
 import unicodedata
 
 import emoji
@@ -38,6 +41,8 @@ REPAIRS = ("mojibake", "mentions_stripped", "retweet_cut", "cut_off_cut", "link_
            "link_punctuation", "email")
 """What :func:`clean_text` may repair in a post it keeps; :func:`clean_posts` counts each per account."""
 
+PARALLEL_FROM = 20_000   # texts from which language detection uses every core
+DETECT_CHUNK = 5_000     # texts a detecting process takes at a time
 HASHTAG_MODES = ("word", "drop")
 LEADING_MENTION_MODES = ("strip", "drop", "keep")
 
@@ -392,8 +397,20 @@ def clean_posts(posts: pd.DataFrame, params, detect: bool = True) -> tuple[pd.Da
 
 
 def detect_languages(texts) -> list[str]:
-    """The language (ISO 639-1 code) of each text, by py3langid: deterministic, and fast enough for
-    a million posts (its model is loaded on the first call)."""
+    """The language (ISO 639-1 code) of each text, by py3langid: deterministic, ~3,000 posts/s a core
+    (its model loads in ~2 s on first use). From :data:`PARALLEL_FROM` texts on, chunks go to one
+    process per CPU core, the results in the texts' order."""
+    texts = list(texts)
+    workers = min(os.cpu_count() or 1, len(texts) // DETECT_CHUNK + 1)
+    if len(texts) < PARALLEL_FROM or workers < 2:
+        return _detect(texts)
+    print(f"clean: detecting the language of {len(texts):,} posts on {workers} processes", file=sys.stderr)
+    chunks = [texts[start:start + DETECT_CHUNK] for start in range(0, len(texts), DETECT_CHUNK)]
+    with concurrent.futures.ProcessPoolExecutor(workers) as pool:
+        return [code for chunk in pool.map(_detect, chunks) for code in chunk]
+
+
+def _detect(texts: list[str]) -> list[str]:
     import py3langid  # loads its model on first use; only needed when a source gives no language
 
     return [py3langid.classify(text)[0] for text in texts]

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from elm import params
+from elm import text as text_module
 from elm.text import (
     REPAIRS,
     RULES,
@@ -321,6 +322,16 @@ def test_clean_posts_detects_languages_the_source_does_not_give(default_params):
     assert report["accounts"]["ana"]["languages_detected"] == {"en": 1}  # "und" and "en" are the source's
     _, keep_all = clean_posts(posts, clean_params(default_params, languages=[]))
     assert keep_all["posts_kept"] == 5 and keep_all["languages_detected"] == 0
+
+
+def test_language_detection_in_parallel_gives_the_serial_result_in_order(monkeypatch):
+    texts = ["Je ne sais pas quoi faire ce soir", "I have no idea what to do tonight",
+             "Das ist ein sehr schöner Tag heute", "Hoy hace mucho calor en la ciudad"] * 3
+    serial = text_module.detect_languages(texts)
+    assert serial[:4] == ["fr", "en", "de", "es"]
+    monkeypatch.setattr(text_module, "PARALLEL_FROM", 5)
+    monkeypatch.setattr(text_module, "DETECT_CHUNK", 4)
+    assert text_module.detect_languages(texts) == serial
 
 
 def test_clean_posts_uses_the_sources_reply_flag_and_counts_repairs(default_params):
