@@ -119,13 +119,14 @@ def write_twint_export(path: Path, handle: str, posts: list[str], languages: lis
         for n, (text, language) in enumerate(zip(posts, languages)):
             when = time.gmtime(start + 37 * n)
             row = dict(zip(TWINT_HEADER, empty))
-            row.update(id=first_id + n, conversation_id=first_id + n,
+            reply = text.lstrip().startswith("@")  # the reply noise: Twint says so in these two columns
+            row.update(id=first_id + n, conversation_id=first_id + n - 1 if reply else first_id + n,
                        created_at=time.strftime("%Y-%m-%d %H:%M:%S UTC", when),
                        date=time.strftime("%Y-%m-%d", when), time=time.strftime("%H:%M:%S", when),
                        timezone="+0000", user_id=42, username=handle, name=handle.title(), tweet=text,
                        language=language, mentions="[]", urls="[]", photos="[]", replies_count=0,
                        retweets_count=0, likes_count=0, hashtags="[]", cashtags="[]", retweet=False, video=0,
-                       reply_to="[]")
+                       reply_to="[{'screen_name': 'friend'}]" if reply else "[]")
             writer.writerow(row.values())
 
 

@@ -66,6 +66,9 @@ class TableSource:
     account_column: str
     id_column: str
     created_at_column: str
+    created_at_format: str
+    language_column: str
+    encoding: str
 
 
 @dataclass(frozen=True)

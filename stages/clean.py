@@ -3,15 +3,23 @@
 Reads every data/raw/*.parquet (written by `dvc repro scrape`) and applies the cleaning rules of
 elm/text.py; the generate stage applies the same rules to generated posts, so the detectors
 compare like with like. Rules, in order (a post counts under the first one that drops it):
-retweet, language, reply, empty, too_short, duplicate, near_duplicate.
+retweet, language, reply, cut_off, empty, too_short, duplicate, near_duplicate (a language detected
+here, for posts whose source gives none, is checked last).
 
 Each kept post goes to "eval" or "train": within each account, the eval_fraction of posts with the
 lowest hash of (seed, id) are eval (at least one eval and one train post for an account with two or
 more posts, when eval_fraction > 0). The same posts and seed always give the same split.
 
+Posts are cleaned, not only filtered: encoding damage is repaired, a reply's leading mentions cut
+(only a reply's: the raw `reply` column says which posts are), a quoted retweet or a cross-post's
+cut-off tail cut, links removed without leaving a hole; posts whose source gives no language get
+one detected when clean.languages is set.
+
 Outputs:
   data/clean/posts.parquet     id, account, created_at, text (cleaned), split
-  reports/metrics/clean.json   posts in and kept, dropped per rule and per split, overall and per account
+  reports/metrics/clean.json   posts in and kept, dropped per rule and per split, overall and per account;
+                               repairs made and languages detected, overall
+  reports/clean/repaired.json  per account: repairs made to kept posts, by kind, and languages detected, by code
 
 Params (clean): hashtags, drop_retweets, leading_mentions, min_chars, languages, near_duplicates,
 eval_fraction, seed.
@@ -33,8 +41,10 @@ from elm.text import clean_posts
 RAW_DIR = Path("data/raw")
 POSTS_PATH = Path("data/clean/posts.parquet")
 METRICS_PATH = Path("reports/metrics/clean.json")
+REPAIRED_PATH = Path("reports/clean/repaired.json")
+PER_ACCOUNT_DETAIL = ("repaired", "languages_detected")  # per account in REPAIRED_PATH, not in the metrics
 RAW_COLUMNS = ["id", "account", "created_at", "text"]
-OPTIONAL_COLUMNS = ["language"]  # the language rule applies only where the source gave one
+OPTIONAL_COLUMNS = ["language", "reply"]  # raw files from before the reply column lack it
 COLUMNS = ["id", "account", "created_at", "text", "split"]
 SPLITS = ("train", "eval")
 
@@ -45,8 +55,11 @@ def main(params_path="params.yaml"):
     posts, report = clean_posts(raw, clean)
     posts["split"] = assign_splits(posts, clean.eval_fraction, clean.seed)
     add_split_counts(report, posts)
+    detail = {account: {key: summary.pop(key) for key in PER_ACCOUNT_DETAIL}
+              for account, summary in report["accounts"].items()}
     io.write_table(posts[COLUMNS], POSTS_PATH)
     io.write_json(report, METRICS_PATH)
+    io.write_json(detail, REPAIRED_PATH)
     print_summary(report)
 
 
@@ -113,7 +126,9 @@ def print_summary(report: dict) -> None:
         if summary["posts_kept"] == 0:
             print(f"WARNING: clean: account {account!r} has NO posts left after cleaning (dropped: {dropped}); "
                   "check its export and the clean params (languages, min_chars, leading_mentions)", file=sys.stderr)
-    print(f"clean: {report['posts_kept']} of {report['posts_in']} posts kept -> {POSTS_PATH}", file=sys.stderr)
+    repaired = ", ".join(f"{kind} {count}" for kind, count in report["repaired"].items() if count) or "none"
+    print(f"clean: {report['posts_kept']} of {report['posts_in']} posts kept -> {POSTS_PATH}; repaired: {repaired}; "
+          f"languages detected: {report['languages_detected']} (per account: {REPAIRED_PATH})", file=sys.stderr)
 
 
 if __name__ == "__main__":

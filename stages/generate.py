@@ -115,7 +115,7 @@ def main(params_path: str = "params.yaml") -> None:
     seconds = time.perf_counter() - started
 
     raw = pd.DataFrame(rows, columns=["account", "text"])
-    cleaned, report = text.clean_posts(raw, clean_params)
+    cleaned, report = text.clean_posts(raw, clean_params, detect=False)  # see clean_posts on why
     copies = copy_kind(cleaned["text"], train["text"], p.copy_ngram)
     kept = cleaned[copies == ""].reset_index(drop=True)
     if kept.empty:

@@ -1,7 +1,8 @@
 """Collect every account's posts into data/raw, one table per account.
 
 Reads each `source:handle` in scrape.accounts through its source (elm/sources/): files users
-export (twint, archive, table; data/import/README.md says where they go), the SYNTHETIC demo, or
+export (twint, archive, table; data/import/README.md says where they go; `table:*` is every account
+in the table), the SYNTHETIC demo, or
 the live APIs bluesky, mastodon and xapi (docs/live-sources.md). Writes
 data/raw/<source>-<handle>.parquet with the columns id, account, created_at, text, language,
 source and raw (the source's own record as JSON). Texts are kept exactly as published; the clean
@@ -32,7 +33,7 @@ import pandas as pd
 
 from elm import cli, io, params
 from elm.errors import ElmError
-from elm.sources import RAW_COLUMNS, is_live, parse_account, read
+from elm.sources import RAW_COLUMNS, expand, is_live, parse_account, read
 
 RAW_DIR = Path("data/raw")
 FETCH_STATE = "fetched.json"
@@ -40,7 +41,7 @@ FETCH_STATE = "fetched.json"
 
 def main(params_path="params.yaml"):
     scrape = params.load("scrape", params_path)
-    filenames = raw_filenames(scrape.accounts)
+    filenames = raw_filenames(expand(scrape.accounts, scrape))
     fetched = read_fetch_state(RAW_DIR / FETCH_STATE)
     kept_fetched = {}
     with io.atomic_path(RAW_DIR, directory=True) as tmp:
@@ -132,6 +133,8 @@ def read_held(path: Path) -> pd.DataFrame | None:
         held = pd.read_parquet(path)
     except (OSError, ValueError) as err:
         raise ElmError(f"{path}: not a readable Parquet file ({err}); delete it to fetch the account again") from None
+    if "reply" not in held and list(held.columns) == [c for c in RAW_COLUMNS if c != "reply"]:
+        held.insert(RAW_COLUMNS.index("reply"), "reply", "")  # held from before sources said which posts reply
     if list(held.columns) != RAW_COLUMNS:
         raise ElmError(f"{path}: columns {list(held.columns)}, expected {RAW_COLUMNS}; delete it to fetch the account again")
     return held

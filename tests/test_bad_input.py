@@ -33,7 +33,8 @@ def read_archive(folder, handle, on_bad_row="fail"):
 
 def read_table(path, handle="ana", on_bad_row="fail", **columns):
     section = {"path": str(path), "text_column": "text", "account_column": "account",
-               "id_column": "id", "created_at_column": "created_at", **columns}
+               "id_column": "id", "created_at_column": "created_at", "created_at_format": "",
+               "language_column": "language", "encoding": "auto", **columns}
     return table.read(handle, params.build(params.TableSource, section, "scrape.table"), on_bad_row)
 
 
@@ -241,18 +242,21 @@ def test_table_jsonl_and_parquet_with_mixed_types(tmp_path, capsys):
     assert_says(error_of(read_table, path), "posts.jsonl: line 2: text is a number",
                 "check that scrape.table.text_column names the column holding the posts")
     assert read_table(path, on_bad_row="skip").text.tolist() == ["a post"]
-    assert "left out 1 bad row(s)" in skipped_report(capsys)  # bo's row is not ana's problem
+    assert "left out 2 bad row(s)" in skipped_report(capsys)  # the file's, counted once whichever account asks
 
     parquet = tmp_path / "posts.parquet"
     pd.DataFrame({"account": ["ana", "ana"], "text": [1, 2]}).to_parquet(parquet)
     assert_says(error_of(read_table, parquet), "posts.parquet: row 1: text is a number")
 
 
-def test_table_bad_rows_of_unknown_account_are_skipped_for_each_account(tmp_path, capsys):
+def test_table_bad_rows_are_counted_once_per_file_not_per_account(tmp_path, capsys):
     path = tmp_path / "posts.csv"
-    path.write_text('account,text\nana,hello\nbo,"cut\n', encoding="utf-8")
+    path.write_text('account,text\nana,hello\nbo,hi there\nbo,"cut\n', encoding="utf-8")
     assert read_table(path, "ana", "skip").text.tolist() == ["hello"]
-    assert_says(skipped_report(capsys), "posts.csv: left out 1 bad row(s)", "line 3:")
+    assert read_table(path, "bo", "skip").text.tolist() == ["hi there"]
+    report = skipped_report(capsys)
+    assert_says(report, "posts.csv: left out 1 bad row(s)", "line 4:")
+    assert report.count("left out") == 1
 
 
 # --- X archive (tweets.js) -----------------------------------------------------------------------

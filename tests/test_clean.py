@@ -31,10 +31,10 @@ def word(number: int) -> str:
 
 
 def write_raw(handle: str, texts: list[str], languages: list[str] | None = None, source: str = "twint") -> None:
-    """data/raw/<source>-<handle>.parquet, as the scrape stage writes it."""
+    """data/raw/<source>-<handle>.parquet, as the scrape stage writes it (posts starting with "@" are replies)."""
     records = [
         {"id": f"{handle}-{i}", "created_at": f"2021-01-01T00:00:{i % 60:02d}Z", "text": text,
-         "language": languages[i] if languages else "en"}
+         "language": languages[i] if languages else "en", "reply": text.startswith("@")}
         for i, text in enumerate(texts)
     ]
     io.write_table(normalize(records, handle, source), f"data/raw/{source}-{handle}.parquet")
@@ -70,8 +70,13 @@ def test_clean_writes_cleaned_split_posts_and_metrics(workdir, capsys):
     assert posts["created_at"].iloc[0] == "2021-01-01T00:00:00Z"
     assert metrics["posts_in"] == 64 and metrics["posts_kept"] == 60
     assert metrics["dropped"] == {
-        "retweet": 1, "language": 1, "reply": 0, "empty": 1, "too_short": 1, "duplicate": 0, "near_duplicate": 0,
+        "retweet": 1, "language": 1, "reply": 0, "cut_off": 0, "empty": 1, "too_short": 1, "duplicate": 0,
+        "near_duplicate": 0,
     }
+    assert metrics["repaired"]["mentions_stripped"] == 20 and metrics["languages_detected"] == 0
+    assert "repaired" not in metrics["accounts"]["bo"]
+    detail = json.loads(Path("reports/clean/repaired.json").read_text(encoding="utf-8"))
+    assert detail["bo"]["repaired"]["mentions_stripped"] == 20 and detail["ana"]["repaired"]["mentions_stripped"] == 0
     assert metrics["split"] == {"train": 54, "eval": 6}
     assert metrics["accounts"]["ana"]["split"] == {"train": 36, "eval": 4}
     assert metrics["accounts"]["bo"]["split"] == {"train": 18, "eval": 2}

@@ -24,7 +24,8 @@ def demo_params(posts=650, seed=7):
 
 def table_params(path, **columns):
     section = {"path": str(path), "text_column": "text", "account_column": "account",
-               "id_column": "id", "created_at_column": "created_at", **columns}
+               "id_column": "id", "created_at_column": "created_at", "created_at_format": "",
+               "language_column": "language", "encoding": "auto", **columns}
     return params.build(params.TableSource, section, "scrape.table")
 
 

@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 
 from elm import params
+from elm import text as text_module
 from elm.text import (
+    REPAIRS,
     RULES,
     clean_posts,
     clean_text,
@@ -20,6 +22,8 @@ from elm.text import (
 )
 
 # What must never survive cleaning; written independently of elm/text.py's own patterns.
+EMAIL_LEFT = re.compile(r"(?<![\w@.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.(?:com|org|net)\b")
+MID_RETWEET_LEFT = re.compile(r"\S\s+RT\s*@\w")
 LINK_LEFT = re.compile(r"(?i)(?:https?|ftp)://|(?<![\w@./-])(?:www\.\w|(?:t\.co|pic\.twitter\.com|bit\.ly)/)")
 HASHTAG_LEFT = re.compile(r"(?<!\w)#\w")
 
@@ -40,13 +44,15 @@ def clean_params(default_params, **changes):
     ("see www.teamcoco.com/live tonight", "see tonight"),
     ("see twitter.com/@teamcoco tonight", "see tonight"),
     ("read example.com/path/to?page=2 now", "read now"),
-    ("on youtu.be/dQw4w9WgXcQ and bit.ly/3abc", "on and"),
+    ("watch youtu.be/dQw4w9WgXcQ and bit.ly/3abc", "watch and"),
     ("visit example.com, then leave", "visit, then leave"),
     ("visit Amazon.com today", "visit today"),
     ("(see example.com/a/b).", "(see)."),
     ("I love https://x.com/a!", "I love!"),
     ("glued:https://t.co/x and abchttps://t.co/y end", "glued: and abc end"),
     ("Listen @  https://t.co/pfOk236hQr  https://t.co/kksJhz2sWO", "Listen @"),
+    ("mail me@example.com please", "mail please"),
+    ("Questions? Write to press.office@bbc.co.uk.", "Questions? Write."),
 ])
 def test_links_of_every_shape_are_removed(post, expected):
     assert clean_text(post) == expected
@@ -58,11 +64,51 @@ def test_links_of_every_shape_are_removed(post, expected):
     "ASP.NET and Node.js and 3.14 and 1.5/10 and w/o",
     "Awww.That is cute",
     "St.Louis/Chicago flights at 9 a.m.",
-    "mail me@example.com please",
     "Apple.com's new page",
 ])
 def test_words_that_only_look_like_links_stay(post):
     assert clean_text(post) == post
+
+
+@pytest.mark.parametrize("post, expected, repair", [
+    ("Full schedule (example.com) is out now", "Full schedule is out now", "link_brackets"),
+    ("Read the thread [bit.ly/3xYz] before replying", "Read the thread before replying", "link_brackets"),
+    ("Join us on the www.example.com at noon", "Join us at noon", "link_preposition"),
+    ("Tickets available via eventbrite.com/e/12345 from Monday", "Tickets available from Monday", "link_preposition"),
+    ("More info available. www.example.tv/x. More soon", "More info available. More soon", "link_punctuation"),
+    ("Slides are up! https://t.co/AbC!! Thanks all", "Slides are up! Thanks all", "link_punctuation"),
+    ("Send your questions to ask.me@example.org and I will answer", "Send your questions and I will answer", "email"),
+])
+def test_removing_a_link_leaves_no_hole(post, expected, repair):
+    done = set()
+    assert clean_text(post, done=done) == expected
+    assert repair in done
+
+
+@pytest.mark.parametrize("post, expected, repair", [
+    ("This is exactly right RT @nytimes: The Senate passed the bill tonight", "This is exactly right", "retweet_cut"),
+    ("Had the best time at the lake. Can't wait to go back next summer wi… https://www.facebook.com/1/posts/2",
+     "Had the best time at the lake.", "cut_off_cut"),
+    ("Just posted a photo @ Central Park — New York, NY… http://instagr.am/p/AbCd/", "", "cut_off_cut"),
+    ("Itâ€™s been a long week â€” time for coffee", "It’s been a long week — time for coffee", "mojibake"),
+    ("Ã‰tÃ© Ã\xa0 Paris, cafÃ© au lait", "Été à Paris, café au lait", "mojibake"),
+])
+def test_quoted_cut_off_and_mis_decoded_text_is_repaired(post, expected, repair):
+    done = set()
+    assert clean_text(post, done=done) == expected
+    assert done == {repair}
+
+
+@pytest.mark.parametrize("post", [
+    "Well… I guess we will see tomorrow",            # an ellipsis, no link after: the writer's own
+    "RT this if you agree with me on the matter",   # "RT" without a handle
+    "café, naïve, résumé and “quotes” – as written", # correct non-ASCII text is no mojibake
+    "She said ART @ the gallery was great",
+])
+def test_look_alikes_of_quoted_and_damaged_text_stay(post):
+    done = set()
+    assert clean_text(post, done=done) == post
+    assert not done
 
 
 # --- emojis and invisible characters -------------------------------------------------------------
@@ -112,20 +158,30 @@ def test_entities_are_decoded_until_stable(post, expected):
     assert clean_text(post) == expected
 
 
-@pytest.mark.parametrize("post, stripped", [
-    ("@a @b hi there", "hi there"),
-    ("@Kroosh: you don't have to", "you don't have to"),
-    ("@alice@mastodon.social @bob.bsky.social, hey", "hey"),
-    ("👋 @ana hi", "hi"),
-    ("hi @ana, see you", "hi @ana, see you"),
-    (".@Disturbed's cover", ".@Disturbed's cover"),
-    ("@ana's car is red", "@ana's car is red"),
-    ("@a @b", ""),
+@pytest.mark.parametrize("post, reply, stripped", [
+    ("@a @b hi there", True, "hi there"),
+    ("@Kroosh: you don't have to", True, "you don't have to"),
+    ("@alice@mastodon.social @bob.bsky.social, hey", True, "hey"),
+    ("👋 @ana hi", True, "hi"),
+    ("hi @ana, see you", True, "hi @ana, see you"),
+    (".@Disturbed's cover", True, ".@Disturbed's cover"),
+    ("@ana's car is red", True, "@ana's car is red"),
+    ("@a @b", True, ""),
+    # the source says it is no reply: the mention is the sentence's subject
+    ("@CNN just released the full transcript of the interview", False, "@CNN just released the full transcript of the interview"),
+    ("@a @b hi there", False, "@a @b hi there"),
+    # unknown (a table without reply information, a generated post): only what surely is a reply
+    ("@CNN just released the full transcript of the interview", None, "@CNN just released the full transcript of the interview"),
+    ("@ana @bo thanks, see you both", None, "thanks, see you both"),
+    ("@ana: thanks!", None, "thanks!"),
+    ("@alice@mastodon.social hey there", None, "@alice@mastodon.social hey there"),
 ])
-def test_leading_mentions(post, stripped):
-    assert clean_text(post, leading_mentions="strip") == stripped
-    kept = clean_text(post, leading_mentions="keep")
-    assert kept == clean_text(post, leading_mentions="drop")
+def test_leading_mentions_of_replies_only(post, reply, stripped):
+    done = set()
+    assert clean_text(post, leading_mentions="strip", reply=reply, done=done) == stripped
+    assert ("mentions_stripped" in done) == (stripped != post)
+    kept = clean_text(post, leading_mentions="keep", reply=reply)
+    assert kept == clean_text(post, leading_mentions="drop", reply=reply)
     assert "@" in kept
 
 
@@ -145,16 +201,20 @@ def test_is_retweet(post, expected):
     assert is_retweet(post) is expected
 
 
-@pytest.mark.parametrize("post, expected", [
-    ("@ana thanks!", True),
-    ("@ana: thanks!", True),
-    ("thanks @ana", False),
-    (".@ana thanks", False),
-    ("@ana's car", False),
-    ("", False),
+@pytest.mark.parametrize("post, reply, expected", [
+    ("@ana thanks!", True, True),
+    ("@ana: thanks!", True, True),
+    ("thanks @ana", True, False),
+    (".@ana thanks", True, False),
+    ("@ana's car", True, False),
+    ("", True, False),
+    ("@ana thanks!", False, False),
+    ("@CNN just released the report", None, False),
+    ("@ana: thanks!", None, True),
+    ("@ana @bo thanks!", None, True),
 ])
-def test_is_reply(post, expected):
-    assert is_reply(post) is expected
+def test_is_reply(post, reply, expected):
+    assert is_reply(post, reply) is expected
 
 
 def test_near_duplicate_key_ignores_case_punctuation_digits_and_spaces():
@@ -192,6 +252,7 @@ def small_posts() -> pd.DataFrame:
     ]
     frame = pd.DataFrame(rows, columns=["account", "text", "language", "expected"])
     frame.insert(0, "id", [f"p{number}" for number in range(len(frame))])
+    frame.insert(4, "reply", ["true" if text.startswith("@bo the") else "" for text in frame["text"]])
     frame.index = range(100, 100 + len(frame))  # clean_posts must not rely on a 0..n index
     return frame
 
@@ -214,12 +275,17 @@ def test_clean_posts_counts_each_rule_per_account(default_params):
     assert report["posts_in"] == 12
     assert report["posts_kept"] == 6
     assert report["dropped"] == {
-        "retweet": 1, "language": 1, "reply": 0, "empty": 1, "too_short": 1, "duplicate": 1, "near_duplicate": 1,
+        "retweet": 1, "language": 1, "reply": 0, "cut_off": 0, "empty": 1, "too_short": 1, "duplicate": 1,
+        "near_duplicate": 1,
     }
+    assert report["repaired"] == {**dict.fromkeys(REPAIRS, 0), "mentions_stripped": 1}
     assert report["accounts"]["ana"]["posts_in"] == 9
     assert report["accounts"]["ana"]["posts_kept"] == 3
+    assert report["accounts"]["ana"]["languages_detected"] == {"en": 1}
+    assert report["languages_detected"] == 1
     assert report["accounts"]["bo"] == {
-        "posts_in": 3, "posts_kept": 3, "dropped": dict.fromkeys(RULES, 0),
+        "posts_in": 3, "posts_kept": 3, "dropped": dict.fromkeys(RULES, 0), "repaired": dict.fromkeys(REPAIRS, 0),
+        "languages_detected": {},
     }
 
 
@@ -230,17 +296,69 @@ def test_clean_posts_rules_follow_their_params(default_params):
     )
     kept, report = clean_posts(posts, loose)
     assert report["dropped"] == {
-        "retweet": 0, "language": 0, "reply": 1, "empty": 1, "too_short": 0, "duplicate": 0, "near_duplicate": 0,
+        "retweet": 0, "language": 0, "reply": 1, "cut_off": 0, "empty": 1, "too_short": 0, "duplicate": 0,
+        "near_duplicate": 0,
     }
     assert "RT @bo: a retweet that is long enough to keep" in kept["text"].tolist()
     assert "too short tbt" in kept["text"].tolist()
-    assert not any(is_reply(text) for text in kept["text"])
+    assert not any(is_reply(text, True) for text in kept["text"])
+
+
+def test_clean_posts_detects_languages_the_source_does_not_give(default_params):
+    posts = pd.DataFrame({
+        "account": ["ana"] * 5,
+        "text": ["Je ne sais pas quoi faire ce soir avec mes amis du quartier",
+                 "I have no idea what to do tonight with my friends from the block",
+                 "Das ist ein sehr schöner Tag heute, wir gehen an den See",
+                 "😂😂 https://t.co/xyz and some words in a language nobody tagged",
+                 "Ich weiß nicht, was ich heute Abend mit meinen Freunden machen soll"],
+        "language": ["", "", "", "und", "en"],
+    })
+    kept, report = clean_posts(posts, clean_params(default_params, languages=["en"]))
+    assert kept["text"].tolist() == ["I have no idea what to do tonight with my friends from the block",
+                                     "and some words in a language nobody tagged",
+                                     "Ich weiß nicht, was ich heute Abend mit meinen Freunden machen soll"]
+    assert report["dropped"]["language"] == 2
+    assert report["accounts"]["ana"]["languages_detected"] == {"en": 1}  # "und" and "en" are the source's
+    _, keep_all = clean_posts(posts, clean_params(default_params, languages=[]))
+    assert keep_all["posts_kept"] == 5 and keep_all["languages_detected"] == 0
+
+
+def test_language_detection_in_parallel_gives_the_serial_result_in_order(monkeypatch):
+    texts = ["Je ne sais pas quoi faire ce soir", "I have no idea what to do tonight",
+             "Das ist ein sehr schöner Tag heute", "Hoy hace mucho calor en la ciudad"] * 3
+    serial = text_module.detect_languages(texts)
+    assert serial[:4] == ["fr", "en", "de", "es"]
+    monkeypatch.setattr(text_module, "PARALLEL_FROM", 5)
+    monkeypatch.setattr(text_module, "DETECT_CHUNK", 4)
+    assert text_module.detect_languages(texts) == serial
+
+
+def test_clean_posts_uses_the_sources_reply_flag_and_counts_repairs(default_params):
+    posts = pd.DataFrame({
+        "account": ["ana", "ana", "ana", "bo"],
+        "text": ["@CNN just released the full transcript of the interview",
+                 "@CNN you left out the part where he answered the question",
+                 "Great day at the lake. We went swimming in the col… https://fb.me/1",
+                 "Cannot make it… https://fb.me/2"],
+        "reply": [False, True, None, None],
+    })
+    kept, report = clean_posts(posts, clean_params(default_params))
+    assert kept["text"].tolist() == ["@CNN just released the full transcript of the interview",
+                                     "you left out the part where he answered the question"]
+    assert report["dropped"]["too_short"] == 1 and report["dropped"]["cut_off"] == 1
+    assert report["accounts"]["ana"]["repaired"]["mentions_stripped"] == 1
+    assert report["accounts"]["ana"]["repaired"]["cut_off_cut"] == 0  # the cut post was dropped as too short
+    dropping, report = clean_posts(posts, clean_params(default_params, leading_mentions="drop"))
+    assert dropping["text"].tolist() == ["@CNN just released the full transcript of the interview"]
+    assert report["dropped"]["reply"] == 1
 
 
 def test_clean_posts_on_an_empty_table(default_params):
     kept, report = clean_posts(pd.DataFrame({"account": [], "text": []}), clean_params(default_params))
     assert kept.empty
-    assert report == {"posts_in": 0, "posts_kept": 0, "dropped": dict.fromkeys(RULES, 0), "accounts": {}}
+    assert report == {"posts_in": 0, "posts_kept": 0, "dropped": dict.fromkeys(RULES, 0),
+                      "repaired": dict.fromkeys(REPAIRS, 0), "languages_detected": 0, "accounts": {}}
 
 
 def test_clean_posts_on_the_real_twint_exports(shared_data, default_params):
@@ -301,23 +419,48 @@ def test_clean_text_properties_on_arbitrary_text():
     rtl = st.text(st.characters(min_codepoint=0x590, max_codepoint=0x6FF), max_size=8)
     controls = st.text(st.characters(categories=["Cc", "Cf", "Zs", "Zl", "Zp"]), min_size=1, max_size=3)
     mentions = st.builds("@{}".format, word)
+    emails = st.builds("{}@{}.{}".format, word, word, st.sampled_from(["com", "org", "net"]))
+    quoted = st.builds(" RT @{}: {}".format, word, word)
+    cut_off = st.builds("{}… https://fb.me/{}".format, word, word)
+    mojibake = st.sampled_from(["itâ€™s", "cafÃ©", "â€œquoteâ€\x9d", "Ã©tÃ©"])
     fragment = st.one_of(st.text(max_size=10), links, emojis, hashtags, entities, rtl, controls, mentions,
-                         st.sampled_from(["RT", ":", ".", "/", "(", ")", "www.", "http", "://", "@"]))
+                         emails, quoted, cut_off, mojibake,
+                         st.sampled_from(["RT", ":", ".", "/", "(", ")", "www.", "http", "://", "@", "…"]))
     glued = st.lists(fragment, max_size=10).map("".join)
     spaced = st.lists(fragment, max_size=10).map(" ".join)
     posts = st.one_of(st.text(), glued, spaced)
 
     @hypothesis.settings(max_examples=int(os.environ.get("ELM_FUZZ_EXAMPLES", "300")), deadline=None)
-    @hypothesis.given(posts, st.sampled_from(["word", "drop"]), st.sampled_from(["strip", "drop", "keep"]))
-    def check(post, hashtags_mode, mentions_mode):
-        cleaned = clean_text(post, hashtags_mode, mentions_mode)
-        assert clean_text(cleaned, hashtags_mode, mentions_mode) == cleaned
+    @hypothesis.given(posts, st.sampled_from(["word", "drop"]), st.sampled_from(["strip", "drop", "keep"]),
+                      st.sampled_from([True, False, None]))
+    def check(post, hashtags_mode, mentions_mode, reply):
+        cleaned = clean_text(post, hashtags_mode, mentions_mode, reply)
+        assert clean_text(cleaned, hashtags_mode, mentions_mode, reply) == cleaned
         assert not LINK_LEFT.search(cleaned)
+        assert not EMAIL_LEFT.search(cleaned)
+        assert not MID_RETWEET_LEFT.search(cleaned)
         assert emoji.emoji_count(cleaned) == 0
         assert not HASHTAG_LEFT.search(cleaned)
         assert cleaned == cleaned.strip() and "  " not in cleaned
         if mentions_mode == "strip":
-            assert not is_reply(cleaned)
+            assert not is_reply(cleaned, reply)
+
+    sentence_words = st.lists(st.text("abcdefghij", min_size=1, max_size=6), min_size=1, max_size=4).map(" ".join)
+    wrapped = st.builds("{}{}{}".format, st.sampled_from(["", "(", "[", "the ", "at the ", "via "]),
+                        st.one_of(links, emails), st.sampled_from(["", ")", "]", ".", ",", "!"]))
+
+    @hypothesis.settings(max_examples=int(os.environ.get("ELM_FUZZ_EXAMPLES", "300")), deadline=None)
+    @hypothesis.given(st.lists(st.one_of(sentence_words.map(lambda words: words + "."), sentence_words, wrapped,
+                                         mojibake), min_size=1, max_size=8))
+    def check_no_holes(pieces):
+        """Sentences with links in brackets, after "the"/"at"/"via", between full stops, and words
+        mis-decoded once: no hole left, no mojibake left."""
+        post = " ".join(pieces)
+        cleaned = clean_text(post)
+        assert "â€" not in cleaned and "Ã" not in cleaned
+        assert "()" not in cleaned and "[]" not in cleaned and "( )" not in cleaned
+        assert ".." not in cleaned.replace(" ", "") or ".." in post.replace(" ", "").replace("...", "")
+        assert not re.search(r"\b(?:the|at|via)$", cleaned) or re.search(r"\b(?:the|at|via)$", post)
 
     @hypothesis.settings(max_examples=int(os.environ.get("ELM_FUZZ_EXAMPLES", "300")), deadline=None)
     @hypothesis.given(st.lists(st.one_of(fragment, links.map(lambda link: ("link", link))), max_size=8))
@@ -330,3 +473,4 @@ def test_clean_text_properties_on_arbitrary_text():
 
     check()
     check_links_as_words()
+    check_no_holes()

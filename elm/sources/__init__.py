@@ -13,6 +13,8 @@ holds what live sources share). Either frame is normalized by :func:`normalize` 
 - ``created_at``: ISO 8601 in UTC, or "" when unknown
 - ``text``: the post exactly as published (cleaning happens later, in ``clean``)
 - ``language``: the source's language code, or "" when the source gives none
+- ``reply``: "true" when the post is a reply, "false" when it is not, "" when the source does not
+  say (the clean stage then guesses from the text; see elm/text.py)
 - ``source``: the source's name (``demo``, ``twint``, ...)
 - ``raw``: the source's own record as JSON, so nothing the source said is lost
 """
@@ -26,10 +28,11 @@ import pandas as pd
 
 from elm.errors import ElmError
 
-RAW_COLUMNS = ["id", "account", "created_at", "text", "language", "source", "raw"]
+RAW_COLUMNS = ["id", "account", "created_at", "text", "language", "reply", "source", "raw"]
 LIVE = ("bluesky", "mastodon", "xapi")
 EXPORTS = ("twint", "archive", "table")  # users' exported files, where a row can be broken
 NAMES = ("demo", *EXPORTS, *LIVE)
+REPLY_FLAGS = {True: "true", False: "false", None: ""}
 
 
 def parse_account(spec: str) -> tuple[str, str]:
@@ -40,6 +43,20 @@ def parse_account(spec: str) -> tuple[str, str]:
     if source not in NAMES:
         raise ElmError(f"scrape.accounts: unknown source {source!r} in {spec!r}; known sources: {', '.join(NAMES)}")
     return source, handle.strip()
+
+
+def expand(accounts: list[str], scrape_params) -> list[str]:
+    """``scrape.accounts`` with ``table:*`` replaced by every account the table holds that is not
+    listed already."""
+    expanded = []
+    for spec in accounts:
+        if parse_account(spec) != ("table", "*"):
+            expanded.append(spec)
+            continue
+        table = importlib.import_module("elm.sources.table")
+        found = table.accounts(scrape_params.table, scrape_params.on_bad_row)
+        expanded += [f"table:{handle}" for handle in found if f"table:{handle}" not in accounts]
+    return expanded
 
 
 def is_live(spec: str) -> bool:
@@ -61,16 +78,18 @@ def read(spec: str, scrape_params, held_ids: frozenset[str] = frozenset()) -> pd
 
 def normalize(records: list[dict], handle: str, source: str) -> pd.DataFrame:
     """A frame of :data:`RAW_COLUMNS` from dicts holding at least ``text`` and optionally
-    ``id``, ``created_at``, ``language`` and ``raw`` (any JSON-serializable value)."""
+    ``id``, ``account`` (when not ``handle``), ``created_at``, ``language``, ``reply`` (True, False or
+    None: unknown) and ``raw`` (any JSON-serializable value)."""
     rows = []
     for rec in records:
         text = str(rec["text"])
         rows.append({
             "id": str(rec.get("id") or text_id(text)),
-            "account": handle,
+            "account": rec.get("account") or handle,
             "created_at": str(rec.get("created_at") or ""),
             "text": text,
             "language": str(rec.get("language") or ""),
+            "reply": REPLY_FLAGS[rec.get("reply")],
             "source": source,
             "raw": json.dumps(rec.get("raw", {}), ensure_ascii=False, default=str),
         })

@@ -92,5 +92,6 @@ def post_record(item, where: str) -> dict:
         "created_at": created_at,
         "text": files.post_text(tweet["full_text"], where, "full_text"),
         "language": files.as_text(tweet.get("lang")),
+        "reply": bool(tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_user_id_str")),
         "raw": item,
     }

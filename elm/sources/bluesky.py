@@ -54,5 +54,6 @@ def own_post_record(item: dict) -> dict | None:
         "created_at": live.iso_time(record.get("createdAt") or post.get("indexedAt")),
         "text": record.get("text", ""),
         "language": (record.get("langs") or [""])[0],
+        "reply": "reply" in record,
         "raw": item,
     }

@@ -300,6 +300,7 @@ def read(handle: str, params):
             "created_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "text": text,
             "language": language,
+            "reply": text.startswith("@"),  # only the reply noise starts a synthetic post with a mention
             "raw": {"synthetic": True, "voice": voice.name, "kind": kind},
         })
     return normalize(posts, handle, "demo")

@@ -1,7 +1,7 @@
 """Reading the files users export from elsewhere, with errors that name the file, line and fix.
 
-The twint, archive and table sources share these: text decoding (UTF-8, with or without a BOM),
-CSV/TSV, JSON-lines and JSON-array rows, required columns, post texts, timestamps in the formats
+The twint, archive and table sources share these: text decoding (UTF-8, with or without a BOM, or
+a legacy encoding that :func:`detect_encoding` recognizes or the user names), CSV/TSV, JSON-lines and JSON-array rows, required columns, post texts, timestamps in the formats
 exports use, and what to do with a row that cannot be read. A reader gives each row as
 ``(where, values)``, ``where`` naming it ("posts.csv: line 12"), or as ``(where, BadRow)`` when the
 row itself is broken; :func:`read_posts` then turns the rows into posts as ``on_bad_row`` says:
@@ -26,7 +26,9 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import charset_normalizer
 import pandas as pd
+from dateutil import parser as dateutil_parser
 
 from elm.errors import ElmError
 from elm.sources import normalize
@@ -51,11 +53,17 @@ ZONE_OFFSETS_HOURS = {
 }
 TIMESTAMP_FORMATS = (
     "epoch seconds or milliseconds, ISO 8601 (2021-01-31T18:45:02Z), "
-    "'2021-01-31 18:45:02 EST' (Twint) or 'Wed Oct 10 20:19:24 +0000 2018' (X archive)"
+    "'2021-01-31 18:45:02 EST' (Twint), 'Wed Oct 10 20:19:24 +0000 2018' (X archive), "
+    "RFC 2822 (Mon, 16 Oct 2017 22:59:00 +0000) or a spreadsheet's date (10/16/17 22:59, month first)"
 )
+ENCODING_SAMPLE_BYTES = 1 << 20  # what encoding detection looks at: the first MiB
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 _LOCAL_TIME_WITH_ZONE = re.compile(r"(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})\s+([A-Za-z]+|[+-]\d{4})")
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
 _EPOCH = re.compile(r"\d+(\.\d+)?")
+# 10/16/17 22:59, 1/2/2018 7:00 PM: read month first, always (dateutil would quietly read 20/10/2017 as
+# day first and 05/10/2017 as month first in the same file)
+_SLASHED_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?")
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 
 Rows = Iterable[tuple[str, "dict | BadRow"]]
@@ -63,14 +71,20 @@ Rows = Iterable[tuple[str, "dict | BadRow"]]
 
 class BadRow(ElmError):
     """One row of an input file that cannot be read. Inside :func:`read_posts` it fails the read or is
-    skipped, as ``on_bad_row`` says; raised anywhere else (a file's header) it fails the read."""
+    skipped, as ``on_bad_row`` says; raised anywhere else (a file's header) it fails the read.
+    ``column_fix``, for a problem with one column's values (a date format), is what fixes the whole
+    column: when every row of a file fails with it, the file fails once, saying so."""
+
+    def __init__(self, message: str, column_fix: str = ""):
+        super().__init__(message)
+        self.column_fix = column_fix
 
 
 # --- files as text -------------------------------------------------------------------------------
 
-def read_text(path: Path) -> str:
-    """A whole file's text as UTF-8 (a leading BOM is dropped). Undecodable bytes are an ElmError
-    giving the line and byte offset, so the user can find and fix them."""
+def read_text(path: Path, encoding: str = "utf-8") -> str:
+    """A whole file's text, decoded from ``encoding`` (a leading UTF-8 BOM is dropped). Undecodable
+    bytes are an ElmError giving the line and byte offset, so the user can find and fix them."""
     with _open(path) as file:
         data = file.read()
     _refuse_utf16(path, data)
@@ -78,17 +92,49 @@ def read_text(path: Path) -> str:
     if not data[bom:].strip():
         raise ElmError(f"{path}: the file is empty; re-export it, or remove the account from scrape.accounts")
     try:
-        return data[bom:].decode("utf-8")
+        return data[bom:].decode(encoding)
     except UnicodeDecodeError as err:
         start = bom + err.start
         line = data.count(b"\n", 0, start) + 1
         bad = data[start:bom + err.end]
-        raise ElmError(f"{_not_utf8(path, line, start, bad)}; re-save the file as UTF-8") from None
+        raise ElmError(f"{_not_decodable(path, line, start, bad, encoding)}; re-save the file as UTF-8") from None
 
 
-def lines(path: Path, on_bad_row: str, undecodable: set[int]) -> Iterator[str]:
-    """A file's lines, line ends kept, decoded from UTF-8 (a leading BOM dropped), read as they are
-    used rather than all at once. A line holding bytes that are not UTF-8 fails the read when
+def detect_encoding(path: Path, encoding: str = "auto", key: str = "scrape.table.encoding") -> str:
+    """The encoding to read ``path`` with: ``encoding`` itself when it names one (``key`` is the
+    params key that set it), else UTF-8 when the file's first MiB is UTF-8 (or mostly so: a few broken
+    bytes among valid multi-byte characters are damage, reported by line when read), else the legacy
+    encoding charset-normalizer recognizes, said on stderr. A file it cannot place is refused."""
+    if encoding != "auto":
+        try:
+            return codecs.lookup(encoding).name
+        except LookupError:
+            raise ElmError(f"{key}: unknown encoding {encoding!r}; use auto, utf-8, cp1252, latin-1, ...") from None
+    with _open(path) as file:
+        sample = file.read(ENCODING_SAMPLE_BYTES)
+    _refuse_utf16(path, sample)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        if _UTF8_MULTIBYTE.search(sample):
+            return "utf-8"
+    matches = list(charset_normalizer.from_bytes(sample))
+    if not matches:
+        raise ElmError(f"{path}: is not UTF-8 text and its encoding could not be recognized; set {key} to the "
+                       "file's encoding (cp1252, latin-1, shift_jis, ...) or re-save it as UTF-8")
+    # A short sample often fits several single-byte encodings equally well; Windows-1252 (what Excel
+    # saves on Western systems, a superset of Latin-1's printable characters) is the likeliest of them.
+    best = matches[0]
+    tied = [m for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.05]
+    encoding = "cp1252" if any("cp1252" in m.could_be_from_charset for m in tied) else best.encoding
+    print(f"note: {path} is not UTF-8: read as {encoding} (detected; set {key} to choose another)", file=sys.stderr)
+    return encoding
+
+
+def lines(path: Path, on_bad_row: str, undecodable: set[int], encoding: str = "utf-8") -> Iterator[str]:
+    """A file's lines, line ends kept, decoded from ``encoding`` (a leading UTF-8 BOM dropped), read as
+    they are used rather than all at once. A line holding bytes that do not decode fails the read when
     ``on_bad_row`` is "fail"; with "skip" its number is added to ``undecodable`` (so the row holding
     it can be left out) and it is given with those bytes replaced by U+FFFD."""
     with _open(path) as file:
@@ -99,14 +145,14 @@ def lines(path: Path, on_bad_row: str, undecodable: set[int]) -> Iterator[str]:
                 bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
                 offset, raw = bom, raw[bom:]
             try:
-                line = raw.decode("utf-8")
+                line = raw.decode(encoding)
             except UnicodeDecodeError as err:
                 if on_bad_row == "fail":
                     bad = raw[err.start:err.end]
-                    raise ElmError(f"{_not_utf8(path, number, offset + err.start, bad)}; re-save the file as "
-                                   "UTF-8, " + SKIP_HINT) from None
+                    raise ElmError(f"{_not_decodable(path, number, offset + err.start, bad, encoding)}; re-save "
+                                   "the file as UTF-8, " + SKIP_HINT) from None
                 undecodable.add(number)
-                line = raw.decode("utf-8", "replace")
+                line = raw.decode(encoding, "replace")
             offset += len(raw)
             yield line
 
@@ -132,20 +178,21 @@ def _refuse_utf16(path: Path, head: bytes) -> None:
                        "re-save it as UTF-8 (in Excel: CSV UTF-8)")
 
 
-def _not_utf8(path: Path, line: int, byte: int, bad: bytes) -> str:
-    return f"{path}: line {line} (byte {byte}) is not valid UTF-8 ({bad!r})"
+def _not_decodable(path: Path, line: int, byte: int, bad: bytes, encoding: str = "utf-8") -> str:
+    name = "UTF-8" if codecs.lookup(encoding).name == "utf-8" else encoding
+    return f"{path}: line {line} (byte {byte}) is not valid {name} ({bad!r})"
 
 
 # --- rows ----------------------------------------------------------------------------------------
 
-def read_delimited(path: Path, delimiter: str | None = None,
-                   on_bad_row: str = "fail") -> tuple[list[str], Iterator[tuple[str, dict | BadRow]]]:
+def read_delimited(path: Path, delimiter: str | None = None, on_bad_row: str = "fail",
+                   encoding: str = "utf-8") -> tuple[list[str], Iterator[tuple[str, dict | BadRow]]]:
     """The header of a CSV or TSV file and its rows as ``(where, {column: value})``, read lazily.
     Without ``delimiter`` the header decides: a tab in it means tab-separated (Twint writes TSV
     into files named .csv). A row with too many or too few fields, broken quoting or undecodable
     bytes is given as a :class:`BadRow`."""
     undecodable: set[int] = set()
-    file_lines = lines(path, on_bad_row, undecodable)
+    file_lines = lines(path, on_bad_row, undecodable, encoding)
     first = next(file_lines, "")
     accepted = "tabs" if delimiter == "\t" else "commas or tabs"
     if delimiter is None:
@@ -224,18 +271,18 @@ def _csv_problem(err: csv.Error) -> str:
     return f"{message}; check the quoting in that row"
 
 
-def read_json_lines(path: Path, on_bad_row: str = "fail") -> Iterator[tuple[str, dict | BadRow]]:
+def read_json_lines(path: Path, on_bad_row: str = "fail", encoding: str = "utf-8") -> Iterator[tuple[str, dict | BadRow]]:
     """The objects of a JSON-lines file as ``(where, object)``, read lazily (blank lines are skipped).
-    A line that is not a JSON object, or holds bytes that are not UTF-8, is given as a BadRow."""
+    A line that is not a JSON object, or holds bytes that do not decode, is given as a BadRow."""
     undecodable: set[int] = set()
     blank = True
-    for number, line in enumerate(lines(path, on_bad_row, undecodable), start=1):
+    for number, line in enumerate(lines(path, on_bad_row, undecodable, encoding), start=1):
         if not line.strip():
             continue
         blank = False
         where = f"{path}: line {number}"
         if number in undecodable:
-            yield where, BadRow(f"{where}: holds bytes that are not valid UTF-8; re-save the file as UTF-8")
+            yield where, BadRow(f"{where}: holds bytes that are not valid {encoding}; re-save the file as UTF-8")
             continue
         try:
             row = json.loads(line)
@@ -308,19 +355,24 @@ def read_posts(path: Path, rows: Rows, to_record: Callable[[dict, str], dict], h
     normalized one a few hundred bytes, so a file of a million rows stays well under 2 GB."""
     if on_bad_row not in ON_BAD_ROW:
         raise ElmError(f"scrape.on_bad_row is {on_bad_row!r}; use one of {', '.join(ON_BAD_ROW)}")
-    frames, batch, skipped = [], [], Skipped(path)
+    frames, batch, skipped, good = [], [], Skipped(path), 0
     for where, values in rows:
         try:
             if isinstance(values, BadRow):
                 raise values
             batch.append(to_record(values, where))
+            good += 1
         except BadRow as problem:
             if on_bad_row == "fail":
-                raise BadRow(f"{problem}; {SKIP_HINT}") from None
-            skipped.add(str(problem))
+                fix = f"{problem.column_fix}, " if problem.column_fix else ""
+                raise BadRow(f"{problem}; {fix}{SKIP_HINT}") from None
+            skipped.add(problem)
         if len(batch) == BATCH_ROWS:
             frames.append(normalize(batch, handle, source))
             batch = []
+    if not good and len(skipped.column_fixes) == 1 and "" not in skipped.column_fixes:
+        raise ElmError(f"{path}: every row ({skipped.count}) failed the same way, e.g. {skipped.listed[0]}; "
+                       f"{next(iter(skipped.column_fixes))}")
     if batch or not frames:
         frames.append(normalize(batch, handle, source))
     skipped.report()
@@ -331,12 +383,13 @@ class Skipped:
     """The bad rows left out of one file: how many, and the first few problems."""
 
     def __init__(self, path: Path):
-        self.path, self.count, self.listed = path, 0, []
+        self.path, self.count, self.listed, self.column_fixes = path, 0, [], set()
 
-    def add(self, problem: str) -> None:
+    def add(self, problem: BadRow) -> None:
         self.count += 1
+        self.column_fixes.add(problem.column_fix)
         if len(self.listed) < SKIPPED_LISTED:
-            self.listed.append(problem)
+            self.listed.append(str(problem))
 
     def report(self) -> None:
         """Say on stderr how many rows were left out, listing the first few and why."""
@@ -382,14 +435,23 @@ def post_text(value, where: str, column: str, fix: str = "check that the file ho
     return value
 
 
-def to_iso_utc(value, fallback_offset: str = "") -> str:
-    """A timestamp in any of :data:`TIMESTAMP_FORMATS` as ISO 8601 UTC (``2021-01-31T23:45:02Z``),
+def to_iso_utc(value, fallback_offset: str = "", time_format: str = "") -> str:
+    """A timestamp in any of :data:`TIMESTAMP_FORMATS`, or in ``time_format`` (strptime's, for files
+    whose dates are ambiguous: ``%d/%m/%Y %H:%M``) when given, as ISO 8601 UTC (``2021-01-31T23:45:02Z``),
     or "" when ``value`` is empty. A time without a zone, or with a zone abbreviation not in
     :data:`ZONE_OFFSETS_HOURS`, takes ``fallback_offset`` (``-0600``) if given; a time without a
     zone and no fallback is UTC. Raises ValueError for anything else; callers add the file and line."""
     value = as_text(value).strip()
     if not value:
         return ""
+    if time_format:
+        try:
+            when = datetime.strptime(value, time_format)
+        except ValueError:
+            raise ValueError(f"{value!r} does not match the format {time_format!r}") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=_offset_zone(fallback_offset) if fallback_offset else timezone.utc)
+        return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     if _EPOCH.fullmatch(value):
         seconds = float(value)
         # Epoch milliseconds (Twint's JSON) from seconds: 1e11 s is the year 5138, 1e11 ms is 1973.
@@ -416,7 +478,31 @@ def _parse_text_time(value: str, fallback_offset: str) -> datetime:
     try:
         return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y")
     except ValueError:
-        raise ValueError(f"unrecognized timestamp {value!r}; expected {TIMESTAMP_FORMATS}") from None
+        pass
+    slashed = _SLASHED_DATE.fullmatch(value)
+    if slashed:
+        return _month_first(value, *slashed.groups())
+    # dateutil reads what spreadsheets and mail write (16 Oct 2017 22:59, RFC 2822); a value without a
+    # digit ("Monday") it would place relative to today, so it must hold one, and missing fields are
+    # fixed (not today's) so that the same file always gives the same dates
+    if any(ch.isdigit() for ch in value):
+        try:
+            return dateutil_parser.parse(value, default=datetime(2000, 1, 1))
+        except (ValueError, OverflowError):
+            pass
+    raise ValueError(f"unrecognized timestamp {value!r}; expected {TIMESTAMP_FORMATS}")
+
+
+def _month_first(value: str, month, day, year, hour, minute, second, half_day) -> datetime:
+    """A slashed date read month first (``10/16/17 22:59``), as US spreadsheets write it."""
+    year = int(year) + (0 if len(year) == 4 else 2000 if int(year) < 69 else 1900)  # strptime's %y rule
+    hour = int(hour or 0)
+    if half_day:  # 12:30 AM is 00:30, 12:30 PM is 12:30
+        hour = hour % 12 + (12 if half_day.lower() == "pm" else 0)
+    try:
+        return datetime(year, int(month), int(day), hour, int(minute or 0), int(second or 0))
+    except ValueError:
+        raise ValueError(f"{value!r} is not month/day/year (the US order read by default)") from None
 
 
 def _zone(name: str, fallback_offset: str) -> timezone:

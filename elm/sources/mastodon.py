@@ -72,6 +72,7 @@ def status_record(status: dict) -> dict:
         "created_at": live.iso_time(status.get("created_at")),
         "text": html_to_text(status.get("content") or ""),
         "language": status.get("language") or "",
+        "reply": status.get("in_reply_to_id") is not None,
         "raw": status,
     }
 

@@ -1,77 +1,156 @@
-"""Any table of posts: a ``.csv``, ``.tsv``, ``.jsonl`` or ``.parquet`` file at ``scrape.table.path``.
+"""Any table of posts: ``scrape.table.path`` names one file, a folder or a glob (``exports/*.csv``).
 
-``scrape.table`` names its columns: ``text_column`` (required), ``account_column`` (rows whose
-value equals the handle are that account's; "" gives every row to the handle), and the optional
-``id_column`` and ``created_at_column``: when the file lacks them, ids are derived from the text
-and dates left empty. Dates may be epoch seconds or milliseconds, ISO 8601 (UTC when no zone is
-given), Twint's or the X archive's format. The whole row is kept in ``raw``.
+Formats, by suffix: ``.csv`` and ``.tsv``, ``.json`` (a JSON array of objects, or one object a line),
+``.jsonl``, ``.parquet``, and ``.txt`` (plain text, one post a line, nothing else). Text files are
+UTF-8, or in the legacy encoding ``encoding`` names; ``auto`` (the default) recognizes one with
+charset-normalizer and says so.
 
-A row that cannot be read (broken quoting, a text that is not text, a bad date, ...) fails the
-read, or is left out and reported when ``on_bad_row`` is "skip" (see elm/sources/files.py).
+``scrape.table`` names the columns: ``text_column`` (required), ``account_column`` (rows whose value
+equals the handle are that account's), and the optional ``id_column``, ``created_at_column`` and
+``language_column``: when a file lacks them, ids are derived from the text, dates left empty and
+languages left to the clean stage to detect. Dates may be epoch seconds or milliseconds, ISO 8601
+(UTC when no zone is given), Twint's or the X archive's format, RFC 2822 or a spreadsheet's
+``10/16/17 22:59`` (month first); ``created_at_format`` (strptime's ``%d/%m/%y %H:%M``) reads
+day-first or other odd dates exactly. The whole row is kept in ``raw``.
+
+Which account a row belongs to: its ``account_column`` value; for a file without accounts (a
+``.txt`` file, or any file when ``account_column`` is ""), the file's name without its suffix
+(``alice.txt`` holds alice's posts), or, when the path names a single file, the handle asked for.
+``table:*`` in ``scrape.accounts`` stands for every account the table holds.
+
+Every file is read once per run, however many accounts it holds. A row that cannot be read (broken
+quoting, a text that is not text, a bad date, ...) fails the read, or is left out and reported once
+when ``on_bad_row`` is "skip" (see elm/sources/files.py).
 """
 from __future__ import annotations
 
+import glob
 import itertools
+import re
 import sys
-from collections import Counter
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 
 from elm.errors import ElmError
 from elm.sources import files
 
-SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
+SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".txt")
+EVERY_ACCOUNT = "*"
+JSON_FIX = "fix the file, or export it again"
+_LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+_last_read: dict = {}  # the last table read: its key (params, files and their versions) and posts
 
 
-def read(handle: str, params, on_bad_row: str = "fail"):
-    """The posts of ``handle`` in the table at ``params.path``. The file is read row by row, so a
-    table of millions of rows is never in memory whole."""
-    path = Path(params.path)
-    columns, rows = read_rows(path, on_bad_row)
-    files.require_columns(path, columns, {
-        params.text_column: "set scrape.table.text_column to the column holding the posts",
-    })
-    accounts: Counter = Counter()
-    if params.account_column:
-        files.require_columns(path, columns, {
-            params.account_column: 'set scrape.table.account_column to the column naming each account, '
-                                   'or "" if the file holds one account',
-        })
-        rows = rows_of_account(rows, handle, params.account_column, accounts)
-    note_missing_optional(path, columns, params)
-    posts = files.read_posts(path, rows, partial(post_record, params=params), handle, "table", on_bad_row)
-    if accounts and not accounts[handle]:
-        listed = ", ".join(f"{name!r} ({count})" for name, count in accounts.most_common(10))
-        raise ElmError(
-            f"table:{handle}: no rows of {path} have {params.account_column} == {handle!r}; accounts present "
-            f"(posts): {listed}; fix the handle in scrape.accounts"
-        )
-    return posts
+def read(handle: str, params, on_bad_row: str = "fail") -> pd.DataFrame:
+    """The posts of ``handle`` in the table at ``params.path``."""
+    posts = read_all(params, on_bad_row)
+    if (posts["account"] == "").all():  # one file without accounts: all of it is the handle's
+        return posts.assign(account=handle)
+    if handle not in set(posts["account"]):
+        counts = posts["account"].value_counts()
+        listed = ", ".join(f"{name!r} ({count})" for name, count in counts.head(10).items())
+        where = (f"no rows of {params.path} have {params.account_column} == {handle!r}" if params.account_column
+                 else f"no file of {params.path} is named {handle!r}")
+        raise ElmError(f"table:{handle}: {where}; accounts present (posts): {listed}; fix the handle in "
+                       f"scrape.accounts, or list `table:{EVERY_ACCOUNT}` for every account")
+    return posts[posts["account"] == handle].reset_index(drop=True)
 
 
-def read_rows(path: Path, on_bad_row: str) -> tuple[list[str], Iterator]:
-    """The columns of a table file and its rows as ``(where, row)``, read lazily, whatever its format.
-    A JSON-lines file's columns are those of its first row."""
+def accounts(params, on_bad_row: str = "fail") -> list[str]:
+    """Every account the table holds, in order of first appearance (what ``table:*`` stands for); a
+    single file without accounts is one account, named by the file."""
+    return [name or Path(params.path).stem for name in dict.fromkeys(read_all(params, on_bad_row)["account"])]
+
+
+def read_all(params, on_bad_row: str = "fail") -> pd.DataFrame:
+    """Every post of every file at ``params.path``, each under its account. The result is kept for
+    the next call with the same params and unchanged files, so each file is read once per run."""
+    paths = table_files(params.path)
+    key = (params, on_bad_row, tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths))
+    if _last_read.get("key") != key:
+        _last_read.clear()
+        frames = [read_file(path, params, on_bad_row, len(paths) > 1) for path in paths]
+        _last_read.update(key=key, posts=pd.concat(frames, ignore_index=True))
+    return _last_read["posts"]
+
+
+def table_files(path_param: str) -> list[Path]:
+    """The files ``scrape.table.path`` names: one file, a folder's table files, or a glob's."""
+    path = Path(path_param)
+    if glob.has_magic(path_param):
+        found = sorted(Path(p) for p in glob.glob(path_param) if Path(p).suffix in SUFFIXES and Path(p).is_file())
+        if not found:
+            raise ElmError(f"scrape.table.path: {path_param} matches no {', '.join(SUFFIXES)} file; check the pattern")
+        return found
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES and p.is_file())
+        if not found:
+            raise ElmError(f"scrape.table.path: the folder {path} holds no {', '.join(SUFFIXES)} file; put the "
+                           "exports there or point scrape.table.path at the file")
+        return found
     if path.suffix not in SUFFIXES:
         raise ElmError(f"scrape.table.path: {path} is not one of {', '.join(SUFFIXES)}; convert it or rename it")
     if not path.is_file():
         raise ElmError(f"scrape.table.path: {path} not found; put the table there or set scrape.table.path")
+    return [path]
+
+
+def read_file(path: Path, params, on_bad_row: str, several: bool) -> pd.DataFrame:
+    """One file's posts, each under its account (see the module's docstring): ``account`` is the
+    account column's value, or the file's stem, or "" (one file without accounts: the handle's)."""
+    encoding = "" if path.suffix == ".parquet" else files.detect_encoding(path, params.encoding)
+    columns, rows = read_rows(path, on_bad_row, encoding, params.text_column)
+    files.require_columns(path, columns, {
+        params.text_column: "set scrape.table.text_column to the column holding the posts",
+    })
+    by_column = bool(params.account_column) and path.suffix != ".txt"
+    if by_column:
+        files.require_columns(path, columns, {
+            params.account_column: 'set scrape.table.account_column to the column naming each account, '
+                                   'or "" if each file holds one account',
+        })
+    note_missing_optional(path, columns, params)
+    default = path.stem if several else ""
+    record = partial(post_record, params=params, account=default, by_column=by_column)
+    return files.read_posts(path, rows, record, default, "table", on_bad_row)
+
+
+def read_rows(path: Path, on_bad_row: str, encoding: str, text_column: str) -> tuple[list[str], Iterator]:
+    """The columns of a table file and its rows as ``(where, row)``, read lazily, whatever its format
+    (a JSON array, being one document, is read whole). A JSON file's columns are its first row's."""
     if path.suffix == ".parquet":
         columns, rows = parquet_rows(path)
-    elif path.suffix == ".jsonl":
-        rows = files.read_json_lines(path, on_bad_row)
-        first = [(where, row) for where, row in itertools.islice(rows, 1)]
+    elif path.suffix in (".json", ".jsonl"):
+        if files.starts_with(path, "["):  # a JSON array, whatever the file is called
+            rows = iter(files.json_array_items(path, files.read_text(path, encoding), 0, JSON_FIX))
+        else:
+            rows = files.read_json_lines(path, on_bad_row, encoding)
+        first = list(itertools.islice(rows, 1))
         columns = list(first[0][1]) if first and isinstance(first[0][1], dict) else []
         rows = itertools.chain(first, rows)
+    elif path.suffix == ".txt":
+        columns, rows = [text_column], text_rows(path, on_bad_row, encoding, text_column)
     else:
-        columns, rows = files.read_delimited(path, "\t" if path.suffix == ".tsv" else None, on_bad_row)
+        columns, rows = files.read_delimited(path, "\t" if path.suffix == ".tsv" else None, on_bad_row, encoding)
     first = next(rows, None)
     if first is None:
         raise ElmError(f"{path}: holds no rows; expected one row per post")
     return columns, itertools.chain([first], rows)
+
+
+def text_rows(path: Path, on_bad_row: str, encoding: str, text_column: str) -> Iterator:
+    """A plain text file's lines as rows ``{text_column: line}``; blank lines are left out."""
+    undecodable: set[int] = set()
+    for number, line in enumerate(files.lines(path, on_bad_row, undecodable, encoding), start=1):
+        where = f"{path}: line {number}"
+        if number in undecodable:
+            yield where, files.BadRow(f"{where}: holds bytes that are not valid {encoding}; re-save the file as UTF-8")
+        elif line.strip():
+            yield where, {text_column: line.rstrip("\r\n")}
 
 
 def parquet_rows(path: Path) -> tuple[list[str], Iterator]:
@@ -94,37 +173,52 @@ def parquet_rows(path: Path) -> tuple[list[str], Iterator]:
     return parquet.schema_arrow.names, rows()
 
 
-def rows_of_account(rows: Iterator, handle: str, column: str, accounts: Counter) -> Iterator:
-    """The rows whose ``column`` is ``handle``, and the bad rows (whose account cannot be known).
-    ``accounts`` counts the good rows of every account, ``handle`` included."""
-    for where, row in rows:
-        account = None if isinstance(row, files.BadRow) else files.as_text(row.get(column)).strip()
-        if account is not None:
-            accounts[account] += 1
-        if account in (None, handle):
-            yield where, row
-
-
-def post_record(row: dict, where: str, params) -> dict:
+def post_record(row, where: str, params, account: str, by_column: bool) -> dict:
     """One table row as a record for :func:`normalize`; ``where`` names the row in errors."""
+    if not isinstance(row, dict):
+        raise files.BadRow(f"{where}: is a JSON {type(row).__name__}, expected an object {{...}}")
     files.require_columns(where, row, {params.text_column: "give every row the text column"})
+    if by_column:
+        account = files.as_text(row.get(params.account_column)).strip()
+        if not account:
+            raise files.BadRow(f"{where}: {params.account_column} is empty; give every row its account")
+    column = params.created_at_column
     try:
-        created_at = files.to_iso_utc(row.get(params.created_at_column))
+        created_at = files.to_iso_utc(row.get(column), time_format=params.created_at_format)
     except ValueError as err:
-        raise files.BadRow(f"{where}: {params.created_at_column}: {err}") from None
+        fix = (f'set scrape.table.created_at_format to the dates\' strptime format (e.g. "%d/%m/%Y %H:%M"), '
+               f'scrape.table.created_at_column to the column holding the dates, or created_at_column: "" '
+               "to leave dates out")
+        raise files.BadRow(f"{where}: {column}: {err}", column_fix=fix) from None
     return {
         "id": files.as_text(row.get(params.id_column)),
+        "account": account,
         "created_at": created_at,
         "text": files.post_text(row[params.text_column], where, params.text_column,
                                 "check that scrape.table.text_column names the column holding the posts"),
+        "language": language_code(row, where, params.language_column),
         "raw": row,
     }
 
 
+def language_code(row: dict, where: str, column: str) -> str:
+    """A row's language code (``en``, ``pt-BR``; "" when missing). A name ("English") is a BadRow:
+    the clean stage compares codes."""
+    value = files.as_text(row.get(column)).strip() if column else ""
+    if value and not _LANGUAGE_CODE.fullmatch(value):
+        raise files.BadRow(f"{where}: {column} is {value[:30]!r}, not a language code like en or pt-BR",
+                           column_fix=f'set scrape.table.language_column: "" to have clean detect each post\'s '
+                                      "language instead")
+    return value
+
+
 def note_missing_optional(path: Path, columns: list, params) -> None:
     """Say on stderr when an optional column is absent, so a typo in its name is noticed."""
+    if path.suffix == ".txt":
+        return
     optional = [("id_column", params.id_column, "ids derived from the text"),
-                ("created_at_column", params.created_at_column, "dates left empty")]
+                ("created_at_column", params.created_at_column, "dates left empty"),
+                ("language_column", params.language_column, "languages detected by the clean stage")]
     for key, column, effect in optional:
         if column and column not in columns:
             print(f"note: {path} has no column {column!r} (scrape.table.{key}): {effect}", file=sys.stderr)

@@ -2,7 +2,9 @@
 
 Twint's "CSV" is usually tab-separated; the header line tells which separator a file uses. Its
 JSON output is one object a line (a single JSON array is accepted too). Each row's ``tweet`` is
-the text, ``id`` the id, ``language`` the language; the whole row is kept in ``raw``.
+the text, ``id`` the id, ``language`` the language; ``conversation_id`` and ``reply_to`` say
+whether it is a reply; the whole row is kept in ``raw``. The export's ``username`` is checked
+against the handle: when it names someone else, a warning says so and the handle is used.
 
 ``created_at`` is either epoch milliseconds or local time with a zone abbreviation
 (``2021-01-22 14:14:00 CST``). The abbreviation is trusted over the ``timezone`` column: Twint
@@ -15,6 +17,8 @@ is left out and reported when ``on_bad_row`` is "skip" (see elm/sources/files.py
 """
 from __future__ import annotations
 
+import sys
+from collections import Counter
 from pathlib import Path
 
 from elm.errors import ElmError
@@ -29,9 +33,23 @@ JSON_FIX = "fix that line, or export the posts again"
 
 
 def read(handle: str, params, on_bad_row: str = "fail"):
-    """All posts in the Twint export for ``handle``."""
+    """All posts in the Twint export for ``handle``, with a warning when the export's ``username``
+    column names someone else (the posts are kept under ``handle``)."""
     path = find_export(Path(params.dir), handle)
-    return files.read_posts(path, read_rows(path, on_bad_row), post_record, handle, "twint", on_bad_row)
+    usernames: Counter = Counter()
+
+    def record(row, where: str) -> dict:
+        if isinstance(row, dict) and files.as_text(row.get("username")):
+            usernames[files.as_text(row["username"]).removeprefix("@")] += 1
+        return post_record(row, where)
+
+    posts = files.read_posts(path, read_rows(path, on_bad_row), record, handle, "twint", on_bad_row)
+    if usernames and handle.casefold() not in {name.casefold() for name in usernames}:
+        listed = ", ".join(f"{name!r} ({count} posts)" for name, count in usernames.most_common(3))
+        print(f"warning: twint:{handle}: {path}'s username column says {listed}, not {handle!r}; its posts are "
+              f"kept as {handle!r}, the handle in scrape.accounts (rename the file and the account to use "
+              "the export's name)", file=sys.stderr)
+    return posts
 
 
 def find_export(folder: Path, handle: str) -> Path:
@@ -59,6 +77,16 @@ def read_rows(path: Path, on_bad_row: str) -> files.Rows:
     return files.read_json_lines(path, on_bad_row)
 
 
+def is_reply(row: dict) -> bool | None:
+    """Whether a Twint row is a reply: its ``conversation_id`` is another post's, or its ``reply_to``
+    lists someone (``[]`` for a post that is none); None when the export has neither column."""
+    post, conversation = files.as_text(row.get("id")), files.as_text(row.get("conversation_id"))
+    reply_to = files.as_text(row.get("reply_to")).strip()
+    if not conversation and not reply_to:
+        return None
+    return bool(conversation and conversation != post) or reply_to not in ("", "[]")
+
+
 def post_record(row, where: str) -> dict:
     """One Twint row as a record for :func:`normalize`; ``where`` names the row in errors."""
     if not isinstance(row, dict):
@@ -73,5 +101,6 @@ def post_record(row, where: str) -> dict:
         "created_at": created_at,
         "text": files.post_text(row["tweet"], where, "tweet"),
         "language": files.as_text(row.get("language")),
+        "reply": is_reply(row),
         "raw": row,
     }

@@ -104,5 +104,6 @@ def tweet_record(tweet: dict) -> dict:
         "created_at": live.iso_time(tweet.get("created_at")),
         "text": note.get("text") or tweet["text"],
         "language": tweet.get("lang") or "",
+        "reply": any(ref.get("type") == "replied_to" for ref in tweet.get("referenced_tweets") or []),
         "raw": tweet,
     }

@@ -1,0 +1,217 @@
+"""Bring your own posts: small files in each format people export, written here, run through the
+scrape and clean stages as a new user would, with at most a params change each."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from elm import params
+from elm.errors import ElmError
+from elm.sources import archive, bluesky, mastodon, normalize, twint, xapi
+from stages import clean, scrape
+
+NO_COLUMNS = {"id_column": "", "created_at_column": "", "language_column": ""}
+
+
+def run(workdir, default_params, accounts, table=None, clean_params=None, on_bad_row="fail"):
+    """scrape then clean in ``workdir`` with ``accounts`` and changes to scrape.table / clean; returns
+    the raw tables by file stem, the cleaned posts, clean.json and reports/clean/repaired.json."""
+    default_params["scrape"].update(accounts=accounts, on_bad_row=on_bad_row)
+    default_params["scrape"]["table"].update(table or {})
+    default_params["clean"].update(clean_params or {})
+    workdir.write_params(default_params)
+    scrape.main()
+    clean.main()
+    raw = {path.stem: pd.read_parquet(path) for path in sorted((workdir / "data/raw").glob("*.parquet"))}
+    return (raw, pd.read_parquet("data/clean/posts.parquet"),
+            json.loads(Path("reports/metrics/clean.json").read_text(encoding="utf-8")),
+            json.loads(Path("reports/clean/repaired.json").read_text(encoding="utf-8")))
+
+
+def texts_of(posts: pd.DataFrame, account: str) -> list[str]:
+    return sorted(posts.loc[posts["account"] == account, "text"])
+
+
+QUOTES = [
+    {"quote": "Be yourself; everyone else is already taken, or so the saying goes.", "author": "Oscar Wilde",
+     "tags": ["self"]},
+    {"quote": "I can resist everything except temptation, and I have tried very hard.", "author": "Oscar Wilde",
+     "tags": ["wit"]},
+    {"quote": "Even the darkest night will end and the sun will rise again tomorrow.", "author": "Victor Hugo",
+     "tags": ["hope"]},
+    {"quote": "La musique exprime ce qui ne peut être dit et sur quoi il est impossible de rester silencieux.",
+     "author": "Victor Hugo", "tags": ["musique"]},
+]
+
+
+@pytest.mark.parametrize("name", ["quotes.json", "quotes.jsonl"])  # an array renamed .jsonl reads too
+def test_a_json_array_of_quotes_every_account_languages_detected(workdir, default_params, name):
+    (workdir / name).write_text(json.dumps(QUOTES, ensure_ascii=False, indent=2), encoding="utf-8")
+    raw, posts, metrics, detail = run(
+        workdir, default_params, ["table:*"],
+        {"path": name, "text_column": "quote", "account_column": "author", **NO_COLUMNS})
+    assert list(raw) == ["table-Oscar_Wilde", "table-Victor_Hugo"]
+    assert raw["table-Victor_Hugo"]["account"].unique().tolist() == ["Victor Hugo"]
+    assert (raw["table-Oscar_Wilde"]["language"] == "").all()
+    assert texts_of(posts, "Victor Hugo") == ["Even the darkest night will end and the sun will rise again tomorrow."]
+    assert len(texts_of(posts, "Oscar Wilde")) == 2
+    assert metrics["dropped"]["language"] == 1 and metrics["languages_detected"] == 3
+    assert detail["Victor Hugo"]["languages_detected"] == {"en": 1}
+
+
+def test_a_two_account_csv_in_a_legacy_encoding_with_us_dates(workdir, default_params, capsys):
+    rows = [
+        "author,content,publish_date",
+        "ANA_NEWS,Caf\u00e9 owners say it\u2019s the busiest autumn in years (example.com),10/16/17 22:59",
+        "ANA_NEWS,@CNN just released the full transcript of the interview with the mayor,10/17/17 08:05",
+        "BO_DAILY,\"Na\u00efve question: who\u2019s coming to the r\u00e9sum\u00e9 workshop at www.example.org at noon?\",1/2/2018 7:00",
+        "BO_DAILY,Send your tips to tips@example.com and we will read every single one,2018-01-03",
+    ]
+    (workdir / "posts.csv").write_bytes(("\r\n".join(rows) + "\r\n").encode("cp1252"))
+    raw, posts, _, detail = run(
+        workdir, default_params, ["table:ANA_NEWS", "table:BO_DAILY"],
+        {"path": "posts.csv", "text_column": "content", "account_column": "author",
+         "created_at_column": "publish_date", "id_column": "", "language_column": ""})
+    assert "posts.csv is not UTF-8: read as cp1252" in capsys.readouterr().err
+    assert raw["table-ANA_NEWS"]["created_at"].tolist() == ["2017-10-16T22:59:00Z", "2017-10-17T08:05:00Z"]
+    assert raw["table-BO_DAILY"]["created_at"].tolist() == ["2018-01-02T07:00:00Z", "2018-01-03T00:00:00Z"]
+    assert texts_of(posts, "ANA_NEWS") == [
+        "@CNN just released the full transcript of the interview with the mayor",  # the subject, not a reply
+        "Caf\u00e9 owners say it\u2019s the busiest autumn in years",
+    ]
+    assert texts_of(posts, "BO_DAILY") == [
+        "Na\u00efve question: who\u2019s coming to the r\u00e9sum\u00e9 workshop at noon?",
+        "Send your tips and we will read every single one",
+    ]
+    assert detail["ANA_NEWS"]["repaired"]["link_brackets"] == 1
+    assert detail["BO_DAILY"]["repaired"]["email"] == 1 and detail["BO_DAILY"]["repaired"]["link_preposition"] == 2
+
+
+def test_a_text_file_of_one_accounts_posts_with_mojibake(workdir, default_params):
+    folder = workdir / "exports"
+    folder.mkdir()
+    (folder / "alice.txt").write_text("\n".join([
+        "Itâ€™s been a long week and I am more than ready for the weekend",
+        "",
+        "This is exactly what I have been saying all along RT @bo: Rents rose again this year",
+        "Had the best time at the lake today. Cannot wait to go back next summer wi… https://fb.me/1",
+        "A plain post about nothing much, long enough to keep after cleaning",
+    ]) + "\n", encoding="utf-8")
+    raw, posts, metrics, detail = run(workdir, default_params, ["table:alice"],
+                                      {"path": "exports", "account_column": ""})
+    assert len(raw["table-alice"]) == 4
+    assert texts_of(posts, "alice") == [
+        "A plain post about nothing much, long enough to keep after cleaning",
+        "Had the best time at the lake today.",
+        "It\u2019s been a long week and I am more than ready for the weekend",
+        "This is exactly what I have been saying all along",
+    ]
+    repaired = detail["alice"]["repaired"]
+    assert (repaired["mojibake"], repaired["retweet_cut"], repaired["cut_off_cut"]) == (1, 1, 1)
+    assert metrics["repaired"]["mojibake"] == 1
+
+
+def test_one_file_per_account_in_a_glob_and_every_account(workdir, default_params):
+    (workdir / "exports").mkdir()
+    for handle in ("cleo", "dune"):
+        pd.DataFrame({"text": [f"{handle} wrote this rather long post number {n} of two" for n in ("one", "two")]}) \
+            .to_parquet(workdir / "exports" / f"{handle}.parquet")
+    raw, posts, _, _ = run(workdir, default_params, ["table:*"],
+                           {"path": "exports/*.parquet", "account_column": "", **NO_COLUMNS})
+    assert list(raw) == ["table-cleo", "table-dune"]
+    assert posts["account"].value_counts().to_dict() == {"cleo": 2, "dune": 2}
+
+
+def test_day_first_dates_fail_once_naming_the_params_that_fix_them(workdir, default_params):
+    rows = ["account,text,created_at", *[f"ana,a post written on a day late in the month,{d}/10/2017 22:59"
+                                          for d in range(20, 26)]]
+    (workdir / "posts.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    table = {"path": "posts.csv", "language_column": ""}
+    for on_bad_row in ("fail", "skip"):
+        with pytest.raises(ElmError) as err:
+            run(workdir, default_params, ["table:ana"], table, on_bad_row=on_bad_row)
+        message = str(err.value)
+        assert "posts.csv: line 2" in message and "'20/10/2017 22:59'" in message
+        assert "scrape.table.created_at_format" in message and 'created_at_column: ""' in message
+    assert "every row (6) failed" in message
+    raw, _, _, _ = run(workdir, default_params, ["table:ana"], {**table, "created_at_format": "%d/%m/%Y %H:%M"},
+                       {"near_duplicates": False})
+    assert raw["table-ana"]["created_at"].iloc[0] == "2017-10-20T22:59:00Z"
+
+
+def test_encodings_named_or_refused_with_the_param(workdir, default_params):
+    path = workdir / "posts.csv"
+    path.write_bytes("account,text\nana,une très longue publication écrite en français\n".encode("latin-1"))
+    default_params["clean"]["languages"] = []
+    raw, _, _, _ = run(workdir, default_params, ["table:ana"], {"path": "posts.csv", "encoding": "latin-1"})
+    assert raw["table-ana"]["text"].tolist() == ["une très longue publication écrite en français"]
+    with pytest.raises(ElmError, match="scrape.table.encoding: unknown encoding 'latin-9000'"):
+        run(workdir, default_params, ["table:ana"], {"path": "posts.csv", "encoding": "latin-9000"})
+    with pytest.raises(ElmError, match=r"posts.csv: line 2 \(byte \d+\) is not valid UTF-8"):
+        run(workdir, default_params, ["table:ana"], {"path": "posts.csv", "encoding": "utf-8"})
+
+
+def test_a_language_column_of_names_says_what_to_set(workdir, default_params):
+    (workdir / "posts.csv").write_text("account,text,language\nana,a post long enough to be kept here,English\n",
+                                       encoding="utf-8")
+    with pytest.raises(ElmError, match=r"line 2: language is 'English', not a language code.*language_column: \"\""):
+        run(workdir, default_params, ["table:ana"], {"path": "posts.csv"})
+
+
+def test_twint_export_of_another_username_and_its_replies(workdir, default_params, capsys):
+    (workdir / "twint").mkdir()
+    rows = [
+        ("1", "1", "[]", "@CNN just released the full transcript of my interview, worth a read"),
+        ("2", "1", "[{'screen_name': 'bo'}]", "@bo thanks for the kind words about the show last night"),
+        ("3", "3", "[]", "A post of my own that is long enough to be kept by clean"),
+    ]
+    lines = ["id\tconversation_id\tcreated_at\tusername\ttweet\tlanguage\treply_to",
+             *[f"{i}\t{c}\t2021-01-0{i} 10:00:00 UTC\tconanobrien\t{text}\ten\t{reply_to}"
+               for i, c, reply_to, text in rows]]
+    (workdir / "twint" / "conan.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    default_params["scrape"]["twint"]["dir"] = "twint"
+    raw, posts, _, detail = run(workdir, default_params, ["twint:conan"])
+    assert "username column says 'conanobrien' (3 posts), not 'conan'; its posts are kept as 'conan'" \
+        in capsys.readouterr().err
+    assert raw["twint-conan"]["reply"].tolist() == ["false", "true", "false"]
+    assert texts_of(posts, "conan") == [
+        "@CNN just released the full transcript of my interview, worth a read",
+        "A post of my own that is long enough to be kept by clean",
+        "thanks for the kind words about the show last night",
+    ]
+    assert detail["conan"]["repaired"]["mentions_stripped"] == 1
+
+
+def test_the_import_readme_examples_are_valid_params():
+    readme = (Path(__file__).resolve().parents[1] / "data/import/README.md").read_text(encoding="utf-8")
+    full = re.search(r"```yaml\n(scrape:\n.*?)```", readme, re.S).group(1)
+    examples = [yaml.safe_load(block) for block in re.findall(r"^table: (\{.*?\})$", readme, re.M | re.S)]
+    assert len(examples) == 3
+    for section in [yaml.safe_load(full)["scrape"]["table"], *examples]:
+        params.build(params.TableSource, section, "data/import/README.md: scrape.table")
+
+
+@pytest.mark.parametrize("record, expected", [
+    (lambda: bluesky.own_post_record({"post": {"uri": "at://1", "record": {
+        "text": "@bo.bsky.social agreed", "reply": {"parent": {"uri": "at://0"}}}}}), "true"),
+    (lambda: bluesky.own_post_record({"post": {"uri": "at://1", "record": {"text": "@bo.bsky.social said it"}}}),
+     "false"),
+    (lambda: mastodon.status_record({"id": "1", "content": "<p>hi</p>", "in_reply_to_id": "0"}), "true"),
+    (lambda: mastodon.status_record({"id": "1", "content": "<p>hi</p>", "in_reply_to_id": None}), "false"),
+    (lambda: xapi.tweet_record({"id": "1", "text": "@bo yes", "referenced_tweets": [{"type": "replied_to"}]}),
+     "true"),
+    (lambda: xapi.tweet_record({"id": "1", "text": "@bo says", "referenced_tweets": [{"type": "quoted"}]}),
+     "false"),
+    (lambda: archive.post_record({"tweet": {"id_str": "1", "full_text": "@bo yes",
+                                            "in_reply_to_status_id_str": "0"}}, "tweets.js"), "true"),
+    (lambda: archive.post_record({"tweet": {"id_str": "1", "full_text": "@bo said"}}, "tweets.js"), "false"),
+    (lambda: twint.post_record({"id": "2", "conversation_id": "1", "tweet": "@bo yes"}, "x.csv"), "true"),
+    (lambda: twint.post_record({"id": "2", "tweet": "@bo yes"}, "x.csv"), ""),  # an export without the columns
+])
+def test_sources_say_which_posts_are_replies(record, expected):
+    assert normalize([record()], "ana", "test")["reply"].tolist() == [expected]
