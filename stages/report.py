@@ -4,7 +4,7 @@ Open the file in any browser, offline: the figures are embedded as base64 data U
 inline, there is no JavaScript and nothing is fetched (a Content-Security-Policy forbids both).
 
 Reads, required (written by `classify`):
-  reports/metrics/classify.json    every detector's accuracy with its 95% interval, ROC AUC and F1,
+  reports/classify/scores.json     every detector's accuracy with its 95% interval, ROC AUC and F1,
                                    leak_warning; detectors are read from the file, so new ones show up
   reports/classify/predictions.csv the test posts with label (1 real, 0 generated), account and each
                                    detector's <detector>_prob (P(real))
@@ -33,9 +33,11 @@ from pathlib import Path
 import pandas as pd
 
 from elm import cli, io, params
+from elm.detect import leak
 from elm.errors import ElmError
+from elm.labels import GENERATED_LABEL, REAL_LABEL
 
-CLASSIFY_METRICS = "reports/metrics/classify.json"
+CLASSIFY_METRICS = "reports/classify/scores.json"
 PREDICTIONS = "reports/classify/predictions.csv"
 EVALUATE_METRICS = "reports/metrics/evaluate.json"
 TRAIN_METRICS = "reports/train/metrics.json"
@@ -102,7 +104,7 @@ def read_predictions(path: str = PREDICTIONS) -> pd.DataFrame:
     if missing:
         raise ElmError(f"{path}: missing column(s) {', '.join(missing)}; rerun `dvc repro classify`")
     labels = pd.to_numeric(predictions["label"], errors="coerce")
-    if not labels.isin([0, 1]).all():
+    if not labels.isin([REAL_LABEL, GENERATED_LABEL]).all():
         raise ElmError(f"{path}: label must be 1 (real) or 0 (generated) in every row; rerun `dvc repro classify`")
     predictions = predictions.assign(label=labels.astype(int), text=predictions["text"].astype(str))
     if "account" not in predictions.columns:
@@ -129,14 +131,14 @@ def read_figures(folder: str = FIGURE_DIR) -> dict[str, bytes] | None:
 
 
 def detectors(classify_metrics: dict) -> dict[str, dict]:
-    """Every detector in classify.json (an entry holding an accuracy), in the file's order."""
+    """Every detector in scores.json (an entry holding an accuracy), in the file's order."""
     return {name: scores for name, scores in classify_metrics.items()
             if isinstance(scores, dict) and isinstance(scores.get("accuracy"), (int, float))}
 
 
 def strongest_detector(found: dict[str, dict], predictions: pd.DataFrame) -> str | None:
     """The detector with the highest accuracy among those whose P(real) is in ``predictions``
-    (ties: the first in classify.json); None when there is none."""
+    (ties: the first in scores.json); None when there is none."""
     scored = [name for name in found if f"{name}_prob" in predictions.columns]
     return max(scored, key=lambda name: found[name]["accuracy"], default=None)
 
@@ -151,10 +153,10 @@ def examples(predictions: pd.DataFrame, detector: str, n: int) -> dict[str, dict
         score=pd.to_numeric(predictions[prob], errors="coerce"))
     result = {}
     for account, group in posts.groupby("account", sort=True):
-        generated = group[group["label"] == 0].sort_values("score", ascending=False, kind="stable")
+        generated = group[group["label"] == GENERATED_LABEL].sort_values("score", ascending=False, kind="stable")
         most = generated.head(n)
         least = generated.drop(most.index).sort_values("score", kind="stable").head(n)
-        result[account] = {"most": most, "least": least, "real": group[group["label"] == 1].head(n)}
+        result[account] = {"most": most, "least": least, "real": group[group["label"] == REAL_LABEL].head(n)}
     return result
 
 
@@ -198,18 +200,13 @@ def nested_table(rows: dict, first: str = "") -> str:
 def leak_section(classify_metrics: dict) -> str:
     if not classify_metrics.get("leak_warning"):
         return ""
-    leak = classify_metrics.get("leak_check", {})
+    checked = classify_metrics.get("leak_check", {})
     score = ""
-    if isinstance(leak, dict) and "accuracy" in leak:
-        score = (f" (accuracy {number(leak['accuracy'], True)}, 95% interval "
-                 f"{number(leak.get('accuracy_low'), True)}&ndash;{number(leak.get('accuracy_high'), True)})")
-    return (
-        '<div class="warning"><strong>&#9888; Leak warning.</strong> The leak check tells real from generated '
-        f"posts by surface features alone{score}: leading @, length, punctuation, casing. The classes differ in "
-        "form, so the other detectors' scores measure that as well as style. See "
-        "<code>reports/classify/leak_check.txt</code> for the rules, and clean real and generated posts "
-        "identically.</div>"
-    )
+    if isinstance(checked, dict) and "accuracy" in checked:
+        score = (f" (accuracy {number(checked['accuracy'], True)}, 95% interval "
+                 f"{number(checked.get('accuracy_low'), True)}&ndash;{number(checked.get('accuracy_high'), True)})")
+    return (f'<div class="warning"><strong>&#9888; Leak warning.</strong> {esc(leak.WARNING_HEADLINE.capitalize())}'
+            f"{score}. {esc(leak.WARNING_MEANING)} {esc(leak.WARNING_FIX)}</div>")
 
 
 def detector_section(classify_metrics: dict, strongest: str | None) -> str:
@@ -229,7 +226,7 @@ def detector_section(classify_metrics: dict, strongest: str | None) -> str:
         "imitation is good. Two accuracies whose 95% intervals overlap widely are not shown to differ."
         + (f" {counts}." if counts else "") + "</p>"
         + (table(["detector", "accuracy", "95% interval", "ROC AUC", "F1 (real positive)"], rows, classes)
-           if rows else '<p class="missing">reports/metrics/classify.json names no detectors.</p>')
+           if rows else f'<p class="missing">{CLASSIFY_METRICS} names no detectors.</p>')
     )
 
 
@@ -327,7 +324,7 @@ def examples_section(predictions: pd.DataFrame, detector: str | None, n: int) ->
     parts = [heading, f'<p class="note">Generated test posts ranked by <strong>{esc(detector)}</strong>, the '
              "detector with the highest accuracy, by its probability that the post is real; beside them real test "
              "posts of the same account.</p>"]
-    if (predictions["label"] == 0).sum() == 0:
+    if (predictions["label"] == GENERATED_LABEL).sum() == 0:
         parts.append(f'<p class="missing">{PREDICTIONS} holds no generated posts.</p>')
     if not (predictions["account"].str.strip() != "").any():
         parts.append(f'<p class="missing">The classified posts name no accounts (e.g. study mode): all posts are '

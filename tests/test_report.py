@@ -186,9 +186,9 @@ def test_stage_writes_the_page_from_what_exists(workdir):
 
 @pytest.mark.parametrize("broken, message", [
     (lambda root: (root / report.CLASSIFY_METRICS).unlink(),
-     r"reports/metrics/classify.json: not found; run `dvc repro classify` first"),
+     r"reports/classify/scores.json: not found; run `dvc repro classify` first"),
     (lambda root: (root / report.CLASSIFY_METRICS).write_text("{not json"),
-     r"reports/metrics/classify.json: not readable JSON .*; rerun `dvc repro classify`"),
+     r"reports/classify/scores.json: not readable JSON .*; rerun `dvc repro classify`"),
     (lambda root: (root / report.PREDICTIONS).unlink(),
      r"reports/classify/predictions.csv: not found; run `dvc repro classify` first"),
     (lambda root: (root / report.PREDICTIONS).write_text("text,account\nhello,sailor\n"),
