@@ -300,6 +300,20 @@ def read(path: Path | str = PARAMS_FILE) -> dict:
     return data
 
 
+def overlay(base: dict, profile: dict) -> dict:
+    """``base`` with ``profile`` laid over it: mappings merge key by key (recursively), anything else in
+    ``profile`` (a value, a list) replaces ``base``'s. Neither argument is changed.
+
+    A profile then holds only the keys that differ from params.yaml: ``overlay(read(), read(profile))``."""
+    merged = dict(base)
+    for key, value in profile.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = overlay(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def load(section: str, path: Path | str = PARAMS_FILE):
     """One validated section of the params file, e.g. ``load("clean")``."""
     data = read(path)

@@ -113,7 +113,7 @@ def test_the_detector_tells_training_text_from_noise(scorer):
     model, _ = detectors.DETECTORS["lm_likelihood"].fit(features.to_numpy()[train], y[train], p)
 
     X_test = features.to_numpy()[test]
-    metrics = detect_metrics.evaluate(detectors.probability_real(model, X_test), model.predict(X_test), y[test])
+    metrics = detect_metrics.evaluate(*detectors.verdicts(model, X_test), y[test])
     assert metrics["accuracy"] > 0.9 and metrics["roc_auc"] > 0.9, metrics
     # the model finds its training text likelier than noise
     assert features["mean_logprob"][y == 1].mean() > features["mean_logprob"][y == 0].mean()

@@ -13,9 +13,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("path", ["params.yaml", *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("profiles/*.yaml"))])
-def test_the_default_and_every_profile_are_complete_and_valid(path):
-    sections = params.validate(ROOT / path)
+def test_the_default_and_every_profile_laid_over_it_are_complete_and_valid(path, tmp_path):
+    merged = params.overlay(params.read(ROOT / "params.yaml"), params.read(ROOT / path))
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(merged))
+    sections = params.validate(tmp_path / "params.yaml")
     assert set(sections) == set(params.SECTIONS)
+
+
+def test_overlay_merges_mappings_and_replaces_lists_and_values():
+    base = {"scrape": {"accounts": ["demo:a", "demo:b"], "demo": {"posts_per_account": 650, "seed": 7}},
+            "sample": {"posts_per_class": 300, "seed": 0}}
+    profile = {"scrape": {"accounts": ["twint:conan"], "demo": {"seed": 1}}, "sample": {"posts_per_class": 1500},
+               "classify": {"neural": {"enabled": True}}}
+
+    merged = params.overlay(base, profile)
+
+    assert merged == {"scrape": {"accounts": ["twint:conan"], "demo": {"posts_per_account": 650, "seed": 1}},
+                      "sample": {"posts_per_class": 1500, "seed": 0}, "classify": {"neural": {"enabled": True}}}
+    assert base["scrape"]["accounts"] == ["demo:a", "demo:b"] and base["scrape"]["demo"]["seed"] == 7  # unchanged
 
 
 def write(tmp_path, data) -> Path:

@@ -4,4 +4,3 @@ features.py   word / character TF-IDF, surface features      leak.py     the lea
 detectors.py  the registry, fitting, scoring, outputs         metrics.py  accuracy + Wilson interval, ROC AUC, F1
 data.py       reading and checking labelled posts, the split  neural.py   the fine-tuned transformer classifier
 """
-from elm.detect.detectors import DETECTORS, Detection, Detector, detect, headline, scores  # noqa: F401

@@ -120,9 +120,11 @@ DETECTORS: dict[str, Entry] = {
 }
 
 
-def probability_real(model, X) -> np.ndarray:
-    """P(real) for each post."""
-    return model.predict_proba(X)[:, list(model.classes_).index(REAL_LABEL)]
+def verdicts(model, X) -> tuple[np.ndarray, np.ndarray]:
+    """P(real) and the predicted label of each post, from one pass (the label: the likelier class,
+    as scikit-learn's ``predict`` decides it)."""
+    probabilities = model.predict_proba(X)
+    return probabilities[:, list(model.classes_).index(REAL_LABEL)], np.asarray(model.classes_)[probabilities.argmax(1)]
 
 
 @dataclass(frozen=True)
@@ -168,8 +170,7 @@ def detect(texts, labels, p: params.Classify, likelihood: pd.DataFrame | None = 
         view = views[entry.view]
         print(f"classify: {name} on {len(view.names) or 'the'} {entry.view} features", file=sys.stderr)
         model, settings = entry.fit(view.train, labels[train], p)
-        fitted[name] = Detector(model, view.names, probability_real(model, view.test), model.predict(view.test),
-                                settings)
+        fitted[name] = Detector(model, view.names, *verdicts(model, view.test), settings)
     return Detection(fitted, train, test, labels[test])
 
 

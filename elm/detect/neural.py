@@ -73,7 +73,7 @@ class SequenceClassifier:
         return (self.max_steps - step) / max(1, self.max_steps - warmup)
 
     def fit(self, texts, y) -> "SequenceClassifier":
-        texts, y = list(texts), torch.as_tensor(np.asarray(y), dtype=torch.long)
+        texts, y = list(texts), torch.tensor(np.array(y, dtype=np.int64))
         if self.threads:
             torch.set_num_threads(self.threads)
         torch.manual_seed(self.seed)  # the head's initial weights, dropout, and the batch order below
