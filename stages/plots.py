@@ -74,9 +74,8 @@ def compare_top_words(groups: dict, top: int) -> pd.DataFrame:
 
 def top_words(sample: pd.DataFrame, top: int) -> pd.DataFrame:
     """Word shares of real vs generated posts in the sample."""
-    return compare_top_words(
-        {"real": sample.loc[sample["label"] == REAL_LABEL, "text"], "generated": sample.loc[sample["label"] == GENERATED_LABEL, "text"]}, top
-    )
+    real, generated = (sample.loc[sample["label"] == label, "text"] for label in (REAL_LABEL, GENERATED_LABEL))
+    return compare_top_words({"real": real, "generated": generated}, top)
 
 
 def misclassified_words(predictions: pd.DataFrame, top: int) -> pd.DataFrame:

@@ -70,7 +70,8 @@ def lookalike(per_class: int) -> pd.DataFrame:
 
 def labelled(real: list[str], generated: list[str]) -> pd.DataFrame:
     return pd.DataFrame(
-        {"text": real + generated, "label": [REAL_LABEL] * len(real) + [GENERATED_LABEL] * len(generated), "account": "sailor"}
+        {"text": real + generated, "label": [REAL_LABEL] * len(real) + [GENERATED_LABEL] * len(generated),
+         "account": "sailor"}
     ).sample(frac=1, random_state=0, ignore_index=True)
 
 
