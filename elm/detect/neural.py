@@ -59,7 +59,7 @@ class SequenceClassifier:
         self.learning_rate, self.max_tokens, self.precision = learning_rate, max_tokens, precision
         self.threads, self.seed = threads, seed
         self.device = hf.device()
-        self.model = self.tokenizer = None
+        self.model = self.tokenizer = self.optimizer = self.schedule = None
 
     def _batch(self, texts: list[str]) -> dict:
         encoded = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_tokens,
@@ -72,31 +72,40 @@ class SequenceClassifier:
             return (step + 1) / warmup
         return (self.max_steps - step) / max(1, self.max_steps - warmup)
 
-    def fit(self, texts, y) -> "SequenceClassifier":
-        texts, y = list(texts), torch.tensor(np.array(y, dtype=np.int64))
+    def start(self) -> None:
+        """Load the model with a fresh head and set up the optimizer: ready for ``train_step``."""
         if self.threads:
             torch.set_num_threads(self.threads)
-        torch.manual_seed(self.seed)  # the head's initial weights, dropout, and the batch order below
+        torch.manual_seed(self.seed)  # the head's initial weights, dropout, and the batch order in fit
         self.model, self.tokenizer = load_for_classification(self.spec)
         self.tokenizer.padding_side = "right"
         self.model.to(self.device).train()
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.learning_rate)
+        self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
+
+    def train_step(self, texts: list[str], labels: torch.Tensor) -> float:
+        """One optimizer step on a batch of posts; its loss."""
         dtype = hf.autocast_dtype(self.precision, self.device)
-        optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.learning_rate)
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, self._lr_factor)
+        with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            logits = self.model(**self._batch(texts)).logits
+        loss = torch.nn.functional.cross_entropy(logits.float(), labels.to(self.device))
+        loss.backward()
+        self.optimizer.step()
+        self.schedule.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return loss.item()
+
+    def fit(self, texts, y) -> "SequenceClassifier":
+        texts, y = list(texts), torch.tensor(np.array(y, dtype=np.int64))
+        self.start()
         order = hf.BatchOrder(len(texts), self.batch_size, self.seed)
         start = last_report = time.monotonic()
         for step in range(self.max_steps):
             rows = order(step).tolist()
-            with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-                logits = self.model(**self._batch([texts[i] for i in rows])).logits
-            loss = torch.nn.functional.cross_entropy(logits.float(), y[rows].to(self.device))
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad(set_to_none=True)
+            loss = self.train_step([texts[i] for i in rows], y[rows])
             if time.monotonic() - last_report > PROGRESS_EVERY_S or step + 1 == self.max_steps:
                 last_report = time.monotonic()
-                print(f"classify: neural step {step + 1}/{self.max_steps}, loss {loss.item():.3f}, "
+                print(f"classify: neural step {step + 1}/{self.max_steps}, loss {loss:.3f}, "
                       f"{(last_report - start) / (step + 1):.2f} s/step", file=sys.stderr)
         self.model.eval()
         return self
