@@ -18,13 +18,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def timed_repro(extra: list[str]) -> tuple[list[tuple[str, float]], float]:
-    """(stage, seconds) in the order DVC ran them, and the whole run's seconds."""
+def timed_repro(extra: list[str], cwd: Path = ROOT) -> tuple[list[tuple[str, float]], float]:
+    """(stage, seconds) in the order DVC ran them in the project at ``cwd``, and the whole run's seconds."""
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     marks: list[tuple[str, float]] = []
     start = time.perf_counter()
-    with subprocess.Popen([str(bin_dir / "dvc"), "repro", "--force", *extra], cwd=ROOT, env=env, text=True,
+    with subprocess.Popen([str(bin_dir / "dvc"), "repro", "--force", *extra], cwd=cwd, env=env, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as run:
         for line in run.stdout:
             sys.stderr.write(line)

@@ -157,6 +157,7 @@ def make_project(folder: Path, posts: int, accounts: int, generated: int, posts_
     if forest == "best":
         study["random_forest"]["grid"] = STUDY_WINNER
     study["lm_likelihood"]["enabled"] = False  # no model here: the likelihood stage is timed in the README's table
+    study["neural"]["enabled"] = False  # nor a model to fine-tune as a classifier
     params["classify"] = study
     (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
 

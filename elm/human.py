@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from elm.errors import ElmError
+from elm.labels import REAL_LABEL
 
 ANSWERS = "data/human/answers.jsonl"
 CHOICES = ("real", "generated")
@@ -176,11 +177,11 @@ def measure(answers: list[dict], posts: pd.DataFrame) -> tuple[dict, dict]:
     if judged.empty:
         headline, breakdown = no_answers()
         return {**headline, "stale_answers": stale}, breakdown
-    judged["correct"] = (judged["answer"] == "real") == (judged["label"] == 1)
+    judged["correct"] = (judged["answer"] == "real") == (judged["label"] == REAL_LABEL)
     votes = judged.groupby("post").agg(real=("answer", lambda a: (a == "real").mean()), readers=("answer", "size"),
                                        label=("label", "first"))
     decided = votes[votes["real"] != 0.5]
-    majority_correct = (decided["real"] > 0.5) == (decided["label"] == 1)
+    majority_correct = (decided["real"] > 0.5) == (decided["label"] == REAL_LABEL)
     same_posts = {"readers (each answer)": accuracy(judged["correct"]),
                   "readers (majority vote)": {"answers": len(decided), "accuracy": round(float(majority_correct.mean()), 4)
                                               if len(decided) else None}}

@@ -197,6 +197,7 @@ class Sample:
     posts_per_class: int = _range(1)
     seed: int
     min_sentiment: float | None = _range(-1.0, 1.0)
+    real_from: str = _range(choices=("heldout", "all"))
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,18 @@ class LmLikelihood:
 
 
 @dataclass(frozen=True)
+class Neural:
+    enabled: bool
+    model: str
+    max_steps: int = _range(1)
+    batch_size: int = _range(1)
+    learning_rate: float = _range(0.0)
+    max_tokens: int = _range(1)
+    precision: str = _range(choices=("auto", "bf16", "fp32"))
+    threads: int = _range(0)
+
+
+@dataclass(frozen=True)
 class Classify:
     input: str
     test_size: float = _range(0.05, 0.95)
@@ -234,6 +247,7 @@ class Classify:
     random_forest: RandomForest
     char_logreg: CharLogreg
     lm_likelihood: LmLikelihood
+    neural: Neural
 
 
 @dataclass(frozen=True)

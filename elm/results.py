@@ -12,8 +12,9 @@ import pandas as pd
 
 from elm import io
 from elm.errors import ElmError
+from elm.labels import GENERATED_LABEL, REAL_LABEL
 
-CLASSIFY_METRICS = "reports/metrics/classify.json"
+CLASSIFY_SCORES = "reports/classify/scores.json"  # each detector's accuracy, interval, ROC AUC, F1; leak_warning
 PREDICTIONS = "reports/classify/predictions.csv"
 EVALUATE_METRICS = "reports/metrics/evaluate.json"
 EVALUATE_SUMMARY = "reports/evaluate/summary.json"  # every evaluate number; the metrics file holds the headline
@@ -54,7 +55,7 @@ def read_predictions(path: str = PREDICTIONS) -> pd.DataFrame:
     if missing:
         raise ElmError(f"{path}: missing column(s) {', '.join(missing)}; rerun `dvc repro classify`")
     labels = pd.to_numeric(predictions["label"], errors="coerce")
-    if not labels.isin([0, 1]).all():
+    if not labels.isin([REAL_LABEL, GENERATED_LABEL]).all():
         raise ElmError(f"{path}: label must be 1 (real) or 0 (generated) in every row; rerun `dvc repro classify`")
     predictions = predictions.assign(label=labels.astype(int), text=predictions["text"].astype(str))
     if "account" not in predictions.columns:

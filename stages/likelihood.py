@@ -31,6 +31,7 @@ from tqdm import tqdm
 
 from elm import cli, io, models, params
 from elm.errors import ElmError
+from elm.labels import LABEL_NAMES
 
 MODEL_DIR = "models/finetuned"
 SAMPLE = "data/sample/sample.parquet"
@@ -100,7 +101,7 @@ def main(params_path: str = "params.yaml") -> None:
     if "label" in posts.columns:
         means = features["mean_logprob"].groupby(posts["label"].to_numpy()).mean().sort_index(ascending=False)
         print("likelihood: mean log-prob per token, " + ", ".join(
-            f"{ {1: 'real', 0: 'generated'}.get(label, label)} {value:.3f}" for label, value in means.items()))
+            f"{LABEL_NAMES.get(label, label)} {value:.3f}" for label, value in means.items()))
 
 
 if __name__ == "__main__":

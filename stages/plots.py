@@ -25,6 +25,7 @@ from nltk.tokenize import TweetTokenizer
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from elm import cli, io, params
+from elm.labels import GENERATED_LABEL, REAL_LABEL
 
 CORPUS = "data/clean/posts.parquet"
 SAMPLE = "data/sample/sample.parquet"
@@ -49,8 +50,8 @@ def posts_per_account(corpus: pd.DataFrame, sample: pd.DataFrame) -> pd.DataFram
     """Per account: real posts in the corpus, real and generated posts in the sample (0 where none)."""
     counts = {
         "corpus_real": corpus["account"],
-        "sample_real": sample.loc[sample["label"] == 1, "account"],
-        "sample_generated": sample.loc[sample["label"] == 0, "account"],
+        "sample_real": sample.loc[sample["label"] == REAL_LABEL, "account"],
+        "sample_generated": sample.loc[sample["label"] == GENERATED_LABEL, "account"],
     }
     table = pd.DataFrame({name: accounts.astype(str).value_counts() for name, accounts in counts.items()})
     table = table.fillna(0).astype(int).sort_index().rename_axis("account")
@@ -81,9 +82,8 @@ def compare_top_words(groups: dict, top: int) -> pd.DataFrame:
 
 def top_words(sample: pd.DataFrame, top: int) -> pd.DataFrame:
     """Word shares of real vs generated posts in the sample."""
-    return compare_top_words(
-        {"real": sample.loc[sample["label"] == 1, "text"], "generated": sample.loc[sample["label"] == 0, "text"]}, top
-    )
+    real, generated = (sample.loc[sample["label"] == label, "text"] for label in (REAL_LABEL, GENERATED_LABEL))
+    return compare_top_words({"real": real, "generated": generated}, top)
 
 
 def misclassified_words(predictions: pd.DataFrame, top: int) -> pd.DataFrame:

@@ -37,7 +37,7 @@ PAGE = "reports/index.html"
 def main(params_path: str = "params.yaml") -> None:
     p = params.load("report", params_path)
     inputs = {
-        "classify_metrics": results.read_json(results.CLASSIFY_METRICS, "classify", required=True),
+        "classify_metrics": results.read_json(results.CLASSIFY_SCORES, "classify", required=True),
         "predictions": results.read_predictions(),
         "evaluate_metrics": results.read_json(results.EVALUATE_SUMMARY, "evaluate", required=False),
         "train_metrics": results.read_json(results.TRAIN_METRICS, "finetune", required=False),

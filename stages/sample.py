@@ -1,9 +1,12 @@
 """Draw a balanced set of real and generated posts for the detectors to tell apart.
 
-Reads data/clean/posts.parquet (real posts, both splits) and data/generated/posts.jsonl (the
-model's posts). Draws N posts of each class, N = min(sample.posts_per_class, real posts,
-generated posts): the real ones stratified by account (each account keeps its share of the
-corpus), the generated ones at random. Posts with blank text are not counted.
+Reads data/clean/posts.parquet (real posts) and data/generated/posts.jsonl (the model's posts).
+The real posts come from the held-out split only (`sample.real_from: heldout`, the default: posts
+the model never trained on, so memorization cannot flatter the imitation or the lm_likelihood
+detector; `clean.eval_fraction` sets its size), or from every clean post (`all`, as the 2021 study
+did). Draws N posts of each class, N = min(sample.posts_per_class, real posts, generated posts):
+the real ones stratified by account (each account keeps its share), the generated ones at random.
+Posts with blank text are not counted.
 
 With `sample.min_sentiment` set, generated posts whose VADER compound score (-1 most negative ..
 1 most positive) is below it are removed first: the optimism filter. What it removed goes to
@@ -14,7 +17,7 @@ Writes data/sample/sample.parquet (text, label: 1 real / 0 generated, account; r
 and reports/metrics/sample.json (N, posts available in each class, real posts per account, the
 sentiment filter's removals).
 
-Params (section `sample`): posts_per_class, seed, min_sentiment. Same inputs and seed give the
+Params (section `sample`): posts_per_class, seed, min_sentiment, real_from. Same inputs and seed give the
 same sample.
 """
 from __future__ import annotations
@@ -28,6 +31,7 @@ from elm import cli, io, params
 from elm.sentiment import compound_scores
 from elm.proportions import stratified_counts
 from elm.errors import ElmError
+from elm.labels import GENERATED_LABEL, REAL_LABEL
 
 REAL = "data/clean/posts.parquet"
 GENERATED = "data/generated/posts.jsonl"
@@ -35,22 +39,34 @@ SAMPLE = "data/sample/sample.parquet"
 METRICS = "reports/metrics/sample.json"
 REMOVED = "data/sample/removed_by_sentiment.parquet"
 COLUMNS = ["text", "label", "account"]
-REAL_LABEL, GENERATED_LABEL = 1, 0
+HELD_OUT = "eval"  # clean's split of posts the model never trained on
 
 
-def read_posts(path: str, stage: str) -> pd.DataFrame:
-    """The account and text of every non-blank post in an earlier stage's output."""
+def read_posts(path: str, stage: str, columns: tuple[str, ...] = ("account", "text")) -> pd.DataFrame:
+    """The ``columns`` of every non-blank post in an earlier stage's output."""
     posts = io.read_table(path, stage_hint=stage)
     if posts.empty:
         raise ElmError(f"{path} holds no posts; check the `{stage}` stage's output and rerun `dvc repro {stage}`")
-    missing = [column for column in ("account", "text") if column not in posts.columns]
+    missing = [column for column in columns if column not in posts.columns]
     if missing:
         raise ElmError(f"{path}: missing column(s) {', '.join(missing)}; rerun `dvc repro {stage}`")
-    posts = posts[["account", "text"]].fillna("").astype(str)
+    posts = posts[list(columns)].fillna("").astype(str)
     posts = posts[posts["text"].str.strip() != ""]
     if posts.empty:
         raise ElmError(f"{path}: every post's text is blank; check the `{stage}` stage and rerun `dvc repro {stage}`")
     return posts
+
+
+def real_posts(posts: pd.DataFrame, real_from: str) -> pd.DataFrame:
+    """The real posts the sample may draw: the held-out split's (``heldout``) or all of them (``all``)."""
+    if real_from == "all":
+        return posts
+    held_out = posts[posts["split"] == HELD_OUT]
+    if held_out.empty:
+        raise ElmError(f"{REAL} holds no held-out ({HELD_OUT}) posts to sample real posts from; raise "
+                       "clean.eval_fraction (and rerun `dvc repro clean`), or set sample.real_from to all "
+                       "(real posts may then include posts the model trained on)")
+    return held_out
 
 
 def sentiment_filter(generated: pd.DataFrame, min_sentiment: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -79,7 +95,8 @@ def sample_size(posts_per_class: int, real_available: int, generated_available: 
     size = min(posts_per_class, real_available, generated_available)
     if size < posts_per_class:
         short = "generated" if generated_available < real_available else "real"
-        fix = "raise generate.posts" if short == "generated" else "add posts or accounts in `scrape`"
+        fix = ("raise generate.posts" if short == "generated"
+               else "raise clean.eval_fraction, add posts or accounts in `scrape`")
         print(
             f"warning: sample.posts_per_class is {posts_per_class} but only {size} {short} posts are "
             f"available; using {size} per class ({fix}, or lower sample.posts_per_class)",
@@ -103,7 +120,7 @@ def draw_sample(real: pd.DataFrame, generated: pd.DataFrame, size: int, seed: in
 
 def main(params_path: str = "params.yaml") -> None:
     p = params.load("sample", params_path)
-    real = read_posts(REAL, "clean")
+    real = real_posts(read_posts(REAL, "clean", ("account", "text", "split")), p.real_from)
     generated = read_posts(GENERATED, "generate")
     kept, removed = sentiment_filter(generated, p.min_sentiment)
     if kept.empty:
@@ -118,6 +135,7 @@ def main(params_path: str = "params.yaml") -> None:
     io.write_json(
         {
             "posts_per_class": size,
+            "real_from": p.real_from,
             "real_available": len(real),
             "generated_available": len(kept),
             "real_per_account": {str(a): int(n) for a, n in real_per_account.items()},

@@ -15,8 +15,12 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
 
 from elm import io, params, profiles
+from elm.detect import data as detect_data, detectors
+from elm.detect import features as detect_features
+from elm.detect import metrics as detect_metrics
 from stages import classify
 from elm.errors import ElmError
+from elm.labels import GENERATED_LABEL, REAL_LABEL
 
 from conftest import ROOT
 from test_sample import VOCABULARY, posts
@@ -41,7 +45,7 @@ STUDY_FOREST_ACCURACY = (0.60, 0.65)
 
 def tiny_params(default_params: dict) -> dict:
     default_params["classify"] |= {
-        "input": classify.SAMPLE, "random_forest": TINY_FOREST, "char_logreg": TINY_CHAR_LOGREG,
+        "input": detect_data.SAMPLE, "random_forest": TINY_FOREST, "char_logreg": TINY_CHAR_LOGREG,
         "lm_likelihood": {"enabled": False, "C": 1.0},  # tests/test_likelihood.py covers it
     }
     return default_params
@@ -66,34 +70,38 @@ def lookalike(per_class: int) -> pd.DataFrame:
 
 def labelled(real: list[str], generated: list[str]) -> pd.DataFrame:
     return pd.DataFrame(
-        {"text": real + generated, "label": [1] * len(real) + [0] * len(generated), "account": "sailor"}
+        {"text": real + generated, "label": [REAL_LABEL] * len(real) + [GENERATED_LABEL] * len(generated),
+         "account": "sailor"}
     ).sample(frac=1, random_state=0, ignore_index=True)
 
 
 def read_metrics() -> dict:
-    return json.loads(open(classify.METRICS).read())
+    """The detail scores (reports/classify/scores.json), checked against the headline metrics file."""
+    detail = json.loads(open(classify.SCORES).read())
+    assert json.loads(open(classify.METRICS).read()) == detectors.headline(detail)
+    return detail
 
 
 def test_split_is_stratified_disjoint_and_seeded():
-    labels = np.array([1] * 80 + [0] * 20)
+    labels = np.array([REAL_LABEL] * 80 + [GENERATED_LABEL] * 20)
 
-    train, test = classify.split(labels, 0.2, seed=0)
+    train, test = detect_data.split(labels, 0.2, seed=0)
 
     assert len(test) == 20 and sorted(np.concatenate([train, test])) == list(range(100))
-    assert all(labels[classify.split(labels, 0.2, seed)[1]].sum() == 16 for seed in range(5))
-    assert np.array_equal(test, classify.split(labels, 0.2, seed=0)[1])
-    assert not np.array_equal(test, classify.split(labels, 0.2, seed=1)[1])
+    assert all(labels[detect_data.split(labels, 0.2, seed)[1]].sum() == 16 for seed in range(5))
+    assert np.array_equal(test, detect_data.split(labels, 0.2, seed=0)[1])
+    assert not np.array_equal(test, detect_data.split(labels, 0.2, seed=1)[1])
 
 
 def test_vectorizer_uses_word_ngrams_up_to_the_limit():
-    vectorizer = classify.build_vectorizer(ngram_max=2, max_features=1000).fit(["fair winds and following seas"])
+    vectorizer = detect_features.build_vectorizer(ngram_max=2, max_features=1000).fit(["fair winds and following seas"])
 
     assert {"fair", "fair winds", "following seas"} <= set(vectorizer.get_feature_names_out())
     assert not any(len(f.split()) > 2 for f in vectorizer.get_feature_names_out())
 
 
 def test_char_vectorizer_uses_character_2_to_5_grams_inside_words():
-    names = set(classify.build_char_vectorizer(max_features=1000).fit(["Fair winds!"]).get_feature_names_out())
+    names = set(detect_features.build_char_vectorizer(max_features=1000).fit(["Fair winds!"]).get_feature_names_out())
 
     assert {"fa", " fair", "ds!", "winds"} <= names  # lowercased; char_wb pads each word with spaces
     assert all(2 <= len(name) <= 5 for name in names)
@@ -101,7 +109,7 @@ def test_char_vectorizer_uses_character_2_to_5_grams_inside_words():
 
 
 def test_surface_features_measure_form_not_wording():
-    features = classify.surface_features(["@ada Fair WINDS, 2 days! http://x.co", "calm seas 🙂", "no end"])
+    features = detect_features.surface_features(["@ada Fair WINDS, 2 days! http://x.co", "calm seas 🙂", "no end"])
 
     first, emoji, plain = features.to_dict("records")
     assert first["starts_with_at"] == 1 and first["starts_with_uppercase"] == 0 and first["has_link"] == 1
@@ -115,23 +123,24 @@ def test_surface_features_measure_form_not_wording():
     assert ends_with.shape[1] == 4 and (ends_with.sum(axis=1) == 1).all()  # exactly one class per post
 
 
-def test_accuracy_interval_has_the_binomial_width_and_is_seeded():
+def test_accuracy_interval_is_wilsons():
     correct = np.array([1, 0] * 200)  # accuracy 0.5 on 400 posts: 95% half-width 1.96 * sqrt(0.25 / 400) = 0.049
 
-    low, high = classify.accuracy_interval(correct, seed=0)
+    low, high = detect_metrics.accuracy_interval(correct)
 
-    assert low == pytest.approx(0.451, abs=0.01) and high == pytest.approx(0.549, abs=0.01)
-    assert classify.accuracy_interval(correct, seed=0) == (low, high)
-    assert classify.accuracy_interval(correct, seed=1) != (low, high)
-    assert classify.accuracy_interval(np.ones(50), seed=0) == (1.0, 1.0)
+    assert low == pytest.approx(0.4511, abs=1e-3) and high == pytest.approx(0.5489, abs=1e-3)
+    # Wilson, not the normal approximation: all right on 50 posts still leaves room below 100%
+    # (z^2 / (n + z^2) = 3.84 / 53.84 -> lower bound 0.929), and the interval never leaves [0, 1].
+    assert detect_metrics.accuracy_interval(np.ones(50)) == (pytest.approx(0.9287, abs=1e-3), 1.0)
+    assert detect_metrics.accuracy_interval(np.zeros(50))[0] == 0.0
 
 
 def test_detectors_spot_obvious_fakes(default_params):
     data = separable(per_class=100)
 
-    detection = classify.detect(data["text"], data["label"], classify_params(default_params))
+    detection = detectors.detect(data["text"], data["label"], classify_params(default_params))
 
-    metrics = classify.scores(detection, seed=0)
+    metrics = detectors.scores(detection)
     for name in TEXT_DETECTORS:
         assert metrics[name]["accuracy"] > 0.8, metrics
         assert metrics[name]["roc_auc"] > 0.8, metrics
@@ -144,7 +153,7 @@ def test_detectors_spot_obvious_fakes(default_params):
 def test_detectors_stay_near_chance_on_lookalikes(default_params):
     data = lookalike(per_class=300)  # 120 test posts: chance accuracy is 0.5 +- 0.05
 
-    metrics = classify.scores(classify.detect(data["text"], data["label"], classify_params(default_params)), seed=0)
+    metrics = detectors.scores(detectors.detect(data["text"], data["label"], classify_params(default_params)))
 
     for name in DETECTORS:
         assert 0.3 <= metrics[name]["accuracy"] <= 0.7, metrics
@@ -158,9 +167,9 @@ def test_leak_check_catches_a_cleaning_difference(workdir, default_params, capsy
     """The study's leak: generated posts kept their leading @mention, real ones lost it."""
     workdir.write_params(tiny_params(default_params))
     data = lookalike(per_class=100)
-    generated = data["label"] == 0
+    generated = data["label"] == GENERATED_LABEL
     data.loc[generated, "text"] = "@someone " + data.loc[generated, "text"]
-    io.write_table(data, classify.SAMPLE)
+    io.write_table(data, detect_data.SAMPLE)
 
     classify.main()
 
@@ -171,10 +180,29 @@ def test_leak_check_catches_a_cleaning_difference(workdir, default_params, capsy
     assert "starts_with_at" in open("reports/classify/leak_check.txt").read()
 
 
+def test_headline_metrics_hold_accuracies_and_the_leak_warning_only():
+    detail = {"naive_bayes": {"accuracy": 0.6, "accuracy_low": 0.5, "accuracy_high": 0.7, "roc_auc": 0.6, "f1": 0.6},
+              "leak_warning": 1, "train_posts": 8, "test_posts": 2}
+
+    assert detectors.headline(detail) == {"naive_bayes": {"accuracy": 0.6}, "leak_warning": 1}
+
+
+def test_adding_a_detector_is_one_registry_entry(monkeypatch, default_params):
+    from sklearn.dummy import DummyClassifier
+
+    monkeypatch.setitem(detectors.DETECTORS, "constant", detectors.Entry(
+        "surface", lambda X, y, p: (DummyClassifier(strategy="constant", constant=1).fit(X, y), {})))
+    data = separable(per_class=30)
+
+    scores = detectors.scores(detectors.detect(data["text"], data["label"], classify_params(default_params)))
+
+    assert scores["constant"]["accuracy"] == 0.5 and scores["constant"]["roc_auc"] == 0.5
+
+
 def test_stage_writes_metrics_and_reports(workdir, default_params, capsys):
     workdir.write_params(tiny_params(default_params))
     data = separable(per_class=60)
-    io.write_table(data, classify.SAMPLE)
+    io.write_table(data, detect_data.SAMPLE)
 
     classify.main()
 
@@ -222,7 +250,7 @@ def test_stage_writes_metrics_and_reports(workdir, default_params, capsys):
 
 def test_stage_is_deterministic(workdir, default_params):
     workdir.write_params(tiny_params(default_params))
-    io.write_table(lookalike(per_class=40), classify.SAMPLE)
+    io.write_table(lookalike(per_class=40), detect_data.SAMPLE)
 
     classify.main()
     first = open("reports/classify/predictions.csv").read(), open(classify.METRICS).read()
@@ -273,7 +301,7 @@ def test_bad_input_is_a_clear_error(workdir, default_params, table, message):
 def test_one_class_sample_is_a_clear_error(workdir, default_params):
     workdir.write_params(tiny_params(default_params))
     data = separable(per_class=30)
-    io.write_table(data[data["label"] == 1], classify.SAMPLE)
+    io.write_table(data[data["label"] == REAL_LABEL], detect_data.SAMPLE)
 
     with pytest.raises(ElmError, match=r"both labels.*found 1: 30.*classify.input.*sample"):
         classify.main()
@@ -283,7 +311,7 @@ def test_too_few_posts_for_the_cv_is_a_clear_error(default_params):
     data = separable(per_class=4)
 
     with pytest.raises(ElmError, match=r"too few posts.*at least 5 per class.*sample.posts_per_class"):
-        classify.detect(data["text"], data["label"], classify_params(default_params))
+        detectors.detect(data["text"], data["label"], classify_params(default_params))
 
 
 @pytest.mark.parametrize(
@@ -297,18 +325,18 @@ def test_too_few_posts_for_the_cv_is_a_clear_error(default_params):
 )
 def test_bad_grid_is_a_clear_error(default_params, grid, message):
     data = separable(per_class=20)
-    X = classify.build_vectorizer(1, 100).fit_transform(data["text"])
+    X = detect_features.build_vectorizer(1, 100).fit_transform(data["text"])
 
     with pytest.raises(ElmError, match=message):
-        classify.fit_random_forest(X, data["label"], grid, cv=2, seed=0)
+        detectors.fit_random_forest(X, data["label"], grid, cv=2, seed=0)
 
 
 def test_one_setting_grid_is_the_forest_a_search_would_refit():
     data = separable(per_class=20)
-    X, y = classify.build_vectorizer(1, 100).fit_transform(data["text"]), data["label"]
+    X, y = detect_features.build_vectorizer(1, 100).fit_transform(data["text"]), data["label"]
     grid = {"n_estimators": [15], "min_samples_leaf": [2]}
 
-    forest, best = classify.fit_random_forest(X, y, grid, cv=2, seed=3)
+    forest, best = detectors.fit_random_forest(X, y, grid, cv=2, seed=3)
 
     search = GridSearchCV(RandomForestClassifier(random_state=3), grid, cv=2).fit(X, y)
     assert best == search.best_params_ == {"n_estimators": 15, "min_samples_leaf": 2}
@@ -355,14 +383,14 @@ def test_study_reproduction(workdir, default_params, shared_data, capsys):
 
 
 def test_english_stop_words_leave_the_word_features(workdir):
-    vectorizer = classify.build_vectorizer(1, 100, stop_words="english").fit(["the boat and the tide"])
+    vectorizer = detect_features.build_vectorizer(1, 100, stop_words="english").fit(["the boat and the tide"])
     assert list(vectorizer.get_feature_names_out()) == ["boat", "tide"]
 
 
 def likelihood_features(data: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """Made-up `likelihood` stage output for ``data``: generated posts score higher log-probs."""
     rng = np.random.default_rng(seed)
-    generated = (data["label"] == 0).to_numpy()
+    generated = (data["label"] == GENERATED_LABEL).to_numpy()
     logprob = rng.normal(-4.0, 0.5, len(data)) + np.where(generated, 1.5, 0.0)
     top = rng.uniform(0.1, 0.3, len(data)) + np.where(generated, 0.2, 0.0)
     return pd.DataFrame({"text": data["text"], "account": data["account"], "tokens": rng.integers(5, 40, len(data)),
@@ -379,8 +407,8 @@ def lm_params(default_params: dict) -> dict:
 def test_lm_likelihood_detector_is_reported_like_the_others(workdir, default_params):
     workdir.write_params(lm_params(default_params))
     data = lookalike(per_class=60)  # the texts cannot tell; the likelihood features can
-    io.write_table(data, classify.SAMPLE)
-    io.write_table(likelihood_features(data), classify.LIKELIHOOD)
+    io.write_table(data, detect_data.SAMPLE)
+    io.write_table(likelihood_features(data), detect_data.LIKELIHOOD)
 
     classify.main()
 
@@ -402,8 +430,8 @@ def test_lm_likelihood_uses_the_same_split_as_the_other_detectors(default_params
     features = likelihood_features(data).drop(columns=["text", "account"])
     p = params.build(params.Classify, lm_params(default_params)["classify"], "classify")
 
-    with_lm = classify.detect(data["text"], data["label"], p, features)
-    without = classify.detect(data["text"], data["label"], p)
+    with_lm = detectors.detect(data["text"], data["label"], p, features)
+    without = detectors.detect(data["text"], data["label"], p)
 
     assert np.array_equal(with_lm.test_positions, without.test_positions)
     assert np.array_equal(with_lm.detectors["char_logreg"].predicted, without.detectors["char_logreg"].predicted)
@@ -418,9 +446,9 @@ def test_lm_likelihood_uses_the_same_split_as_the_other_detectors(default_params
 def test_stale_or_missing_likelihood_features_are_a_clear_error(workdir, default_params, change, message):
     workdir.write_params(lm_params(default_params))
     data = lookalike(per_class=40)
-    io.write_table(data, classify.SAMPLE)
+    io.write_table(data, detect_data.SAMPLE)
     if change is not None:
-        io.write_table(change(likelihood_features(data)), classify.LIKELIHOOD)
+        io.write_table(change(likelihood_features(data)), detect_data.LIKELIHOOD)
 
     with pytest.raises(ElmError, match=message):
         classify.main()

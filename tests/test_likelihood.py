@@ -14,8 +14,10 @@ import pandas as pd
 import pytest
 
 from elm import io, models, params
-from stages import classify, likelihood
+from elm.detect import data as detect_data, detectors, metrics as detect_metrics
+from stages import likelihood
 from elm.errors import ElmError
+from elm.labels import GENERATED_LABEL, REAL_LABEL
 from elm.models import hf
 
 from conftest import ROOT
@@ -102,15 +104,16 @@ def test_the_detector_tells_training_text_from_noise(scorer):
     """Posts copied from the training text against random-character strings: far above chance."""
     real = training_posts().sample(80, random_state=1)
     data = pd.DataFrame({"account": list(real["account"]) + ["sailor"] * 80, "text": list(real["text"]) + noise(80, 2),
-                         "label": [1] * 80 + [0] * 80})
+                         "label": [REAL_LABEL] * 80 + [GENERATED_LABEL] * 80})
     features = likelihood.score(scorer, data, batch_size=16, max_tokens=128)[FEATURES]
-    train, test = classify.split(data["label"], 0.25, seed=0)
+    train, test = detect_data.split(data["label"], 0.25, seed=0)
     y = data["label"].to_numpy()
+    p = params.load("classify", ROOT / "params.yaml")
 
-    model = classify.fit_lm_likelihood(features.to_numpy()[train], y[train], C=1.0, seed=0)
+    model, _ = detectors.DETECTORS["lm_likelihood"].fit(features.to_numpy()[train], y[train], p)
 
-    detector = classify.tested(model, classify.Features(None, features.to_numpy()[test], np.array(FEATURES)))
-    metrics = classify.evaluate(detector, y[test], seed=0)
+    X_test = features.to_numpy()[test]
+    metrics = detect_metrics.evaluate(*detectors.verdicts(model, X_test), y[test])
     assert metrics["accuracy"] > 0.9 and metrics["roc_auc"] > 0.9, metrics
     # the model finds its training text likelier than noise
     assert features["mean_logprob"][y == 1].mean() > features["mean_logprob"][y == 0].mean()
@@ -124,7 +127,7 @@ def stage_dir(tmp_path, model_dir):
 
 def test_stage_writes_one_row_per_sampled_post(tmp_path, model_dir):
     project = stage_dir(tmp_path, model_dir)
-    sample = mixed_posts().assign(label=[1] * 12 + [0] * 8)
+    sample = mixed_posts().assign(label=[REAL_LABEL] * 12 + [GENERATED_LABEL] * 8)
     io.write_table(sample, project / likelihood.SAMPLE)
 
     done = run_stage("likelihood", project)
@@ -133,7 +136,7 @@ def test_stage_writes_one_row_per_sampled_post(tmp_path, model_dir):
     assert features["text"].tolist() == sample["text"].tolist() and list(features.columns[2:]) == FEATURES
     assert "posts/s" in done.stdout and "mean log-prob per token, real" in done.stdout
     # what classify reads of it: the features, aligned with the sample
-    read = classify.read_likelihood_features(sample[["text", "label", "account"]], str(project / likelihood.FEATURES))
+    read = detect_data.read_likelihood_features(sample[["text", "label", "account"]], str(project / likelihood.FEATURES))
     assert list(read.columns) == FEATURES
 
 
@@ -147,7 +150,7 @@ def test_bad_input_is_a_clear_error(tmp_path, model_dir, setup, message):
     if setup == "no model":
         shutil.rmtree(project / likelihood.MODEL_DIR)
     if setup != "no sample":
-        table = mixed_posts().assign(label=1)
+        table = mixed_posts().assign(label=REAL_LABEL)
         if setup == "no text column":
             table = table.rename(columns={"text": "post"})[["post", "label", "account"]]
         io.write_table(table, project / likelihood.SAMPLE)

@@ -54,6 +54,19 @@ def test_a_profile_with_a_typo_is_refused_naming_the_profile(tmp_path):
     assert untouched.read_text() == (ROOT / "params.yaml").read_text()
 
 
+def test_overlay_merges_mappings_and_replaces_lists_and_values():
+    base = {"scrape": {"accounts": ["demo:a", "demo:b"], "demo": {"posts_per_account": 650, "seed": 7}},
+            "sample": {"posts_per_class": 300, "seed": 0}}
+    profile = {"scrape": {"accounts": ["twint:conan"], "demo": {"seed": 1}}, "sample": {"posts_per_class": 1500},
+               "classify": {"neural": {"enabled": True}}}
+
+    merged = profiles.overlay(base, profile)
+
+    assert merged == {"scrape": {"accounts": ["twint:conan"], "demo": {"posts_per_account": 650, "seed": 1}},
+                      "sample": {"posts_per_class": 1500, "seed": 0}, "classify": {"neural": {"enabled": True}}}
+    assert base["scrape"]["accounts"] == ["demo:a", "demo:b"] and base["scrape"]["demo"]["seed"] == 7  # unchanged
+
+
 def write(tmp_path, data) -> Path:
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(data) if isinstance(data, dict) else data)

