@@ -50,6 +50,24 @@ def test_the_gpu_profile_is_an_overlay_of_valid_keys_whose_batches_outgrow_the_s
     assert gpu.batch_size * gpu.seq_len >= 16 * study.batch_size * study.seq_len
 
 
+def test_fused_gelu_is_gpt2_s_gelu_up_to_rounding():
+    from transformers.activations import ACT2CLS
+
+    from test_models import corpus, scratch_params
+    from elm.models import hf, train
+
+    model, _ = hf.scratch_model(corpus(), scratch_params().scratch, 32)
+    model.eval()
+    x = torch.tensor([[5, 17, 3, 99, 42, 7]])
+    with torch.no_grad():
+        before = model(x).logits
+        train.fuse_gelu(model)
+        after = model(x).logits
+    assert not any(isinstance(m, ACT2CLS["gelu_new"]) for m in model.modules())
+    assert any(isinstance(m, ACT2CLS["gelu_pytorch_tanh"]) for m in model.modules())
+    assert torch.allclose(before, after, atol=1e-5)
+
+
 def test_finetune_never_imports_the_sampler():
     code = ("import sys; import stages.finetune; from elm import models; models.backend('transformers'); "
             "print(sorted(m for m in sys.modules if m in ('elm.models.sampling', 'elm.models.weight_first')))")
@@ -112,6 +130,7 @@ def test_training_runs_in_bf16_on_the_gpu_with_fused_adamw(tmp_path):
     assert next(trained.parameters()).dtype == torch.float32  # autocast: the weights stay fp32
     assert train.optimizer_for(trained, p, dev).defaults["fused"] is True
     assert torch.get_float32_matmul_precision() == "high"  # TF32
+    assert not any(type(m).__name__ == "NewGELUActivation" for m in trained.modules())  # one-kernel GELU
 
 
 @pytest.mark.cuda

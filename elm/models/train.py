@@ -7,8 +7,8 @@ steps is ``Progress``. The model and tokenizer come in ready (``hf.finetune`` lo
 result), so this module knows nothing of where a model comes from, nor of generation.
 
 On CUDA: bf16 autocast (``autocast_dtype`` decides), fused AdamW, TF32 for the fp32 matmuls that remain,
-the packed rows held on the device, one host sync per step (the logged loss), and ``torch.compile``
-with ``finetune.compile``. On CPU the arithmetic is unchanged by those (same loss curve for a seed).
+GPT-2's GELU as one kernel, the packed rows held on the device, one host sync per step (the logged
+loss), and ``torch.compile`` with ``finetune.compile``. On CPU the arithmetic is unchanged by those (same loss curve for a seed).
 """
 from __future__ import annotations
 
@@ -73,6 +73,19 @@ def use_tf32(dev: torch.device) -> None:
     """On CUDA, fp32 matmuls (those outside bf16 autocast) run on TF32 tensor cores."""
     if dev.type == "cuda":
         torch.set_float32_matmul_precision("high")
+
+
+def fuse_gelu(model) -> None:
+    """GPT-2's ``gelu_new`` (transformers computes it in eight elementwise ops, each a kernel that reads and
+    writes the whole MLP activation, most of them kept for the backward pass) as one kernel,
+    ``F.gelu(approximate="tanh")``: the same function up to rounding. The config keeps its name."""
+    from transformers.activations import ACT2CLS
+
+    slow, fast = ACT2CLS["gelu_new"], ACT2CLS["gelu_pytorch_tanh"]
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if type(child) is slow:
+                setattr(parent, name, fast())
 
 
 def optimizer_for(model, params, dev: torch.device) -> torch.optim.AdamW:
@@ -166,6 +179,8 @@ def train(model, tokenizer, train_docs: list[str], eval_docs: list[str], params,
     rank, world, main = accelerator.process_index, accelerator.num_processes, accelerator.is_main_process
     dev = accelerator.device
     use_tf32(dev)
+    if dev.type == "cuda":  # on CPUs the loss curve stays the one a seed always gave
+        fuse_gelu(model)
     model.to(dev).train()
     train_rows = pack(tokenizer, train_docs, params.seq_len).to(dev)
     eval_rows = pack(tokenizer, eval_docs, params.seq_len) if eval_docs else train_rows[:params.batch_size]
