@@ -200,7 +200,7 @@ def generation_and_scoring(args) -> list[dict]:
         ending_model(folder, MEAN_POST_TOKENS)
         model_dir = folder / "transformers-ending"
 
-        generator = hf.Generator(model_dir)
+        generator = hf.load(model_dir)
         accounts = [ACCOUNTS[n % len(ACCOUNTS)] for n in range(args.posts)]
         generator([prompt_for(a) for a in accounts[:settings.batch_size]], settings, args.seed)  # warm-up
         log(f"generating {args.posts:,} posts in batches of {settings.batch_size}")
@@ -222,7 +222,7 @@ def generation_and_scoring(args) -> list[dict]:
         del generator
         gc.collect()
 
-        scorer = hf.Scorer(model_dir)
+        scorer = hf.scorer(model_dir)
         encoded = [scorer.encode(prompt_for(a), f" {t}", 128) for a, t in zip(accounts, texts)]
         encoded.sort(key=lambda e: -len(e[0]))  # as the likelihood stage orders them: batches of like lengths
         log(f"scoring {len(encoded):,} posts in batches of {scoring['batch_size']}")
@@ -276,6 +276,7 @@ def main(argv=None) -> None:
         args.vocab_size, args.shapes, args.compile_shapes = 512, ["tiny"], []
         args.study_batch, args.study_seq_len, args.gpu_batch, args.gpu_seq_len = 2, 16, 8, 32
         args.warmup_steps, args.steps, args.steps_small, args.posts = 1, 2, 2, min(args.posts, 24)
+        torch.set_num_threads(1)  # a model this small gains nothing from more, and a busy CI machine costs 100x
     started = time.perf_counter()
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({os.cpu_count()} cores)"
     rows = fine_tuning(args) + generation_and_scoring(args)
