@@ -165,12 +165,12 @@ def fine_tuning(args) -> list[dict]:
                         rows.append(finetune_row(shape, label, batch, seq_len, compiled, steps, args))
                         break
                     except torch.OutOfMemoryError:
-                        gc.collect()
-                        torch.cuda.empty_cache()
                         if batch == 1:
                             raise
-                        log(f"out of memory at batch {batch}: halving it")
-                        batch //= 2
+                    gc.collect()  # out of the handler: its traceback no longer holds the model
+                    torch.cuda.empty_cache()
+                    log(f"out of memory at batch {batch}: halving it")
+                    batch //= 2
     return rows
 
 
