@@ -74,11 +74,11 @@ def synthetic_posts(words: list[str], count: int) -> list[str]:
 def build_models(shape: dict, folder: Path, seed: int) -> None:
     """The same random GPT-2 shape for both backends, one vocabulary: ``folder/gpt2simple`` and
     ``folder/transformers``."""
-    from elm.models import gpt2simple
+    from elm.models import gpt2simple, train_bpe
 
     words = synthetic_words(400_000, np.random.default_rng(seed))
-    tokenizer = gpt2simple.train_tokenizer([" ".join(words[i:i + 20]) for i in range(0, len(words), 20)],
-                                           shape["vocab_size"])
+    tokenizer = train_bpe([" ".join(words[i:i + 20]) for i in range(0, len(words), 20)],
+                          shape["vocab_size"])
     if tokenizer.get_vocab_size() != shape["vocab_size"]:
         sys.exit(f"the synthetic corpus gave {tokenizer.get_vocab_size()} tokens, not {shape['vocab_size']}")
     layers = {key: shape[key] for key in LAYERS}

@@ -170,6 +170,7 @@ class Finetune:
     eval_every: int = _range(0)
     eval_batches: int = _range(1)
     precision: str = _range(choices=PRECISIONS)
+    compile: bool
     threads: int = _range(0)
     checkpoint_every: int = _range(0)
     early_stopping_patience: int = _range(0)

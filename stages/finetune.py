@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import torch
@@ -30,11 +29,12 @@ from tqdm import tqdm
 
 from elm import cli, io, models, params
 from elm.errors import ElmError
+from elm.models.checkpoint import Checkpoint
 
 CLEAN_POSTS = "data/clean/posts.parquet"
 MODEL_DIR = "models/finetuned"
 TRAIN_LOG = "reports/train"
-CHECKPOINT = Path("models/.checkpoints/finetune.pt")
+CHECKPOINT = "models/.checkpoints/finetune.pt"  # and its marker finetune.json (elm.models.checkpoint)
 
 
 def documents(posts) -> tuple[list[str], list[str]]:
@@ -56,15 +56,6 @@ def fingerprint(p, train: list[str], held: list[str]) -> str:
     return digest.hexdigest()
 
 
-def resumable_step(run: str) -> int:
-    """The step of this run's last checkpoint, 0 when there is none to resume."""
-    marker = CHECKPOINT.with_suffix(".json")
-    if not marker.exists():  # written after the checkpoint itself, removed before it
-        return 0
-    saved = json.loads(marker.read_text())
-    return saved["step"] if saved["fingerprint"] == run else 0
-
-
 def trim_curves(last_step: int) -> None:
     """Drop the curve rows a killed run logged after its last checkpoint (they are redone)."""
     for tsv in Path(TRAIN_LOG, "plots", "metrics").rglob("*.tsv"):
@@ -79,12 +70,12 @@ def main(params_path: str = "params.yaml") -> None:
     p = params.load("finetune", params_path)
     train, held = documents(io.read_table(CLEAN_POSTS, "clean"))
     backend = models.backend(p.backend)
-    run = fingerprint(p, train, held)
+    checkpoint = Checkpoint(CHECKPOINT, fingerprint(p, train, held))
     if not PartialState(cpu=not torch.cuda.is_available()).is_main_process:  # another process of a data-parallel run: it trains, the first reports
-        backend.finetune(train, held, p, None, lambda step, metrics: None, CHECKPOINT, run)
+        backend.finetune(train, held, p, None, lambda step, metrics: None, checkpoint)
         return
     print(f"finetune: {p.model} on {len(train)} posts ({len(held)} held out), {p.max_steps} steps", flush=True)
-    resume_from = resumable_step(run)
+    resume_from = checkpoint.step()
     if resume_from:  # keep the killed run's curves up to its checkpoint; otherwise DVCLive starts afresh
         trim_curves(resume_from)
 
@@ -98,12 +89,11 @@ def main(params_path: str = "params.yaml") -> None:
             bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items() if "loss" in k})
 
         with io.atomic_path(MODEL_DIR, directory=True) as out:
-            summary = backend.finetune(train, held, p, out, on_step, CHECKPOINT, run)
+            summary = backend.finetune(train, held, p, out, on_step, checkpoint)
             models.write_manifest(out, backend=p.backend, base_model=p.model, steps=p.max_steps)
         for name, value in summary.items():
             live.log_metric(f"final/{name}", value, plot=False)
-    CHECKPOINT.with_suffix(".json").unlink(missing_ok=True)  # first: without it nothing resumes
-    shutil.rmtree(CHECKPOINT.parent, ignore_errors=True)  # the checkpoint, or gpt2simple's run folder
+    checkpoint.clear()  # the transformers state, or gpt2simple's run folder
     print(f"finetune: eval loss {summary['eval_loss']:.3f} (perplexity {summary['eval_perplexity']:.1f}), "
           f"{summary['tokens_per_s']:.0f} tokens/s", flush=True)
 

@@ -42,3 +42,19 @@ def workdir(tmp_path, monkeypatch, default_params) -> Workdir:
     wd = Workdir(tmp_path)
     wd.write_params(default_params)
     return wd
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "cuda: needs a CUDA GPU (skipped where torch sees none)")
+
+
+def pytest_collection_modifyitems(config, items):
+    marked = [item for item in items if "cuda" in item.keywords]
+    if not marked:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        skip = pytest.mark.skip(reason="needs a CUDA GPU: torch.cuda.is_available() is False on this machine")
+        for item in marked:
+            item.add_marker(skip)

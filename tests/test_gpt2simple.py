@@ -17,6 +17,7 @@ from elm import models, params
 from stages import generate  # noqa: E402
 from elm.errors import ElmError  # noqa: E402
 from elm.models import gpt2simple  # noqa: E402
+from elm.models.checkpoint import Checkpoint  # noqa: E402
 from stage_runner import DVC, TINY, kill_stage_when, new_project, run_stage, sh, stages_run, write_params  # noqa: E402
 
 VOICES = {
@@ -46,7 +47,7 @@ def sampling_params(**overrides):
 @pytest.fixture(scope="module")
 def base_model(tmp_path_factory):
     """A random 2-layer GPT-2 in gpt-2-simple's layout, its BPE vocabulary trained on the corpus."""
-    tokenizer = gpt2simple.train_tokenizer(gpt2simple.training_lines(CORPUS), 400)
+    tokenizer = models.train_bpe(gpt2simple.training_lines(CORPUS), 400)
     return gpt2simple.write_random_checkpoint(tmp_path_factory.mktemp("base") / "tiny", tokenizer, 2, 2, 64)
 
 
@@ -60,7 +61,7 @@ def trained(tmp_path_factory, base_model):
     sampling_every_15 = {**LIBRARY_OPTIONS, "sample_every": 15, "sample_length": 10}
     section = finetune_params(model=str(base_model), gpt2simple=sampling_every_15)
     summary = gpt2simple.finetune(CORPUS, CORPUS[:8], section, out, lambda step, metrics: steps.append((step, metrics)),
-                                  checkpoint, "run-a")
+                                  Checkpoint(checkpoint, "run-a"))
     return out, checkpoint, steps, summary
 
 
@@ -108,7 +109,7 @@ def test_a_killed_run_resumes_from_its_saved_step_and_another_run_starts_afresh(
     def steps_of(run: str, max_steps: int, out):
         steps = []
         gpt2simple.finetune(CORPUS, CORPUS[:8], finetune_params(model=str(base_model), max_steps=max_steps), out,
-                            lambda step, m: steps.append(step), checkpoint, run)
+                            lambda step, m: steps.append(step), Checkpoint(checkpoint, run))
         return steps
 
     assert steps_of("run-a", 32, tmp_path / "resumed") == [31, 32]
@@ -125,7 +126,7 @@ def test_ctrl_c_during_training_is_not_taken_for_a_finished_run(base_model, tmp_
     checkpoint = tmp_path / "checkpoints" / "finetune.pt"
     with pytest.raises(KeyboardInterrupt):
         gpt2simple.finetune(CORPUS, [], finetune_params(model=str(base_model)), tmp_path / "out", interrupt_at_step_3,
-                            checkpoint, "run-c")
+                            Checkpoint(checkpoint, "run-c"))
     assert not (tmp_path / "out").exists()
     assert json.loads(checkpoint.with_suffix(".json").read_text())["fingerprint"] == "run-c"  # it can resume
 

