@@ -37,7 +37,7 @@ def scratch_params(**overrides):
 
 
 def sampling_params(**overrides):
-    values = dict(temperature=0.8, top_k=0, top_p=1.0, max_new_tokens=20)
+    values = dict(temperature=0.8, top_k=0, top_p=1.0, min_p=0.0, typical_p=1.0, max_new_tokens=20)
     values.update(overrides)
     return SimpleNamespace(**values)
 
@@ -95,10 +95,11 @@ def test_generation_is_seeded_and_stops_at_the_end_of_a_post(trained):
     assert first != generate(prompts, sampling_params(), seed=4)
     assert all(isinstance(t, str) and "\n" not in t for t in first)
     # two voices, 60 steps: a post asked of the baker speaks of baking, not sailing
-    greedy = " ".join(generate(prompts, sampling_params(temperature=0.0), seed=0))
+    assert any(w in " ".join(first) for w in ("dough", "bread", "sourdough", "butter", "oven", "proofing"))
     # a post that has not ended within max_new_tokens is None, not a post cut off
     assert generate(prompts, sampling_params(max_new_tokens=2), seed=3) == [None] * len(prompts)
-    assert any(w in greedy for w in ("dough", "bread", "sourdough", "butter", "oven", "proofing"))
+    with pytest.raises(ElmError, match="0 \\(auto\\) is resolved"):
+        generate(prompts, sampling_params(max_new_tokens=0), seed=3)
 
 
 MIXED_PROMPTS = ["sailor:", "baker:", "sailor: wind in", "baker: fresh rye bread", "sailor: harbor", "baker:"]

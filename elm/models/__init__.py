@@ -5,8 +5,10 @@ A backend is a module with two functions:
 - ``finetune(train_docs, eval_docs, params, out_dir, on_step) -> dict``: fine-tune ``params.model`` on
   the training documents, calling ``on_step(step, metrics)`` after each step, and save everything needed
   to generate into ``out_dir``; returns summary metrics.
-- ``load(model_dir)`` -> a generator: ``generator(prompts, params, seed) -> list[str]``, one sampled
-  continuation per prompt (the text after the prompt, up to the end of the post).
+- ``load(model_dir)`` -> a generator: ``generator(prompts, params, seed) -> list[str | None]``, one sampled
+  continuation per prompt (the text after the prompt, up to the end of the post; ``None`` where the post
+  did not end within ``params.max_new_tokens`` tokens), and ``generator.post_lengths(prompts, lines)``: the
+  tokens it would sample to write each line after its prompt.
 
 and may have a third, used by the ``likelihood`` stage:
 
@@ -44,6 +46,13 @@ def format_post(account: str, text: str) -> str:
 def prompt_for(account: str) -> str:
     """The generation prompt that asks for a post in ``account``'s voice."""
     return f"{account}:"
+
+
+def check_max_new_tokens(params) -> None:
+    """A generator samples a given number of tokens; 0 (auto) is for the generate stage to resolve."""
+    if params.max_new_tokens < 1:
+        raise ElmError(f"max_new_tokens {params.max_new_tokens}: a generator needs a number of tokens; 0 (auto) is "
+                       f"resolved from the training posts by the generate stage (elm.generation.auto_max_new_tokens)")
 
 
 def write_manifest(model_dir: Path, **fields) -> None:

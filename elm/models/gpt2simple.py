@@ -55,6 +55,7 @@ except ModuleNotFoundError as err:
 
 from elm.errors import ElmError
 from elm.io import atomic_path
+from elm.models import check_max_new_tokens
 
 tf.get_logger().setLevel("ERROR")  # the library calls APIs TensorFlow 2 marks deprecated, on every save
 
@@ -443,6 +444,7 @@ class Generator:
             gpt2.load_gpt2(self.session, run_name=self.folder.name, checkpoint_dir=str(self.folder.parent))
 
     def __call__(self, prompts: list[str], params, seed: int) -> list[str | None]:
+        check_max_new_tokens(params)
         if self.calls % self.RELOAD_EVERY == 0:
             self.load()
         self.calls += 1

@@ -18,7 +18,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config, GPT2LM
 
 from elm.errors import ElmError
 from elm.io import atomic_path
-from elm.models import sampling, weight_first
+from elm.models import check_max_new_tokens, sampling, weight_first
 
 SCRATCH_EOS = "<|endoftext|>"
 
@@ -332,6 +332,7 @@ class Generator:
 
     @torch.inference_mode()
     def __call__(self, prompts: list[str], params, seed: int) -> list[str | None]:
+        check_max_new_tokens(params)
         torch.manual_seed(seed)
         batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
