@@ -120,11 +120,10 @@ def sample_posts(generator, train_posts: pd.DataFrame, p, resume_key: dict, fold
                 accounts = batches[b - first]
                 if b not in done:
                     texts = generator([models.prompt_for(a) for a in accounts], p, seed=p.seed * 1_000_003 + b)
-                    rows = [{"batch": b, "batch_size": len(accounts), "account": a, "text": t, "settings": resume_key}
-                            for a, t in zip(accounts, texts)]
-                    out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+                    done[b] = [{"batch": b, "batch_size": len(accounts), "account": a, "text": t,
+                                "settings": resume_key} for a, t in zip(accounts, texts)]
+                    out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in done[b])
                     out.flush()
-                    done[b] = rows
                 bar.update(len(accounts))
             barrier()
             first += len(batches)
@@ -138,6 +137,25 @@ def sample_posts(generator, train_posts: pd.DataFrame, p, resume_key: dict, fold
                                f"train longer (finetune.max_steps)")
             batches = top_up(missing, p.batch_size)
     return rows
+
+
+def breakdown(rows: pd.DataFrame, kept: pd.DataFrame, train_posts: pd.DataFrame) -> dict:
+    """Per account: posts sampled, not ended and kept, and the kept posts' length and endings next to the
+    training posts' (the sampler should not shift them)."""
+    def shape(texts: pd.Series) -> dict | None:
+        if texts.empty:
+            return None
+        return {"mean_chars": round(float(texts.str.len().mean()), 1), "max_chars": int(texts.str.len().max()),
+                "ends_with_punctuation": round(float(texts.str.contains(r"[.!?]$").mean()), 3)}
+
+    result = {}
+    for account in sorted(set(train_posts["account"])):
+        sampled = rows[rows["account"] == account]
+        result[account] = {"sampled": len(sampled), "unfinished": int(sampled["text"].isna().sum()),
+                           "kept": int((kept["account"] == account).sum()),
+                           "generated": shape(kept.loc[kept["account"] == account, "text"]),
+                           "real": shape(train_posts.loc[train_posts["account"] == account, "text"])}
+    return result
 
 
 def word_ngrams(text: str, n: int) -> set[tuple[str, ...]]:

@@ -14,7 +14,9 @@ stages.generate` on CPUs, `accelerate launch --multi_gpu --num_processes N -m st
 The generated posts then go through the same `clean` rules as the real ones (or a detector would learn
 the noise), and posts that copy a training post (exactly, or sharing a run of `copy_ngram` words with
 one) are dropped and counted: the copy rate measures memorization. Writes data/generated/posts.jsonl
-(account, text, settings) and reports/metrics/generate.json (counts per rule, copy rate, speed).
+(account, text, settings), reports/metrics/generate.json (counts per rule, copy rate, speed) and
+reports/generate/breakdown.json (per account: unfinished and kept posts, their length and endings next to
+the training posts').
 Params: the `generate` section, and `clean` for the cleaning rules.
 """
 from __future__ import annotations
@@ -34,6 +36,7 @@ CLEAN_POSTS = "data/clean/posts.parquet"
 MODEL_DIR = "models/finetuned"
 GENERATED = Path("data/generated/posts.jsonl")
 METRICS = "reports/metrics/generate.json"
+BREAKDOWN = "reports/generate/breakdown.json"
 
 
 def main(params_path: str = "params.yaml") -> None:
@@ -82,6 +85,7 @@ def main(params_path: str = "params.yaml") -> None:
         "copy_rate_exact": round(exact / max(1, len(cleaned)), 4),
         "posts_per_s": round(len(raw) / seconds, 3),
     }, METRICS)
+    io.write_json(generation.breakdown(raw, kept, train), BREAKDOWN)
     generation.remove_partials(GENERATED.parent)
     print(f"generate: kept {len(kept)} of {len(raw)} posts ({len(raw) - len(ended)} that did not end within "
           f"{p.max_new_tokens} tokens, {exact} exact copies of training posts and {ngram} sharing "

@@ -63,6 +63,10 @@ def test_generate_cleans_posts_and_reports_what_it_dropped(trained_project):
     assert metrics["posts_kept"] == len(posts)
     assert metrics["posts_sampled"] - sum(metrics["dropped"].values()) == len(posts)
     assert not list((trained_project / generate.GENERATED.parent).glob("*.partial"))
+    accounts = json.loads((trained_project / generate.BREAKDOWN).read_text())
+    assert sum(a["kept"] for a in accounts.values()) == len(posts)
+    assert sum(a["unfinished"] for a in accounts.values()) == metrics["dropped"]["unfinished"]
+    assert all(a["real"]["mean_chars"] >= TINY["clean"]["min_chars"] for a in accounts.values())
 
 
 def test_plan_splits_posts_by_account_share_into_batches():
@@ -108,6 +112,19 @@ def test_a_partial_file_from_other_settings_is_not_resumed(tmp_path):
     partial.write_text(json.dumps(row) + "\n" + '{"batch": 1, "batch_si')  # a torn last line
     assert generation.finished_batches(partial, {"temperature": 0.8}) == {0: [row]}
     assert generation.finished_batches(partial, {"temperature": 1.0}) == {}
+
+
+def test_a_resumed_run_keeps_the_complete_batches_of_every_process(tmp_path):
+    key = {"temperature": 0.8}
+
+    def row(batch, size, text):
+        return json.dumps({"batch": batch, "batch_size": size, "account": "a", "text": text, "settings": key}) + "\n"
+
+    generation.partial_file(tmp_path, 0).write_text(row(0, 1, "x") + row(2, 2, None) + row(2, 2, "y"))
+    generation.partial_file(tmp_path, 1).write_text(row(1, 1, "z") + row(3, 2, "w") + '{"batch": 3, "ba')
+    done = generation.all_finished_batches(tmp_path, key)
+    assert sorted(done) == [0, 1, 2]  # batch 3 was torn when its process died
+    assert [r["text"] for r in done[2]] == [None, "y"]
 
 
 def test_generate_without_a_model_says_which_stage_to_run(tmp_path):
