@@ -143,9 +143,14 @@ def finetune_speed(backend, model: Path, posts: list[str], batch_size: int, seq_
     return statistics.median(rates[1:])
 
 
+AUTO_MAX_NEW_TOKENS = 48
+"""max_new_tokens for the benchmark when params say 0 (auto, which the generate stage derives from a corpus)."""
+
+
 def generate_section() -> dict:
     """params.yaml's generate section: the settings both backends sample with."""
-    return yaml.safe_load((ROOT / "params.yaml").read_text())["generate"]
+    section = yaml.safe_load((ROOT / "params.yaml").read_text())["generate"]
+    return {**section, "max_new_tokens": section["max_new_tokens"] or AUTO_MAX_NEW_TOKENS}
 
 
 def generation_speed(generator, seconds: float) -> float:

@@ -187,7 +187,9 @@ class Generate:
     temperature: float = _range(0.0)
     top_k: int = _range(0)
     top_p: float = _range(0.0, 1.0)
-    max_new_tokens: int = _range(1)
+    min_p: float = _range(0.0, 1.0)
+    typical_p: float = _range(0.01, 1.0)
+    max_new_tokens: int = _range(0)
     copy_ngram: int = _range(0)
     precision: str = _range(choices=PRECISIONS)
     seed: int

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 import pytest
 
-from elm import models
+from elm import generation, models
 from stages import generate
 from stage_runner import TINY, kill_stage_when, run_stage, stage_env, write_params
 
@@ -56,26 +56,47 @@ def test_generate_cleans_posts_and_reports_what_it_dropped(trained_project):
     assert not posts["text"].str.contains(r"https?://|(?<!\w)#+\w", regex=True).any()
     assert posts["settings"][0]["temperature"] == TINY["generate"]["temperature"]
     metrics = json.loads((trained_project / generate.METRICS).read_text())
+    # posts that ran past max_new_tokens are dropped, and more sampled until all the posts asked for ended
+    assert metrics["dropped"]["unfinished"] > 0
+    assert metrics["posts_sampled"] == metrics["posts_generated"] + metrics["dropped"]["unfinished"]
     assert metrics["posts_generated"] == TINY["generate"]["posts"]
     assert metrics["posts_kept"] == len(posts)
-    assert metrics["posts_generated"] - sum(metrics["dropped"].values()) == len(posts)
-    assert not (trained_project / generate.PARTIAL).exists()
+    assert metrics["posts_sampled"] - sum(metrics["dropped"].values()) == len(posts)
+    assert not list((trained_project / generate.GENERATED.parent).glob("*.partial"))
+    accounts = json.loads((trained_project / generate.BREAKDOWN).read_text())
+    assert sum(a["kept"] for a in accounts.values()) == len(posts)
+    assert sum(a["unfinished"] for a in accounts.values()) == metrics["dropped"]["unfinished"]
+    assert all(a["real"]["mean_chars"] >= TINY["clean"]["min_chars"] for a in accounts.values())
 
 
 def test_plan_splits_posts_by_account_share_into_batches():
     train = pd.DataFrame({"account": ["a"] * 30 + ["b"] * 10})
-    plan = generate.plan_batches(train, 20, 8)
+    plan = generation.plan_batches(train, 20, 8)
     assert plan == [("a", 8), ("a", 7), ("b", 5)]
 
 
-def test_generate_killed_mid_run_resumes_and_matches_an_uninterrupted_run(trained_project, tmp_path):
-    params = copy.deepcopy(TINY)
-    params["generate"].update(posts=160, batch_size=16, max_new_tokens=40)
-    whole = copy_project(trained_project, tmp_path / "whole", params)
-    killed = copy_project(trained_project, tmp_path / "killed", params)
-    run_stage("generate", whole)
+def test_top_ups_ask_each_account_for_the_posts_it_lacks_in_shared_batches():
+    assert generation.top_up({"b": 2, "a": 3}, 4) == [("a", "a", "a", "b"), ("b",)]
+    assert generation.top_up({}, 4) == []
 
-    partial = killed / generate.PARTIAL
+
+GENERATE_MORE = {**TINY["generate"], "posts": 160, "batch_size": 16, "max_new_tokens": 40}
+
+
+@pytest.fixture(scope="module")
+def generated_once(trained_project, tmp_path_factory):
+    """A project after one uninterrupted, single-process generate of 160 posts in batches of 16."""
+    params = {**copy.deepcopy(TINY), "generate": GENERATE_MORE}
+    whole = copy_project(trained_project, tmp_path_factory.mktemp("whole"), params)
+    run_stage("generate", whole)
+    return whole, params
+
+
+def test_generate_killed_mid_run_resumes_and_matches_an_uninterrupted_run(trained_project, generated_once, tmp_path):
+    whole, params = generated_once
+    killed = copy_project(trained_project, tmp_path / "killed", params)
+
+    partial = generation.partial_file(killed / generate.GENERATED.parent, 0)
     kill_stage_when("generate", killed, lambda: partial.exists() and len(partial.read_text().splitlines()) >= 32)
     done_before = len(partial.read_text().splitlines())
     assert 32 <= done_before < 160
@@ -89,8 +110,21 @@ def test_a_partial_file_from_other_settings_is_not_resumed(tmp_path):
     partial = tmp_path / "partial.jsonl"
     row = {"batch": 0, "batch_size": 1, "account": "a", "text": "x", "settings": {"temperature": 0.8}}
     partial.write_text(json.dumps(row) + "\n" + '{"batch": 1, "batch_si')  # a torn last line
-    assert generate.finished_batches(partial, {"temperature": 0.8}) == {0: [row]}
-    assert generate.finished_batches(partial, {"temperature": 1.0}) == {}
+    assert generation.finished_batches(partial, {"temperature": 0.8}) == {0: [row]}
+    assert generation.finished_batches(partial, {"temperature": 1.0}) == {}
+
+
+def test_a_resumed_run_keeps_the_complete_batches_of_every_process(tmp_path):
+    key = {"temperature": 0.8}
+
+    def row(batch, size, text):
+        return json.dumps({"batch": batch, "batch_size": size, "account": "a", "text": text, "settings": key}) + "\n"
+
+    generation.partial_file(tmp_path, 0).write_text(row(0, 1, "x") + row(2, 2, None) + row(2, 2, "y"))
+    generation.partial_file(tmp_path, 1).write_text(row(1, 1, "z") + row(3, 2, "w") + '{"batch": 3, "ba')
+    done = generation.all_finished_batches(tmp_path, key)
+    assert sorted(done) == [0, 1, 2]  # batch 3 was torn when its process died
+    assert [r["text"] for r in done[2]] == [None, "y"]
 
 
 def test_generate_without_a_model_says_which_stage_to_run(tmp_path):
@@ -139,9 +173,9 @@ def test_copies_of_training_posts_are_found_exactly_and_by_shared_word_runs():
     generated = pd.Series(["fresh rye bread out of the oven",                        # exact copy
                            "Look: the tide is turning in the harbor now",            # shares 7 words in a row
                            "the tide is turning, so is the bread"])                  # shares 4 at most
-    assert generate.copy_kind(generated, train, 7).tolist() == ["exact", "ngram", ""]
-    assert generate.copy_kind(generated, train, 8).tolist() == ["exact", "", ""]
-    assert generate.copy_kind(generated, train, 0).tolist() == ["exact", "", ""]
+    assert generation.copy_kind(generated, train, 7).tolist() == ["exact", "ngram", ""]
+    assert generation.copy_kind(generated, train, 8).tolist() == ["exact", "", ""]
+    assert generation.copy_kind(generated, train, 0).tolist() == ["exact", "", ""]
 
 
 def test_finetune_trains_data_parallel_over_two_processes(trained_project, tmp_path):
@@ -160,6 +194,22 @@ def test_finetune_trains_data_parallel_over_two_processes(trained_project, tmp_p
     assert len(curve) == 1 + 6  # one process logged, once per step
     speed = json.loads((project / "reports/train/metrics.json").read_text())["final"]
     assert speed["train_rows"] > 0
+
+
+def test_generate_data_parallel_over_two_processes_samples_the_posts_of_one(trained_project, generated_once, tmp_path):
+    whole, params = generated_once
+    project = copy_project(trained_project, tmp_path / "ddp", params)
+    torchrun = str(Path(sys.executable).with_name("torchrun"))
+    done = subprocess.run([torchrun, "--nproc_per_node", "2", "--master_port", str(free_port()),
+                           "-m", "stages.generate"], cwd=project, env=stage_env(), capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "generate [1]" in done.stderr  # the second process sampled its share of the batches
+    assert (project / generate.GENERATED).read_text() == (whole / generate.GENERATED).read_text()
+    metrics = json.loads((project / generate.METRICS).read_text())
+    expected = json.loads((whole / generate.METRICS).read_text())
+    assert {**metrics, "posts_per_s": 0} == {**expected, "posts_per_s": 0}
+    assert not list((project / generate.GENERATED.parent).glob("*.partial"))
 
 
 def free_port() -> int:

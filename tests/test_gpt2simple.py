@@ -226,3 +226,14 @@ def test_a_killed_finetune_stage_resumes_from_the_library_s_last_save(base_model
     curve = (project / "reports/train/plots/metrics/train/loss.tsv").read_text().splitlines()
     assert [int(row.split("\t")[0]) for row in curve[1:]] == list(range(14))
     assert not (project / "models/.checkpoints").exists()
+
+
+def test_a_sample_without_an_end_token_or_a_line_break_did_not_end():
+    assert gpt2simple.post("baker: fresh rye\n<|endoftext|>", "baker:") == "fresh rye"
+    assert gpt2simple.post("fresh rye<|endoftext|>more", "baker:") == "fresh rye"
+    assert gpt2simple.post("baker: fresh rye bread out of the", "baker:") is None
+
+
+def test_min_p_and_typical_p_are_refused_by_gpt_2_simple():
+    with pytest.raises(ElmError, match="gpt-2-simple samples with neither"):
+        gpt2simple.sampling(sampling_params(min_p=0.1))

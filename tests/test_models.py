@@ -38,7 +38,7 @@ def scratch_params(**overrides):
 
 
 def sampling_params(**overrides):
-    values = dict(temperature=0.8, top_k=0, top_p=1.0, max_new_tokens=20)
+    values = dict(temperature=0.8, top_k=0, top_p=1.0, min_p=0.0, typical_p=1.0, max_new_tokens=20)
     values.update(overrides)
     return SimpleNamespace(**values)
 
@@ -96,8 +96,11 @@ def test_generation_is_seeded_and_stops_at_the_end_of_a_post(trained):
     assert first != generate(prompts, sampling_params(), seed=4)
     assert all(isinstance(t, str) and "\n" not in t for t in first)
     # two voices, 60 steps: a post asked of the baker speaks of baking, not sailing
-    greedy = " ".join(generate(prompts, sampling_params(temperature=0.0), seed=0))
-    assert any(w in greedy for w in ("dough", "bread", "sourdough", "butter", "oven", "proofing"))
+    assert any(w in " ".join(first) for w in ("dough", "bread", "sourdough", "butter", "oven", "proofing"))
+    # a post that has not ended within max_new_tokens is None, not a post cut off
+    assert generate(prompts, sampling_params(max_new_tokens=2), seed=3) == [None] * len(prompts)
+    with pytest.raises(ElmError, match="0 \\(auto\\) is resolved"):
+        generate(prompts, sampling_params(max_new_tokens=0), seed=3)
 
 
 MIXED_PROMPTS = ["sailor:", "baker:", "sailor: wind in", "baker: fresh rye bread", "sailor: harbor", "baker:"]
@@ -171,6 +174,15 @@ def test_draw_samples_each_token_at_its_probability_and_never_a_zero_one():
     counts = torch.bincount(sampling.draw(probs), minlength=6) / len(probs)
     assert counts[[0, 2, 5]].tolist() == [0.0, 0.0, 0.0]
     assert torch.allclose(counts[[1, 3, 4]], torch.tensor([0.5, 0.3, 0.2]), atol=0.01)  # 4+ standard errors
+
+
+def test_post_lengths_count_the_tokens_sampled_after_the_prompt(trained):
+    generator = hf.load(trained[0])
+    line = models.format_post("baker", VOICES["baker"][0])
+    tokens = generator.tokenizer(line, add_special_tokens=False)["input_ids"]
+    prompt = generator.tokenizer("baker:", add_special_tokens=False)["input_ids"]
+    assert tokens[:len(prompt)] == prompt
+    assert generator.post_lengths(["baker:"], [line]) == [len(tokens) - len(prompt)]
 
 
 def test_top_k_one_is_greedy(trained):

@@ -21,9 +21,13 @@ END_TOKEN = "<|endoftext|>"  # GPT-2's end of document, also the end token of ev
 
 
 class Generator(Protocol):
-    def __call__(self, prompts: list[str], params, seed: int) -> list[str]:
-        """One sampled continuation per prompt (the text after the prompt, up to the end of the post),
-        with ``params`` generate's section; the same seed gives the same posts."""
+    def __call__(self, prompts: list[str], params, seed: int) -> list[str | None]:
+        """One sampled continuation per prompt (the text after the prompt, up to the end of the post; ``None``
+        where the post did not end within ``params.max_new_tokens`` tokens), with ``params`` generate's
+        section; the same seed gives the same posts."""
+
+    def post_lengths(self, prompts: list[str], lines: list[str]) -> list[int]:
+        """The tokens the model would sample to write each line after its prompt (the end token excluded)."""
 
 
 class Backend(Protocol):
@@ -64,18 +68,11 @@ def prompt_for(account: str) -> str:
     return f"{account}:"
 
 
-def train_bpe(texts: list[str], vocab_size: int):
-    """A GPT-2-style byte-level BPE (a ``tokenizers.Tokenizer``) trained on ``texts``, with ``END_TOKEN``
-    as its only special token: the vocabulary of a ``scratch`` model, in either backend."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(texts, trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=[END_TOKEN], initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False))
-    return bpe
+def check_max_new_tokens(params) -> None:
+    """A generator samples a given number of tokens; 0 (auto) is for the generate stage to resolve."""
+    if params.max_new_tokens < 1:
+        raise ElmError(f"max_new_tokens {params.max_new_tokens}: a generator needs a number of tokens; 0 (auto) is "
+                       f"resolved from the training posts by the generate stage (elm.generation.auto_max_new_tokens)")
 
 
 def write_manifest(model_dir: Path, **fields) -> None:

@@ -21,7 +21,7 @@ the Adam moments and the window sampler start afresh.
 run_name="finetuned", checkpoint_dir="models")`` loads it. Generation calls ``gpt_2_simple.generate`` with
 the prompt as ``prefix``, ``truncate="<|endoftext|>"``, ``include_prefix=False`` and generate's
 temperature, top_k, top_p (1.0: off) and max_new_tokens; it always samples ``max_new_tokens`` tokens, and
-each post is cut at the end token or the first line break.
+each post is cut at the end token or the first line break (a sample with neither did not end: ``None``).
 """
 from __future__ import annotations
 
@@ -58,6 +58,7 @@ from elm.io import atomic_path
 from elm.models import END_TOKEN as END
 from elm.models import train_bpe
 from elm.models.checkpoint import Checkpoint
+from elm.models import check_max_new_tokens
 
 tf.get_logger().setLevel("ERROR")  # the library calls APIs TensorFlow 2 marks deprecated, on every save
 
@@ -378,6 +379,9 @@ def eval_loss(folder: Path, ids: list[int], batch_size: int) -> float:
 
 def sampling(params) -> dict:
     """generate's sampling params as ``gpt_2_simple.generate`` takes them."""
+    if params.min_p > 0 or params.typical_p < 1:
+        raise ElmError("generate.min_p and generate.typical_p: gpt-2-simple samples with neither; set min_p 0 "
+                       "and typical_p 1.0, or fine-tune with finetune.backend transformers")
     if params.temperature == 0:  # greedy: the library divides by the temperature, so take the top token
         return {"temperature": 1.0, "top_k": 1, "top_p": 0.0}
     # the library's top_p 0 is off, and a non-zero top_p overrides top_k
@@ -385,13 +389,18 @@ def sampling(params) -> dict:
     return {"temperature": params.temperature, "top_k": params.top_k, "top_p": top_p}
 
 
-def post(text: str, prompt: str) -> str:
-    """The post in one sample: after the prompt (left in when no end token came), up to a line break."""
-    return text.removeprefix(prompt).split(END)[0].split("\n")[0].strip()
+def post(text: str, prompt: str) -> str | None:
+    """The post in one sample: after the prompt (left in when no end token came), up to a line break;
+    ``None`` when neither came within the sampled tokens."""
+    text = text.removeprefix(prompt)
+    if END not in text and "\n" not in text:
+        return None
+    return text.split(END)[0].split("\n")[0].strip()
 
 
 class Generator:
-    """A fine-tuned run folder ready to sample posts: ``generator(prompts, params, seed) -> texts``.
+    """A fine-tuned run folder ready to sample posts: ``generator(prompts, params, seed) -> texts``, ``None``
+    for a post that did not end within ``params.max_new_tokens`` tokens.
 
     ``gpt_2_simple.generate`` seeds each call afresh (the same seed gives the same posts, whatever came
     before) but adds its sampling ops to the graph on every call, so the model is reloaded every
@@ -412,7 +421,8 @@ class Generator:
             self.session = gpt2.start_tf_sess()
             gpt2.load_gpt2(self.session, run_name=self.folder.name, checkpoint_dir=str(self.folder.parent))
 
-    def __call__(self, prompts: list[str], params, seed: int) -> list[str]:
+    def __call__(self, prompts: list[str], params, seed: int) -> list[str | None]:
+        check_max_new_tokens(params)
         if self.calls % self.RELOAD_EVERY == 0:
             self.load()
         self.calls += 1
@@ -422,13 +432,18 @@ class Generator:
                      for n, prompt in enumerate(dict.fromkeys(prompts))}
         return [next(by_prompt[prompt]) for prompt in prompts]
 
-    def sample(self, prompt: str, count: int, params, seed: int) -> list[str]:
+    def sample(self, prompt: str, count: int, params, seed: int) -> list[str | None]:
         with self.graph.as_default():
             texts = gpt2.generate(
                 self.session, run_name=self.folder.name, checkpoint_dir=str(self.folder.parent),
                 return_as_list=True, prefix=prompt, truncate=END, include_prefix=False, nsamples=count,
                 batch_size=count, length=params.max_new_tokens, seed=seed, **sampling(params))
         return [post(text, prompt) for text in texts]
+
+    def post_lengths(self, prompts: list[str], lines: list[str]) -> list[int]:
+        """Tokens the model samples to write each training line after its prompt, the end token excluded."""
+        enc = gpt2_encoder.get_encoder(str(self.folder))
+        return [len(enc.encode(line)) - len(enc.encode(prompt)) for line, prompt in zip(lines, prompts)]
 
 
 def load(model_dir: Path | str, precision: str = "auto") -> Generator:

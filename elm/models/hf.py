@@ -16,7 +16,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
 from elm.errors import ElmError
-from elm.models import END_TOKEN, train, train_bpe
+from elm.models import END_TOKEN, check_max_new_tokens, train, train_bpe
 from elm.models.checkpoint import Checkpoint
 from elm.models.precision import autocast_dtype
 
@@ -119,7 +119,8 @@ def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path 
 
 
 class Generator:
-    """A fine-tuned model ready to sample posts: ``generator(prompts, params, seed) -> texts``."""
+    """A fine-tuned model ready to sample posts: ``generator(prompts, params, seed) -> texts``, ``None``
+    for a post that did not end within ``params.max_new_tokens`` tokens."""
 
     def __init__(self, model_dir: Path | str, precision: str = "auto"):
         self.device = device()
@@ -136,16 +137,24 @@ class Generator:
         self.stop_ids = [self.tokenizer.eos_token_id] + [i for i, s in enumerate(pieces) if "\n" in s]
 
     @torch.inference_mode()
-    def __call__(self, prompts: list[str], params, seed: int) -> list[str]:
+    def __call__(self, prompts: list[str], params, seed: int) -> list[str | None]:
         from elm.models import sampling  # here, not at the top: finetune imports this module, never the sampler
 
+        check_max_new_tokens(params)
         torch.manual_seed(seed)
         batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
             new_tokens = sampling.sample(self.model, batch["input_ids"], batch["attention_mask"], self.stop_ids,
-                                         params.max_new_tokens, params.temperature, params.top_k, params.top_p)
+                                         params.max_new_tokens, params.temperature, params.top_k, params.top_p,
+                                         params.min_p, params.typical_p)
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-        return [text.split("\n")[0].strip() for text in texts]
+        return [text.split("\n")[0].strip() if sampling.ended(tokens, params.max_new_tokens) else None
+                for text, tokens in zip(texts, new_tokens)]
+
+    def post_lengths(self, prompts: list[str], lines: list[str]) -> list[int]:
+        """Tokens the model samples to write each training line after its prompt, the end token excluded."""
+        ids = self.tokenizer(lines + prompts, add_special_tokens=False)["input_ids"]
+        return [len(line) - len(prompt) for line, prompt in zip(ids[:len(lines)], ids[len(lines):])]
 
 
 def load(model_dir: Path | str, precision: str = "auto") -> Generator:
