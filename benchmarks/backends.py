@@ -136,7 +136,8 @@ def finetune_speed(backend, model: Path, posts: list[str], batch_size: int, seq_
 
     section = yaml.safe_load((ROOT / "params.yaml").read_text())["finetune"]
     section.update(model=str(model), max_steps=steps, batch_size=batch_size, seq_len=seq_len, grad_accum=1,
-                   warmup_steps=0, eval_every=0, eval_batches=1, checkpoint_every=0)
+                   warmup_steps=0, eval_every=0, eval_batches=1, checkpoint_every=0,
+                   dropout=0.0)  # equal work: gpt-2-simple's GPT-2 has no dropout (Elm's is ignored there)
     rates = []
     backend.finetune(posts[:-20], posts[-20:], params.build(params.Finetune, section, "benchmark"), out,
                      lambda step, metrics: rates.append(metrics["tokens_per_s"]))

@@ -46,10 +46,16 @@ STUDY_STEPS, STUDY_POSTS = 10_000, 100_000
 MEAN_POST_TOKENS = 23  # real posts of the shared data average 23.4 tokens
 
 
+# generate.max_new_tokens: 0 (auto) resolves to the longest training post + 10%; on the shared accounts'
+# 6,066 clean posts that is 118 SmolLM2 tokens. The benchmark's model ends a post after 23 tokens on average.
+AUTO_MAX_NEW_TOKENS = 118
+
+
 def section(profile: str, name: str) -> dict:
-    """params.yaml's section ``name`` with the profile's keys over it (profiles may be overlays)."""
-    base = yaml.safe_load((ROOT / "params.yaml").read_text())[name]
-    return {**base, **(yaml.safe_load((ROOT / "profiles" / profile).read_text()).get(name) or {})}
+    """params.yaml's section ``name`` with the profile laid over it (profiles are overlays)."""
+    from elm import profiles
+
+    return profiles.merged(ROOT / "profiles" / profile, ROOT / "params.yaml")[name]
 
 
 def log(message: str) -> None:
@@ -187,7 +193,8 @@ def generation_and_scoring(args) -> list[dict]:
 
     shape = args.shapes[-1]
     settings = params.build(params.Generate, {**section("study-gpu.yaml", "generate"),
-                                              "batch_size": section("gpu.yaml", "generate")["batch_size"]},
+                                              "batch_size": section("gpu.yaml", "generate")["batch_size"],
+                                              "max_new_tokens": AUTO_MAX_NEW_TOKENS},
                             "benchmark generate")
     scoring = section("gpu.yaml", "likelihood")
     rows = []
@@ -212,18 +219,19 @@ def generation_and_scoring(args) -> list[dict]:
             texts += generator(prompts, settings, args.seed + start)
         sync()
         seconds = time.perf_counter() - started
-        rate = args.posts / seconds
-        mean_tokens = statistics.mean(len(t.split()) for t in texts)
+        ended = [(account, text) for account, text in zip(accounts, texts) if text is not None]
+        rate = len(ended) / seconds  # the stage drops a post that has not ended and samples another
+        mean_tokens = statistics.mean(len(t.split()) for _, t in ended)
         rows.append({"what": "generate", "model": shape, "batch": f"{settings.batch_size} posts",
                      "rate": f"{rate:,.1f} posts/s", "step": "-", "memory": "-", "mfu": "-",
-                     "note": f"{args.posts:,} posts in {seconds:.1f} s (mean {mean_tokens:.1f} tokens, temperature "
+                     "note": f"{len(ended):,} of {args.posts:,} posts ended in {seconds:.1f} s (mean {mean_tokens:.1f} words, temperature "
                              f"{settings.temperature}, at most {settings.max_new_tokens}); {STUDY_POSTS:,} posts: "
                              f"{STUDY_POSTS / rate / 60:.1f} min"})
         del generator
         gc.collect()
 
         scorer = hf.scorer(model_dir, "auto")
-        encoded = [scorer.encode(prompt_for(a), f" {t}", 128) for a, t in zip(accounts, texts)]
+        encoded = [scorer.encode(prompt_for(a), f" {t}", 128) for a, t in ended]
         encoded.sort(key=lambda e: -len(e[0]))  # as the likelihood stage orders them: batches of like lengths
         log(f"scoring {len(encoded):,} posts in batches of {scoring['batch_size']}")
         scorer.features(encoded[:scoring["batch_size"]])  # warm-up

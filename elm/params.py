@@ -171,6 +171,7 @@ class Finetune:
     eval_batches: int = _range(1)
     precision: str = _range(choices=PRECISIONS)
     compile: bool
+    dropout: float | None = _range(0.0, 0.9)
     threads: int = _range(0)
     checkpoint_every: int = _range(0)
     early_stopping_patience: int = _range(0)

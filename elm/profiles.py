@@ -16,8 +16,6 @@ import io as _io
 import shlex
 from pathlib import Path
 
-from ruamel.yaml import YAML
-
 from elm import params
 from elm.io import atomic_path
 
@@ -43,6 +41,8 @@ def merged(profile_path: Path | str, params_path: Path | str = params.PARAMS_FIL
 
 def apply(profile_path: Path | str, params_path: Path | str = params.PARAMS_FILE) -> None:
     """Write params.yaml with the profile laid over it, keeping params.yaml's comments and layout."""
+    from ruamel.yaml import YAML  # here: benchmarks/gpu.py reads profiles on machines without it
+
     merged(profile_path, params_path)  # validate before touching anything
     yaml = YAML()  # round-trip: comments, key order and quoting survive
     yaml.preserve_quotes = True
@@ -57,6 +57,8 @@ def apply(profile_path: Path | str, params_path: Path | str = params.PARAMS_FILE
 
 def set_args(profile_path: Path | str) -> list[str]:
     """The profile's keys as ``dvc exp run`` arguments: ``-S section.key=value`` for every leaf."""
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="safe")
     yaml.default_flow_style = True
     args = []

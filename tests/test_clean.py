@@ -50,7 +50,9 @@ def read_outputs() -> tuple[pd.DataFrame, dict]:
     return posts, metrics
 
 
-def test_clean_writes_cleaned_split_posts_and_metrics(workdir, capsys):
+def test_clean_writes_cleaned_split_posts_and_metrics(workdir, default_params, capsys):
+    default_params["clean"]["eval_fraction"] = 0.1
+    workdir.write_params(default_params)
     junk = [
         "RT @bo: somebody else's post that is long enough",   # retweet
         "una publicación en español bastante larga de verdad",  # language (es)
@@ -87,6 +89,8 @@ def test_clean_writes_cleaned_split_posts_and_metrics(workdir, capsys):
 
 
 def test_split_is_deterministic_independent_of_row_order_and_follows_the_seed(workdir, default_params):
+    default_params["clean"]["eval_fraction"] = 0.1
+    workdir.write_params(default_params)
     texts = long_posts("ana", 200)
     write_raw("ana", texts)
     clean.main()

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
 from elm.models.checkpoint import Checkpoint
 
@@ -34,19 +33,12 @@ def test_checkpoint_resumes_only_its_own_run_and_only_a_complete_state(tmp_path)
     assert not path.parent.exists()
 
 
-def test_the_gpu_profile_is_an_overlay_of_valid_keys_whose_batches_outgrow_the_study_s(tmp_path):
-    from elm import params
+def test_the_gpu_profile_s_batches_outgrow_the_study_s():
+    """(tests/test_params.py checks every profile is a valid overlay holding only keys that differ.)"""
+    from elm import params, profiles
 
-    def merged(base: dict, over: dict) -> dict:
-        return {k: merged(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
-                for k, v in {**base, **over}.items()}
-
-    default, overlay = (yaml.safe_load((ROOT / name).read_text()) for name in ("params.yaml", "profiles/gpu.yaml"))
-    assert all(default[s][k] != v for s, keys in overlay.items() for k, v in keys.items())  # only what differs
-    path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(merged(default, overlay)))
-    gpu = params.validate(path)["finetune"]
-    study = params.load("finetune", ROOT / "profiles/study-gpu.yaml")
+    gpu, study = (params.build(params.Finetune, profiles.merged(ROOT / "profiles" / name, ROOT / "params.yaml")
+                               ["finetune"], name) for name in ("gpu.yaml", "study-gpu.yaml"))
     assert gpu.batch_size * gpu.seq_len >= 16 * study.batch_size * study.seq_len
 
 

@@ -19,7 +19,8 @@ import torch
 
 from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
-from elm.models import hf
+from elm.models import hf, train
+from elm.models.precision import autocast_dtype
 
 PROGRESS_EVERY_S = 10.0
 
@@ -85,7 +86,7 @@ class SequenceClassifier:
 
     def train_step(self, texts: list[str], labels: torch.Tensor) -> float:
         """One optimizer step on a batch of posts; its loss."""
-        dtype = hf.autocast_dtype(self.precision, self.device)
+        dtype = autocast_dtype(self.precision, self.device, "train")
         with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             logits = self.model(**self._batch(texts)).logits
         loss = torch.nn.functional.cross_entropy(logits.float(), labels.to(self.device))
@@ -98,7 +99,7 @@ class SequenceClassifier:
     def fit(self, texts, y) -> "SequenceClassifier":
         texts, y = list(texts), torch.tensor(np.array(y, dtype=np.int64))
         self.start()
-        order = hf.BatchOrder(len(texts), self.batch_size, self.seed)
+        order = train.BatchOrder(len(texts), self.batch_size, self.seed)
         start = last_report = time.monotonic()
         for step in range(self.max_steps):
             rows = order(step).tolist()
@@ -115,7 +116,7 @@ class SequenceClassifier:
         """P(label) per post, columns in the order of ``classes_``."""
         if self.model is None:
             raise RuntimeError("fit the classifier first")
-        texts, dtype, parts = list(texts), hf.autocast_dtype(self.precision, self.device), []
+        texts, dtype, parts = list(texts), autocast_dtype(self.precision, self.device, "score"), []
         for begin in range(0, len(texts), self.batch_size):
             with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
                 logits = self.model(**self._batch(texts[begin:begin + self.batch_size])).logits

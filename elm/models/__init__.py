@@ -68,6 +68,20 @@ def prompt_for(account: str) -> str:
     return f"{account}:"
 
 
+def train_bpe(texts: list[str], vocab_size: int):
+    """A GPT-2-style byte-level BPE (a ``tokenizers.Tokenizer``) trained on ``texts``, with ``END_TOKEN``
+    as its only special token: the vocabulary of a ``scratch`` model, in either backend."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.train_from_iterator(texts, trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=[END_TOKEN], initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False))
+    return bpe
+
+
 def check_max_new_tokens(params) -> None:
     """A generator samples a given number of tokens; 0 (auto) is for the generate stage to resolve."""
     if params.max_new_tokens < 1:

@@ -12,8 +12,8 @@ The training documents go to a text file, each followed by an ``<|endoftext|>`` 
 TensorFlow session's threads, ``seed`` -> Python's, NumPy's and TensorFlow's seeds, and the section
 ``finetune.gpt2simple`` holds the library's own options. The library draws random 1024-token windows and
 uses Adam at a constant learning rate, so ``seq_len``, ``warmup_steps``, ``weight_decay``, ``precision``,
-``compile``, ``eval_every``, ``early_stopping_patience`` and ``lora`` do not apply. Train loss (to two decimals)
-and tokens/s come from the library's own per-step line; the eval loss is measured once, after the last step.
+``compile``, ``dropout`` (the library's GPT-2 has none), ``eval_every``, ``early_stopping_patience`` and ``lora``
+do not apply. Train loss (to two decimals) and tokens/s come from the library's own per-step line; the eval loss is measured once, after the last step.
 A killed run resumes through the library's ``restore_from="latest"``: the weights and the step come back,
 the Adam moments and the window sampler start afresh.
 
@@ -267,7 +267,7 @@ def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path,
     """
     check_options(params)
     print("finetune: gpt2simple trains on 1024-token windows with Adam at a constant learning rate; seq_len, "
-          "warmup_steps, weight_decay, precision, compile, eval_every, early_stopping_patience and lora do not apply",
+          "warmup_steps, weight_decay, precision, compile, dropout, eval_every, early_stopping_patience and lora do not apply",
           flush=True)
     with run_folder(checkpoint) as work:
         run = (work / "run").resolve()

@@ -72,6 +72,19 @@ def scratch_model(texts: list[str], scratch, seq_len: int):
     return GPT2LMHeadModel(config), tokenizer
 
 
+def set_dropout(model, p: float) -> None:
+    """Every dropout probability of ``model`` set to ``p`` for this training run (the saved config keeps the
+    model's own). GPT-2 checkpoints drop 10% everywhere; attention dropout above 0 keeps PyTorch's SDPA on its
+    plain math kernel on CPU, whose dropout mask over every window x window score costs more than the
+    attention (1.7x slower 1 x 1024 steps of GPT-2 124M, benchmarks/README.md). gpt-2-simple trains without
+    dropout."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = p
+        if isinstance(getattr(module, "attention_dropout", None), float):  # Llama-style attention: a float, no module
+            module.attention_dropout = p
+
+
 def with_lora(model, lora):
     """The model with LoRA adapters (peft): only the low-rank matrices train."""
     from peft import LoraConfig, get_peft_model
@@ -102,6 +115,8 @@ def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path 
         model, tokenizer = scratch_model(train_docs, params.scratch, params.seq_len)
     else:
         model, tokenizer = load_pretrained(params.model)
+    if params.dropout is not None:
+        set_dropout(model, params.dropout)
     if params.lora.rank:
         model = with_lora(model, params.lora)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
