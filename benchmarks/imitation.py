@@ -40,15 +40,16 @@ from scipy.stats import ks_2samp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from elm import params, profiles  # noqa: E402
+from elm import profiles, results  # noqa: E402
 from elm.errors import ElmError  # noqa: E402
 from elm.labels import GENERATED_LABEL, REAL_LABEL  # noqa: E402
 
 from repro_times import timed_repro  # noqa: E402  (benchmarks/ is this script's folder)
 
-SCORES = "reports/classify/scores.json"
-EVALUATE = "reports/metrics/evaluate.json"
+SCORES = results.CLASSIFY_SCORES
+EVALUATE = results.EVALUATE_SUMMARY
 GENERATE = "reports/metrics/generate.json"
+GENERATE_BREAKDOWN = "reports/generate/breakdown.json"
 SAMPLE = "data/sample/sample.parquet"
 SOURCE_DIRS = {"twint": "twint", "archive": "archive"}  # file sources whose exports live in a folder
 
@@ -121,7 +122,8 @@ def length_distances(sample: pd.DataFrame) -> dict[str, tuple[float, int, int]]:
 
 def table(project: Path) -> str:
     """The markdown table of every score the run wrote."""
-    scores, evaluate, generate = (read_json(project / path) for path in (SCORES, EVALUATE, GENERATE))
+    scores, evaluate, generate, generate_breakdown = (read_json(project / path) for path in
+                                                      (SCORES, EVALUATE, GENERATE, GENERATE_BREAKDOWN))
     rows = [("detector accuracy (50%: cannot tell)", "", "", "")]
     for name, score in scores.items():
         if isinstance(score, dict) and "accuracy" in score:
@@ -145,7 +147,7 @@ def table(project: Path) -> str:
             rows.append((f"  {account}", number(statistic), f"{real} / {generated}", ""))
     rows.append(("copy rate (generated posts copying a training post)", percent(generate.get("copy_rate")), "", ""))
     made = generate.get("posts_generated")
-    for reason, count in (generate.get("dropped") or {}).items():
+    for reason, count in (generate_breakdown.get("dropped") or {}).items():
         if count:
             rows.append((f"generated dropped: {reason}", percent(count / made) if made else str(count), "", ""))
     lines = ["| what | value | 95% interval / posts | ROC AUC |", "|---|---:|---:|---:|"]

@@ -20,6 +20,7 @@ EVALUATE_METRICS = "reports/metrics/evaluate.json"
 EVALUATE_SUMMARY = "reports/evaluate/summary.json"  # every evaluate number; the metrics file holds the headline
 TRAIN_METRICS = "reports/train/metrics.json"
 SAMPLE_METRICS = "reports/metrics/sample.json"
+SAMPLE_BREAKDOWN = "reports/sample/breakdown.json"  # every sample count; the metrics file holds the headline
 HUMAN_METRICS = "reports/metrics/human.json"
 HUMAN_BREAKDOWN = "reports/human/breakdown.json"
 FIGURE_DIR = "reports/figures"

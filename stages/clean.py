@@ -17,9 +17,10 @@ one detected when clean.languages is set.
 
 Outputs:
   data/clean/posts.parquet     id, account, created_at, text (cleaned), split
-  reports/metrics/clean.json   posts in and kept, dropped per rule and per split, overall and per account;
-                               repairs made and languages detected, overall
-  reports/clean/repaired.json  per account: repairs made to kept posts, by kind, and languages detected, by code
+  reports/metrics/clean.json   the headline: posts in and kept, dropped, repaired, languages detected, train
+                               and eval posts (totals)
+  reports/clean/breakdown.json the same per rule and kind, and per account (repairs by kind, languages
+                               detected by code)
 
 Params (clean): hashtags, drop_retweets, leading_mentions, min_chars, languages, near_duplicates,
 eval_fraction, seed.
@@ -41,8 +42,7 @@ from elm.text import clean_posts
 RAW_DIR = Path("data/raw")
 POSTS_PATH = Path("data/clean/posts.parquet")
 METRICS_PATH = Path("reports/metrics/clean.json")
-REPAIRED_PATH = Path("reports/clean/repaired.json")
-PER_ACCOUNT_DETAIL = ("repaired", "languages_detected")  # per account in REPAIRED_PATH, not in the metrics
+BREAKDOWN_PATH = Path("reports/clean/breakdown.json")
 RAW_COLUMNS = ["id", "account", "created_at", "text"]
 OPTIONAL_COLUMNS = ["language", "reply"]  # raw files from before the reply column lack it
 COLUMNS = ["id", "account", "created_at", "text", "split"]
@@ -55,12 +55,17 @@ def main(params_path="params.yaml"):
     posts, report = clean_posts(raw, clean)
     posts["split"] = assign_splits(posts, clean.eval_fraction, clean.seed)
     add_split_counts(report, posts)
-    detail = {account: {key: summary.pop(key) for key in PER_ACCOUNT_DETAIL}
-              for account, summary in report["accounts"].items()}
     io.write_table(posts[COLUMNS], POSTS_PATH)
-    io.write_json(report, METRICS_PATH)
-    io.write_json(detail, REPAIRED_PATH)
+    io.write_json(report, BREAKDOWN_PATH)
+    io.write_json(headline(report), METRICS_PATH)
     print_summary(report)
+
+
+def headline(report: dict) -> dict:
+    """What `dvc exp show` compares across runs: totals only (per rule and account: the breakdown file)."""
+    return {"posts_in": report["posts_in"], "posts_kept": report["posts_kept"],
+            "dropped": sum(report["dropped"].values()), "repaired": sum(report["repaired"].values()),
+            "languages_detected": report["languages_detected"], **report["split"]}
 
 
 def read_raw_posts(folder: Path) -> pd.DataFrame:
@@ -128,7 +133,7 @@ def print_summary(report: dict) -> None:
                   "check its export and the clean params (languages, min_chars, leading_mentions)", file=sys.stderr)
     repaired = ", ".join(f"{kind} {count}" for kind, count in report["repaired"].items() if count) or "none"
     print(f"clean: {report['posts_kept']} of {report['posts_in']} posts kept -> {POSTS_PATH}; repaired: {repaired}; "
-          f"languages detected: {report['languages_detected']} (per account: {REPAIRED_PATH})", file=sys.stderr)
+          f"languages detected: {report['languages_detected']} (per account: {BREAKDOWN_PATH})", file=sys.stderr)
 
 
 if __name__ == "__main__":

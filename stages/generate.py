@@ -14,9 +14,9 @@ stages.generate` on CPUs, `accelerate launch --multi_gpu --num_processes N -m st
 The generated posts then go through the same `clean` rules as the real ones (or a detector would learn
 the noise), and posts that copy a training post (exactly, or sharing a run of `copy_ngram` words with
 one) are dropped and counted: the copy rate measures memorization. Writes data/generated/posts.jsonl
-(account, text, settings), reports/metrics/generate.json (counts per rule, copy rate, speed) and
-reports/generate/breakdown.json (per account: unfinished and kept posts, their length and endings next to
-the training posts').
+(account, text, settings), reports/metrics/generate.json (posts sampled, ended and kept, dropped and
+unfinished, copy rates, speed) and reports/generate/breakdown.json (dropped per rule; per account: unfinished
+and kept posts, their length and endings next to the training posts').
 Params: the `generate` section (`precision`: auto picks bf16 autocast or fp32 with weight-first layers,
 whichever samples faster on this hardware, see elm/models/precision.py), and `clean` for the cleaning rules.
 """
@@ -76,17 +76,19 @@ def main(params_path: str = "params.yaml") -> None:
 
     io.write_table(kept[["account", "text", "settings"]], GENERATED)
     exact, ngram = int((copies == "exact").sum()), int((copies == "ngram").sum())
+    dropped = {"unfinished": len(raw) - len(ended), **report["dropped"], "copy_exact": exact,
+               f"copy_{p.copy_ngram}gram": ngram}
     io.write_json({
         "posts_sampled": len(raw),
         "posts_generated": len(ended),
         "posts_kept": len(kept),
-        "dropped": {"unfinished": len(raw) - len(ended), **report["dropped"], "copy_exact": exact,
-                    f"copy_{p.copy_ngram}gram": ngram},
+        "dropped": sum(dropped.values()),
+        "unfinished": dropped["unfinished"],
         "copy_rate": round((exact + ngram) / max(1, len(cleaned)), 4),
         "copy_rate_exact": round(exact / max(1, len(cleaned)), 4),
         "posts_per_s": round(len(raw) / seconds, 3),
     }, METRICS)
-    io.write_json(generation.breakdown(raw, kept, train), BREAKDOWN)
+    io.write_json({"dropped": dropped, "accounts": generation.breakdown(raw, kept, train)}, BREAKDOWN)
     generation.remove_partials(GENERATED.parent)
     print(f"generate: kept {len(kept)} of {len(raw)} posts ({len(raw) - len(ended)} that did not end within "
           f"{p.max_new_tokens} tokens, {exact} exact copies of training posts and {ngram} sharing "

@@ -11,7 +11,7 @@ Reads, required (written by `classify`):
 Reads, optional (the page says which are missing, e.g. in study mode where only `classify` ran):
   reports/evaluate/summary.json    copy rates, distinct-n, self-BLEU, sentiment, voice attribution, length
   reports/train/metrics.json       the fine-tuning's final train/eval loss and perplexity
-  reports/metrics/sample.json      the sample's size and what the optimism filter (sample.min_sentiment) removed
+  reports/sample/breakdown.json    the sample's size and what the optimism filter (sample.min_sentiment) removed
   reports/metrics/human.json       how well readers told real from generated (stage `human`), and its
   reports/human/breakdown.json     per account, per reader and beside each detector
   reports/figures/*.png            every figure `plots` drew
@@ -41,7 +41,7 @@ def main(params_path: str = "params.yaml") -> None:
         "predictions": results.read_predictions(),
         "evaluate_metrics": results.read_json(results.EVALUATE_SUMMARY, "evaluate", required=False),
         "train_metrics": results.read_json(results.TRAIN_METRICS, "finetune", required=False),
-        "sample_metrics": results.read_json(results.SAMPLE_METRICS, "sample", required=False),
+        "sample_metrics": results.read_json(results.SAMPLE_BREAKDOWN, "sample", required=False),
         "human_metrics": results.read_json(results.HUMAN_METRICS, "human", required=False),
         "human_breakdown": results.read_json(results.HUMAN_BREAKDOWN, "human", required=False),
         "figures": results.read_figures(),

@@ -11,11 +11,12 @@ Posts with blank text are not counted.
 With `sample.min_sentiment` set, generated posts whose VADER compound score (-1 most negative ..
 1 most positive) is below it are removed first: the optimism filter. What it removed goes to
 data/sample/removed_by_sentiment.parquet (account, text, compound; empty when the filter is off)
-and its counts, overall and per account, to the metrics.
+and its counts, overall and per account, to the breakdown.
 
-Writes data/sample/sample.parquet (text, label: 1 real / 0 generated, account; rows shuffled)
-and reports/metrics/sample.json (N, posts available in each class, real posts per account, the
-sentiment filter's removals).
+Writes data/sample/sample.parquet (text, label: 1 real / 0 generated, account; rows shuffled),
+reports/metrics/sample.json (the headline: N, posts available in each class, posts the sentiment filter
+removed) and reports/sample/breakdown.json (also real posts per account and the filter's removals per
+account).
 
 Params (section `sample`): posts_per_class, seed, min_sentiment, real_from. Same inputs and seed give the
 same sample.
@@ -27,7 +28,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from elm import cli, io, params
+from elm import cli, io, params, results
 from elm.sentiment import compound_scores
 from elm.proportions import stratified_counts
 from elm.errors import ElmError
@@ -132,17 +133,17 @@ def main(params_path: str = "params.yaml") -> None:
     sample = draw_sample(real, kept, size, p.seed)
     io.write_table(sample, SAMPLE)
     real_per_account = sample[sample["label"] == REAL_LABEL]["account"].value_counts().sort_index()
-    io.write_json(
-        {
-            "posts_per_class": size,
-            "real_from": p.real_from,
-            "real_available": len(real),
-            "generated_available": len(kept),
-            "real_per_account": {str(a): int(n) for a, n in real_per_account.items()},
-            "sentiment_filter": removal_counts(generated, removed, p.min_sentiment),
-        },
-        METRICS,
-    )
+    breakdown = {
+        "posts_per_class": size,
+        "real_from": p.real_from,
+        "real_available": len(real),
+        "generated_available": len(kept),
+        "real_per_account": {str(a): int(n) for a, n in real_per_account.items()},
+        "sentiment_filter": removal_counts(generated, removed, p.min_sentiment),
+    }
+    io.write_json(breakdown, results.SAMPLE_BREAKDOWN)
+    io.write_json({key: breakdown[key] for key in ("posts_per_class", "real_available", "generated_available")}
+                  | {"removed_by_sentiment": breakdown["sentiment_filter"]["generated_removed"]}, METRICS)
     if p.min_sentiment is not None:
         print(f"sample: the sentiment filter (compound >= {p.min_sentiment}) removed {len(removed)} of "
               f"{len(generated)} generated posts -> {REMOVED}", file=sys.stderr)

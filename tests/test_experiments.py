@@ -23,6 +23,7 @@ DOCS = [ROOT / "README.md", ROOT / "docs" / "team-workflow.md"]
 TEMPERATURES = {"temp-0.6": 0.6, "temp-0.9": 0.9, "temp-1.2": 1.2}
 ACCURACY = "reports/metrics/classify.json"
 COPY_RATE = "reports/metrics/generate.json"
+TERMINAL_COLUMNS = 120
 WALKTHROUGH_TIMEOUT_S = 1500   # three generate -> plots runs on a busy 2-core machine, with room to spare
 
 # What users sweep, as they would type it after `-S`, and what params.yaml must then hold.
@@ -119,8 +120,9 @@ def walked(tmp_path_factory) -> Walked:
     script = repo.parent / "walkthrough.sh"   # outside the repo, so `git add -A` leaves it out
     script.write_text(walkthrough())
     try:
-        # -e: stop at the first failing command; COLUMNS: room for exp show's table without a tty
-        output = sh("bash", "-e", script, cwd=repo, env=cli_env(COLUMNS="200"), timeout=WALKTHROUGH_TIMEOUT_S)
+        # -e: stop at the first failing command; COLUMNS: a usual terminal's width, as exp show sees no tty
+        output = sh("bash", "-e", script, cwd=repo, env=cli_env(COLUMNS=str(TERMINAL_COLUMNS)),
+                    timeout=WALKTHROUGH_TIMEOUT_S)
         yield Walked(repo, output, stop_queue_workers(repo))
     finally:
         stop_queue_workers(repo)
@@ -160,9 +162,22 @@ def test_the_sweep_reuses_the_model_and_reruns_generate_onward(walked):
         assert not {"scrape", "clean", "finetune"} & set(ran), ran
 
 
+def test_exp_show_fits_a_terminal_with_every_value_readable(walked):
+    table = re.search(r"^.*\bExperiment\b.*\n(?:.*\n)*?\s*─+\s*\n(?:.*\n)*?\s*─+\s*$", walked.output, re.MULTILINE)
+    assert table, walked.output[-3000:]
+    lines = table.group(0).splitlines()
+    assert max(map(len, lines)) <= TERMINAL_COLUMNS, table.group(0)
+    assert "…" not in table.group(0), f"a value was cut to fit:\n{table.group(0)}"
+
+
 def test_metrics_diff_and_plots_diff_compare_two_experiments(walked):
-    assert re.search(r"Path\s+Metric\s+temp-0\.6\s+temp-1\.2\s+Change", walked.output)
-    assert re.search(r"reports/metrics/generate\.json\s+posts_kept", walked.output)
+    diff = re.search(r"^Path\s+Metric\s+temp-0\.6\s+temp-1\.2\s+Change\n(?:.+\n)*", walked.output, re.MULTILINE)
+    assert diff, walked.output[-3000:]
+    assert re.search(r"reports/metrics/generate\.json\s+posts_kept", diff.group(0))
+    assert re.search(r"reports/metrics/classify\.json\s+random_forest\.accuracy", diff.group(0))
+    # headline numbers only: a short table a person reads, not every per-account count
+    assert len(diff.group(0).splitlines()) <= 45, diff.group(0)
+    assert "accounts." not in diff.group(0) and "ada_sails" not in diff.group(0)
     page = (walked.repo / "dvc_plots" / "index.html").read_text()
     assert "temp-0.6" in page and "temp-1.2" in page
 

@@ -56,16 +56,17 @@ def test_generate_cleans_posts_and_reports_what_it_dropped(trained_project):
     assert not posts["text"].str.contains(r"https?://|(?<!\w)#+\w", regex=True).any()
     assert posts["settings"][0]["temperature"] == TINY["generate"]["temperature"]
     metrics = json.loads((trained_project / generate.METRICS).read_text())
+    breakdown = json.loads((trained_project / generate.BREAKDOWN).read_text())
+    dropped, accounts = breakdown["dropped"], breakdown["accounts"]
     # posts that ran past max_new_tokens are dropped, and more sampled until all the posts asked for ended
-    assert metrics["dropped"]["unfinished"] > 0
-    assert metrics["posts_sampled"] == metrics["posts_generated"] + metrics["dropped"]["unfinished"]
+    assert metrics["unfinished"] == dropped["unfinished"] > 0
+    assert metrics["posts_sampled"] == metrics["posts_generated"] + metrics["unfinished"]
     assert metrics["posts_generated"] == TINY["generate"]["posts"]
     assert metrics["posts_kept"] == len(posts)
-    assert metrics["posts_sampled"] - sum(metrics["dropped"].values()) == len(posts)
+    assert metrics["posts_sampled"] - sum(dropped.values()) == len(posts) == metrics["posts_sampled"] - metrics["dropped"]
     assert not list((trained_project / generate.GENERATED.parent).glob("*.partial"))
-    accounts = json.loads((trained_project / generate.BREAKDOWN).read_text())
     assert sum(a["kept"] for a in accounts.values()) == len(posts)
-    assert sum(a["unfinished"] for a in accounts.values()) == metrics["dropped"]["unfinished"]
+    assert sum(a["unfinished"] for a in accounts.values()) == metrics["unfinished"]
     assert all(a["real"]["mean_chars"] >= TINY["clean"]["min_chars"] for a in accounts.values())
 
 

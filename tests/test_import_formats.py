@@ -20,7 +20,7 @@ NO_COLUMNS = {"id_column": "", "created_at_column": "", "language_column": ""}
 
 def run(workdir, default_params, accounts, table=None, clean_params=None, on_bad_row="fail"):
     """scrape then clean in ``workdir`` with ``accounts`` and changes to scrape.table / clean; returns
-    the raw tables by file stem, the cleaned posts, clean.json and reports/clean/repaired.json."""
+    the raw tables by file stem, the cleaned posts, reports/clean/breakdown.json and its per-account part."""
     default_params["scrape"].update(accounts=accounts, on_bad_row=on_bad_row)
     default_params["scrape"]["table"].update(table or {})
     default_params["clean"].update(clean_params or {})
@@ -29,8 +29,8 @@ def run(workdir, default_params, accounts, table=None, clean_params=None, on_bad
     clean.main()
     raw = {path.stem: pd.read_parquet(path) for path in sorted((workdir / "data/raw").glob("*.parquet"))}
     return (raw, pd.read_parquet("data/clean/posts.parquet"),
-            json.loads(Path("reports/metrics/clean.json").read_text(encoding="utf-8")),
-            json.loads(Path("reports/clean/repaired.json").read_text(encoding="utf-8")))
+            breakdown := json.loads(Path("reports/clean/breakdown.json").read_text(encoding="utf-8")),
+            breakdown["accounts"])
 
 
 def texts_of(posts: pd.DataFrame, account: str) -> list[str]:

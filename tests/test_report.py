@@ -169,7 +169,7 @@ def test_the_optimism_filter_says_what_it_removed_or_that_it_is_off():
     shown = page(sample_metrics=on)
     assert "at least 0.05; it removed 7 (35.0%)" in shown
     assert "<td>baker</td><td>7</td>" in shown and "sailor&lt;b&gt;" in shown
-    assert "reports/metrics/sample.json is missing" in page()
+    assert "reports/sample/breakdown.json is missing" in page()
 
 
 def test_stage_writes_the_page_from_what_exists(workdir):

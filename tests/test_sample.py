@@ -65,7 +65,7 @@ def set_sample_params(workdir, default_params, posts_per_class: int, seed: int =
 
 def read_outputs() -> tuple[pd.DataFrame, dict]:
     drawn = pd.read_parquet("data/sample/sample.parquet")
-    metrics = json.loads(open("reports/metrics/sample.json").read())
+    metrics = json.loads(open("reports/sample/breakdown.json").read())  # every count
     return drawn, metrics
 
 
@@ -92,6 +92,8 @@ def test_sample_is_balanced_labelled_and_reported(workdir, default_params):
         "sentiment_filter": {"min_sentiment": None, "generated_removed": 0, "generated_removed_share": 0.0,
                              "removed_per_account": {"sailor": 0}},
     }
+    assert json.loads(open("reports/metrics/sample.json").read()) == {  # the headline dvc exp show compares
+        "posts_per_class": 30, "real_available": 60, "generated_available": 50, "removed_by_sentiment": 0}
     assert pd.read_parquet(sample.REMOVED).empty
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from elm.detect import leak
 from elm.labels import GENERATED_LABEL, REAL_LABEL
-from elm.results import (CLASSIFY_SCORES, EVALUATE_SUMMARY, FIGURE_DIR, HUMAN_METRICS, PREDICTIONS, SAMPLE_METRICS,
+from elm.results import (CLASSIFY_SCORES, EVALUATE_SUMMARY, FIGURE_DIR, HUMAN_METRICS, PREDICTIONS, SAMPLE_BREAKDOWN,
                          TRAIN_METRICS)
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -193,7 +193,7 @@ def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metri
         figures=figure_uris(figures) if figures is not None else None,
         paths={"evaluate": EVALUATE_SUMMARY, "train": TRAIN_METRICS, "figures": FIGURE_DIR,
                "predictions": PREDICTIONS, "classify": CLASSIFY_SCORES, "human": HUMAN_METRICS,
-               "sample": SAMPLE_METRICS},
+               "sample": SAMPLE_BREAKDOWN},
     )
 
 
