@@ -3,7 +3,7 @@
 Reads classify.input: by default data/sample/sample.parquet (text, label: 1 real / 0 generated,
 account), the `sample` stage's output. Any labelled set works too (study mode): a .parquet, .csv
 or .jsonl file with a `text` (or `tweet_clean`) column and a `label` column (1 real, 0 generated),
-`account` optional, e.g. the original study's ../shared/data/original-study/modeling_tweets.csv
+`account` optional, e.g. the original study's modeling_tweets.csv
 (set classify.lm_likelihood.enabled and classify.neural.enabled to false for such a set: the
 `likelihood` features and models/finetuned belong to the pipeline's own run).
 The posts are split, stratified by label, into train and test posts (classify.test_size, seed).

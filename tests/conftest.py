@@ -2,21 +2,26 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# Real posts for the tests that need them (Twint exports of conan, dalailama and stevemartin in twint/, the
+# 2021 study's labelled set in original-study/modeling_tweets.csv): the folder ELM_REAL_DATA names, by default
+# ../shared/data beside the project (Elm's development setup). Never copied into the project.
+REAL_DATA = Path(os.environ.get("ELM_REAL_DATA", ROOT.parent / "shared" / "data"))
 
 
 @pytest.fixture
-def shared_data() -> Path:
-    """``../shared/data`` (real third-party posts, never copied into the project), or a skip."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data not found at {SHARED_DATA} (it lies beside the project root in the dev setup)")
-    return SHARED_DATA
+def real_data() -> Path:
+    """The real-data folder (``ELM_REAL_DATA``), or a skip that says how to supply it."""
+    if not REAL_DATA.is_dir():
+        pytest.skip(f"real posts not found at {REAL_DATA}: set ELM_REAL_DATA to a folder holding twint/<handle>.csv "
+                    "exports (conan, dalailama, stevemartin) and original-study/modeling_tweets.csv")
+    return REAL_DATA
 
 
 @pytest.fixture

@@ -358,12 +358,12 @@ def test_help_shows_the_docstring_title():
     assert classify.__doc__.strip().splitlines()[0] in result.stdout
 
 
-def test_study_reproduction(workdir, default_params, shared_data, capsys):
+def test_study_reproduction(workdir, default_params, real_data, capsys):
     """Study mode, as profiles/study-classify.yaml sets it, on the study's 30k posts lands on its 62.52%.
 
     Slow (1-3 minutes on 2 cores, most of it the 300-tree forest on 200k features).
     """
-    study = {**STUDY_PROFILE["classify"], "input": str(shared_data / STUDY_SET)}
+    study = {**STUDY_PROFILE["classify"], "input": str(real_data / STUDY_SET)}
     workdir.write_params({**default_params, "classify": study})
     started = time.monotonic()
 

@@ -110,8 +110,8 @@ def test_demo_is_marked_synthetic_and_fast():
 # --- twint ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("handle, rows", [("conan", 4392), ("dalailama", 1404), ("stevemartin", 526)])
-def test_real_twint_exports(shared_data, handle, rows):
-    posts = twint.read(handle, params.TwintSource(dir=str(shared_data / "twint")))
+def test_real_twint_exports(real_data, handle, rows):
+    posts = twint.read(handle, params.TwintSource(dir=str(real_data / "twint")))
     assert len(posts) == rows
     assert list(posts.columns) == RAW_COLUMNS
     assert posts.id.is_unique and posts.id.str.fullmatch(r"\d+").all()
@@ -122,8 +122,8 @@ def test_real_twint_exports(shared_data, handle, rows):
     assert len(first) == 36 and first["tweet"] == posts.text[0]
 
 
-def test_real_twint_times_follow_the_zone_abbreviation_not_the_timezone_column(shared_data):
-    posts = twint.read("conan", params.TwintSource(dir=str(shared_data / "twint")))
+def test_real_twint_times_follow_the_zone_abbreviation_not_the_timezone_column(real_data):
+    posts = twint.read("conan", params.TwintSource(dir=str(real_data / "twint")))
     raw = posts.raw.map(json.loads)
     summer = raw.map(lambda r: r["created_at"] == "2020-10-31 11:26:00 CDT")
     winter = raw.map(lambda r: r["created_at"] == "2021-01-22 14:14:00 CST")

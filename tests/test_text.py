@@ -361,9 +361,9 @@ def test_clean_posts_on_an_empty_table(default_params):
                       "repaired": dict.fromkeys(REPAIRS, 0), "languages_detected": 0, "accounts": {}}
 
 
-def test_clean_posts_on_the_real_twint_exports(shared_data, default_params):
+def test_clean_posts_on_the_real_twint_exports(real_data, default_params):
     frames = []
-    for path in sorted((shared_data / "twint").glob("*.csv")):
+    for path in sorted((real_data / "twint").glob("*.csv")):
         export = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
         frames.append(pd.DataFrame({"account": path.stem, "text": export["tweet"], "language": export["language"]}))
     posts = pd.concat(frames, ignore_index=True)
