@@ -22,8 +22,7 @@ Writes reports/metrics/evaluate.json, the headline numbers an experiment is comp
                      as well as its real posts do
   distinct_2_gap, self_bleu_gap, positive_gap, mean_chars_gap
                      generated minus real: distinct-2, self-BLEU, share of positive posts, mean length
-  copy_rate          as `generate` measured it
-and the directory reports/evaluate/:
+(the copy rate is generate.json's) and the directory reports/evaluate/:
   summary.json           every number above and more, by metric, then account (all_accounts: every post),
                          then real / generated; rounded to 4 places (what reports/index.html shows)
   voice.csv              account, real_eval, generated: attribution shares
@@ -152,8 +151,7 @@ def headline(summary: dict) -> dict:
     gap = lambda part, field: (summary[part][every]["generated"][field] - summary[part][every]["real"][field])  # noqa: E731
     diversity_gap = lambda field: (summary["diversity"]["generated"].get(field, float("nan"))  # noqa: E731
                                    - summary["diversity"]["real"].get(field, float("nan")))
-    numbers = {"copy_rate": summary["memorization"]["copy_rate"],
-               "distinct_2_gap": diversity_gap("distinct_2"), "self_bleu_gap": diversity_gap("self_bleu"),
+    numbers = {"distinct_2_gap": diversity_gap("distinct_2"), "self_bleu_gap": diversity_gap("self_bleu"),
                "positive_gap": gap("sentiment", "positive"), "mean_chars_gap": gap("length", "mean_chars")}
     voice_all = summary.get("voice", {}).get(every, {})
     if "generated" in voice_all:

@@ -95,12 +95,14 @@ def test_generation_is_seeded_and_each_post_is_one_line_of_training_words(traine
     out, _, _, _ = trained
     generator = models.backend("gpt2simple").load(out)
     prompts = ["sailor:"] * 3 + ["baker:"] * 2 + ["sailor:"]
-    first = generator(prompts, sampling_params(), seed=3)
-    assert len(first) == 6 and all("\n" not in t and "<|" not in t for t in first)
-    assert generator(prompts, sampling_params(), seed=4) != first
-    assert generator(prompts, sampling_params(), seed=3) == first  # whatever ran before
-    greedy = generator(["baker:"] * 3, sampling_params(temperature=0.0), seed=0)
-    assert len(set(greedy)) == 1 and WORDS & set(greedy[0].replace(",", " ").split())
+    room = sampling_params(max_new_tokens=40)  # None: a post not ended within 40 tokens, never one cut off
+    first = generator(prompts, room, seed=3)
+    assert len(first) == 6 and all(t is None or ("\n" not in t and "<|" not in t) for t in first)
+    assert any(t for t in first)
+    assert generator(prompts, room, seed=4) != first
+    assert generator(prompts, room, seed=3) == first  # whatever ran before
+    greedy = generator(["baker:"] * 3, sampling_params(temperature=0.0, max_new_tokens=40), seed=0)
+    assert len(set(greedy)) == 1 and greedy[0] and WORDS & set(greedy[0].replace(",", " ").split())
 
 
 def test_a_killed_run_resumes_from_its_saved_step_and_another_run_starts_afresh(base_model, trained, tmp_path):
