@@ -8,7 +8,6 @@ fsync'd before the reader sees the next post: a stopped server or browser loses 
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import re
@@ -27,7 +26,6 @@ CHOICES = ("real", "generated")
 RATINGS = ("follow", "upbeat")
 READER = re.compile(r"[A-Za-z0-9_.-]{1,40}")  # a reader's name: safe in a cookie, a file and a table
 FIELDS = ("post", "reader", "answer", *RATINGS, "time")
-Z95 = 1.959964
 
 
 def judge_posts(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -129,16 +127,10 @@ class AnswerLog:
 # --- What the `human` stage measures ---
 
 
-def wilson(correct: int, total: int) -> tuple[float, float]:
-    """The 95% Wilson score interval of a proportion."""
-    p = correct / total
-    centre = (p + Z95**2 / (2 * total)) / (1 + Z95**2 / total)
-    half = Z95 * math.sqrt(p * (1 - p) / total + Z95**2 / (4 * total**2)) / (1 + Z95**2 / total)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def accuracy(correct: pd.Series) -> dict:
-    low, high = wilson(int(correct.sum()), len(correct))
+    from elm.detect.metrics import accuracy_interval  # the detectors' own 95% Wilson interval (scikit-learn: lazily)
+
+    low, high = accuracy_interval(correct.to_numpy())
     return {"answers": len(correct), "accuracy": round(float(correct.mean()), 4),
             "accuracy_low": round(low, 4), "accuracy_high": round(high, 4)}
 
