@@ -76,7 +76,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    base = params.load("generate", ROOT / "params.yaml")
+    # max_new_tokens 0 (auto) is the generate stage's to resolve from the corpus; 64 tokens ends most posts
+    base = dataclasses.replace(params.load("generate", ROOT / "params.yaml"), max_new_tokens=64)
     batch_size = params.load("likelihood", ROOT / "params.yaml").batch_size
     prompts = [prompt_for(ACCOUNTS[i % len(ACCOUNTS)]) for i in range(base.batch_size)]
     choices = ("fp32", "bf16")
@@ -96,7 +97,7 @@ def main(argv=None) -> None:
                     rate, batch_texts = generation_rate(generators[p], settings, prompts, 1000 * repeat + batch)
                     rates.append(rate)
                     if p == "fp32" and repeat == 0:
-                        texts += batch_texts
+                        texts += [t for t in batch_texts if t]  # None: a post that did not end
                 generated[p].append(max(rates))
                 print(f"repeat {repeat + 1}: generate {p}: {max(rates):.2f} posts/s", file=sys.stderr, flush=True)
             for p in (choices if repeat % 2 == 0 else choices[::-1]):
