@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import platform
 import statistics
 import sys
 import tempfile
@@ -37,14 +36,9 @@ sys.path.insert(0, str(ROOT))
 from elm import params  # noqa: E402
 from elm.models import hf, precision, prompt_for  # noqa: E402
 
+from imitation import cpu_name  # noqa: E402  (benchmarks/ is this script's folder)
+
 ACCOUNTS = ("ada_sails", "basil_bakes", "coach_cleo", "dr_dune")
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.partition(":")[2].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def save_default_model(folder: Path) -> Path:
@@ -106,7 +100,7 @@ def main(argv=None) -> None:
     flags = precision.cpu_flags()
     bf16_flags = ", ".join(sorted({"avx512_bf16", "amx_bf16"} & flags)) or "none (AVX2 only: bf16 emulated)"
     threads = torch.get_num_threads()
-    print(f"\nCPU: {cpu_model()}, {threads} torch threads, native bf16 flags: {bf16_flags}. "
+    print(f"\nCPU: {cpu_name()}, {threads} torch threads, native bf16 flags: {bf16_flags}. "
           f"SmolLM2-135M, generate {base.batch_size} posts a batch (temperature {base.temperature}, "
           f"max {base.max_new_tokens} new tokens), score {len(texts)} posts in batches of {batch_size}; "
           f"median over {args.repeats} repeats.\n")
