@@ -174,7 +174,14 @@ def test_metrics_diff_and_plots_diff_compare_two_experiments(walked):
     diff = re.search(r"^Path\s+Metric\s+temp-0\.6\s+temp-1\.2\s+Change\n(?:.+\n)*", walked.output, re.MULTILINE)
     assert diff, walked.output[-3000:]
     assert re.search(r"reports/metrics/generate\.json\s+posts_kept", diff.group(0))
-    assert re.search(r"reports/metrics/classify\.json\s+random_forest\.accuracy", diff.group(0))
+    # metrics diff lists what changed: exactly the detector accuracies that differ between the two runs
+    shown = experiments(walked.repo)
+    detectors = shown["temp-0.6"]["metrics"][ACCURACY]["data"]
+    changed = {name for name, value in detectors.items() if isinstance(value, dict)
+               and metric(shown["temp-0.6"], ACCURACY, name, "accuracy")
+               != metric(shown["temp-1.2"], ACCURACY, name, "accuracy")}
+    listed = set(re.findall(r"reports/metrics/classify\.json\s+(\w+)\.accuracy", diff.group(0)))
+    assert listed == changed, diff.group(0)
     # headline numbers only: a short table a person reads, not every per-account count
     assert len(diff.group(0).splitlines()) <= 45, diff.group(0)
     assert "accounts." not in diff.group(0) and "ada_sails" not in diff.group(0)

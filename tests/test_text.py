@@ -452,6 +452,7 @@ def test_clean_text_properties_on_arbitrary_text():
     @hypothesis.settings(max_examples=int(os.environ.get("ELM_FUZZ_EXAMPLES", "300")), deadline=None)
     @hypothesis.given(st.lists(st.one_of(sentence_words.map(lambda words: words + "."), sentence_words, wrapped,
                                          mojibake), min_size=1, max_size=8))
+    @hypothesis.example(["www.0.com..."])   # the post's own ellipsis after a link is not a hole
     def check_no_holes(pieces):
         """Sentences with links in brackets, after "the"/"at"/"via", between full stops, and words
         mis-decoded once: no hole left, no mojibake left."""
@@ -459,7 +460,7 @@ def test_clean_text_properties_on_arbitrary_text():
         cleaned = clean_text(post)
         assert "â€" not in cleaned and "Ã" not in cleaned
         assert "()" not in cleaned and "[]" not in cleaned and "( )" not in cleaned
-        assert ".." not in cleaned.replace(" ", "") or ".." in post.replace(" ", "").replace("...", "")
+        assert ".." not in cleaned.replace(" ", "").replace("...", "") or ".." in post.replace(" ", "").replace("...", "")
         assert not re.search(r"\b(?:the|at|via)$", cleaned) or re.search(r"\b(?:the|at|via)$", post)
 
     @hypothesis.settings(max_examples=int(os.environ.get("ELM_FUZZ_EXAMPLES", "300")), deadline=None)
