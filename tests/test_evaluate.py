@@ -11,7 +11,7 @@ from elm import imitation, io, params, sentiment
 from stages import evaluate
 from elm.errors import ElmError
 
-from test_sample import VOCABULARY, posts
+from helpers import VOCABULARY, posts
 
 ALL = imitation.ALL
 

@@ -1,18 +1,13 @@
 """The `plots` stage: every CSV and PNG written, with the right columns and real images."""
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pandas as pd
 import pytest
 
 from stages import classify, plots, sample
 from elm.errors import ElmError
 
-from conftest import ROOT
-from test_classify import tiny_params
-from test_sample import VOCABULARY, posts, write_generated, write_real
+from helpers import VOCABULARY, posts, tiny_params, write_generated, write_real
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 COLUMNS = {
@@ -104,13 +99,6 @@ def test_missing_classify_reports_name_the_stage(workdir, default_params):
 
     with pytest.raises(ElmError, match=r"reports/classify/predictions.csv: not found; run `dvc repro classify`"):
         plots.main()
-
-
-def test_help_shows_the_docstring_title():
-    result = subprocess.run(
-        [sys.executable, "-m", "stages.plots", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert plots.__doc__.strip().splitlines()[0] in result.stdout
 
 
 def test_words_are_tweet_tokens_without_punctuation():
