@@ -15,7 +15,7 @@ import pytest
 from stages import scrape
 from elm.errors import ElmError
 from elm.params import ParamsError
-from elm.sources import live, mastodon
+from elm.sources import live, mastodon, raw
 from tests.fake_api import BlueskyWorld, FakeApi, MastodonWorld, Reply, XWorld
 from helpers import RETRIES, configure, spec
 
@@ -35,7 +35,7 @@ def api(world):
 
 
 def raw_posts(workdir, world) -> pd.DataFrame:
-    return pd.read_parquet(workdir / "data" / "raw" / f"{world.source}-{scrape.safe_filename(world.handle)}.parquet")
+    return pd.read_parquet(workdir / "data" / "raw" / f"{world.source}-{raw.safe_filename(world.handle)}.parquet")
 
 
 def raw_bytes(workdir) -> dict[str, bytes]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from stages import classify, plots, sample
+from elm import plots
+from stages import classify, sample
+from stages import plots as plots_stage
 from elm.errors import ElmError
 
 from helpers import VOCABULARY, posts, tiny_params, write_generated, write_real
@@ -34,7 +36,7 @@ def pipeline_outputs(workdir, default_params):
 
 
 def test_stage_writes_every_table_and_figure(pipeline_outputs):
-    plots.main()
+    plots_stage.main()
 
     for folder, suffix in (("reports/plots", ".csv"), ("reports/figures", ".png")):
         written = sorted(p.name for p in (pipeline_outputs / folder).iterdir())
@@ -47,7 +49,7 @@ def test_stage_writes_every_table_and_figure(pipeline_outputs):
 
 
 def test_tables_hold_the_counts_and_shares(pipeline_outputs):
-    plots.main()
+    plots_stage.main()
 
     per_account = pd.read_csv("reports/plots/posts_per_account.csv").set_index("account")
     assert per_account["corpus_real"].to_dict() == {"baker": 30, "sailor": 50}
@@ -98,7 +100,7 @@ def test_missing_classify_reports_name_the_stage(workdir, default_params):
     sample.main()
 
     with pytest.raises(ElmError, match=r"reports/classify/predictions.csv: not found; run `dvc repro classify`"):
-        plots.main()
+        plots_stage.main()
 
 
 def test_words_are_tweet_tokens_without_punctuation():

@@ -11,7 +11,7 @@ import yaml
 
 from stages import scrape
 from elm.errors import ElmError
-from elm.sources import RAW_COLUMNS
+from elm.sources import RAW_COLUMNS, raw
 
 from helpers import ROOT
 
@@ -87,9 +87,9 @@ def test_accounts_listed_twice_are_refused(workdir, default_params, accounts, re
 
 
 def test_handles_become_safe_file_names():
-    assert scrape.safe_filename("ada_sails") == "ada_sails"
-    assert scrape.safe_filename("../etc/passwd") == "_etc_passwd"
-    assert scrape.safe_filename("Ünïcode name") == "_n_code_name"
+    assert raw.safe_filename("ada_sails") == "ada_sails"
+    assert raw.safe_filename("../etc/passwd") == "_etc_passwd"
+    assert raw.safe_filename("Ünïcode name") == "_n_code_name"
 
 
 def test_cli_errors(workdir, default_params):
