@@ -1,4 +1,6 @@
-"""The command line every stage shares: ``python -m stages.<name> [--params FILE] [--profile FILE]``."""
+"""The command line every stage shares: ``python -m stages.<name> [--params FILE] [--profile FILE]``, and
+``log``, the one way stages and the library report progress, notes and warnings (on stderr; a stage's results
+go to stdout)."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +10,11 @@ import tempfile
 from pathlib import Path
 
 from elm.errors import ElmError
+
+
+def log(message: str) -> None:
+    """Report progress, a note or a warning to the user: one line on stderr."""
+    print(message, file=sys.stderr)
 
 
 def run(main, doc: str, argv=None, arguments=None) -> None:
@@ -40,10 +47,10 @@ def run(main, doc: str, argv=None, arguments=None) -> None:
         else:
             main(params_path, **options)
     except ElmError as err:
-        print(f"error: {err}", file=sys.stderr)
+        log(f"error: {err}")
         sys.exit(2)
     except KeyboardInterrupt:
-        print("interrupted: outputs were left as they were before this run", file=sys.stderr)
+        log("interrupted: outputs were left as they were before this run")
         sys.exit(130)
 
 

@@ -11,13 +11,13 @@ import json
 import os
 import random
 import re
-import sys
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
+from elm.cli import log
 from elm.errors import ElmError
 from elm.labels import REAL_LABEL
 
@@ -67,8 +67,7 @@ def read_answers(path: str | Path = ANSWERS) -> list[dict]:
         return []
     lines = data.split(b"\n")
     if lines[-1]:
-        print(f"{path}: the last line is incomplete (the app stopped while writing it); it is left out",
-              file=sys.stderr)
+        log(f"{path}: the last line is incomplete (the app stopped while writing it); it is left out")
     answers = []
     for number, line in enumerate(lines[:-1], start=1):
         where = f"{path} line {number}"
@@ -99,7 +98,7 @@ class AnswerLog:
         data = self.path.read_bytes()
         if not data.endswith(b"\n"):
             os.truncate(self.path, data.rfind(b"\n") + 1)
-            print(f"{self.path}: removed an incomplete last line (an answer never confirmed)", file=sys.stderr)
+            log(f"{self.path}: removed an incomplete last line (an answer never confirmed)")
 
     def answered(self, reader: str) -> set[str]:
         with self._lock:

@@ -5,6 +5,8 @@ Plain functions on texts and account names, so they also run on posts from elsew
   sentiment  in elm/sentiment.py (light to import: `sample` uses it without scikit-learn)
   diversity  distinct-n (unique n-grams over all n-grams) and self-BLEU (how much posts repeat one another)
   length     characters per post, summarised and binned
+and what the evaluate stage reports of them: the voice classifier's verdicts on real and generated posts
+(``voice``), the summary's headline, and its tables.
 Words are lowercase runs of letters, digits and underscores, as in `generate.copy_kind`.
 """
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -20,8 +23,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
+from elm.cli import log
+from elm.sentiment import SENTIMENT_FIELDS
+
 ALL = "all_accounts"  # the key of the summary over every account
 BLEU_ORDER = 4
+LENGTH_BIN_CHARS = 20
+DECIMALS = 4  # what the summary and its tables are rounded to
 WORD = re.compile(r"\w+")
 
 
@@ -123,3 +131,102 @@ def by_account(posts: pd.DataFrame, column: str, summarize: Callable) -> dict[st
         account: {source: summarize(values[column]) for source, values in group.groupby("source", sort=False)}
         for account, group in groups.items()
     }
+
+
+# --- What the evaluate stage reports ---
+
+@dataclass(frozen=True)
+class Voice:
+    """What the voice classifier found."""
+
+    shares: pd.DataFrame  # index: all_accounts then each account; columns real_eval, generated (NaN: no posts)
+    chance: float  # the share a classifier guessing at random would attribute rightly
+    attributions: pd.DataFrame  # each generated post: text, account (generated as), predicted (attributed to)
+
+    def metrics(self) -> dict:
+        by_account = {account: row.dropna().to_dict() for account, row in self.shares.iterrows()}
+        by_account[ALL]["chance"] = self.chance
+        return by_account
+
+
+def voice(real: pd.DataFrame, generated: pd.DataFrame) -> Voice | None:
+    """Train the voice classifier on the real train posts; attribute the real eval posts and the
+    generated ones. None (with a note) when the real train posts hold fewer than two accounts."""
+    train, held_out = real[real["split"] == "train"], real[real["split"] == "eval"]
+    accounts = sorted(train["account"].unique())
+    if len(accounts) < 2:
+        log("evaluate: voice skipped, the real train posts hold fewer than two accounts")
+        return None
+    unknown = sorted(set(generated["account"]) - set(accounts))
+    if unknown:
+        log(f"evaluate: no real train posts for {', '.join(unknown)}: their generated posts cannot be "
+            "attributed to them")
+    log(f"evaluate: voice classifier on {len(train)} real train posts, {len(accounts)} accounts")
+    classifier = fit_voice_classifier(train["text"], train["account"])
+    predicted = classifier.predict(generated["text"])
+    shares = {"real_eval": {}, "generated": attribution_rates(generated["account"], predicted)}
+    if held_out.empty:
+        log("evaluate: no real eval posts (clean.eval_fraction 0): no real_eval baseline")
+    else:
+        shares["real_eval"] = attribution_rates(held_out["account"], classifier.predict(held_out["text"]))
+    table = pd.DataFrame(shares, columns=["real_eval", "generated"], dtype=float)
+    table = table.reindex([ALL, *sorted(set(table.index) - {ALL})]).rename_axis("account")
+    attributions = generated.assign(predicted=predicted)[["text", "account", "predicted"]]
+    return Voice(table, 1 / len(accounts), attributions)
+
+
+def sample_diversity(real: pd.DataFrame, generated: pd.DataFrame, sample_posts: int, self_bleu_posts: int,
+                     seed: int) -> dict:
+    """distinct-1/2 and self-BLEU of equal-size random samples of real and generated posts."""
+    real_texts, generated_texts = equal_samples(list(real["text"]), list(generated["text"]), sample_posts, seed)
+    log(f"evaluate: diversity of {len(real_texts)} real and {len(generated_texts)} generated posts")
+    return {
+        "sample_posts": len(real_texts),
+        **{source: diversity(texts, self_bleu_posts, seed)
+           for source, texts in (("real", real_texts), ("generated", generated_texts))},
+    }
+
+
+def wide_table(summaries: dict[str, dict[str, dict]], fields) -> pd.DataFrame:
+    """One row per account, columns <source>_<field> (e.g. generated_positive), from by_account's result."""
+    rows = [{"account": account, **{f"{source}_{field}": summary.get(source, {}).get(field)
+                                    for source in ("real", "generated") for field in fields}}
+            for account, summary in summaries.items()]
+    return pd.DataFrame(rows)
+
+
+def rounded(value):
+    """``value`` with every float in it rounded to DECIMALS places."""
+    if isinstance(value, dict):
+        return {key: rounded(item) for key, item in value.items()}
+    return round(value, DECIMALS) if isinstance(value, float) else value
+
+
+def headline(summary: dict) -> dict:
+    """The few numbers of ``summary`` a person compares across experiments (reports/metrics/evaluate.json)."""
+    every = ALL
+    gap = lambda part, field: (summary[part][every]["generated"][field] - summary[part][every]["real"][field])  # noqa: E731
+    diversity_gap = lambda field: (summary["diversity"]["generated"].get(field, float("nan"))  # noqa: E731
+                                   - summary["diversity"]["real"].get(field, float("nan")))
+    numbers = {"distinct_2_gap": diversity_gap("distinct_2"), "self_bleu_gap": diversity_gap("self_bleu"),
+               "positive_gap": gap("sentiment", "positive"), "mean_chars_gap": gap("length", "mean_chars")}
+    voice_all = summary.get("voice", {}).get(every, {})
+    if "generated" in voice_all:
+        numbers["voice_generated"] = voice_all["generated"]
+    if "real_eval" in voice_all:
+        numbers["voice_real_eval"] = voice_all["real_eval"]
+        numbers["voice_ratio"] = voice_all["generated"] / voice_all["real_eval"] if voice_all["real_eval"] else None
+    return {key: value for key, value in numbers.items() if value is None or value == value}  # NaN: not measured
+
+
+def report_tables(posts: pd.DataFrame, sentiments: dict, voice_result: Voice | None) -> dict[str, pd.DataFrame]:
+    """The CSV files of reports/evaluate/ by name."""
+    chars = {source: posts.loc[posts["source"] == source, "chars"] for source in ("real", "generated")}
+    tables = {
+        "sentiment.csv": wide_table(sentiments, SENTIMENT_FIELDS).round(DECIMALS),
+        "lengths.csv": length_histogram(chars, LENGTH_BIN_CHARS).round(DECIMALS),
+    }
+    if voice_result is not None:
+        tables["voice.csv"] = voice_result.shares.round(DECIMALS).reset_index()
+        tables["voice_predictions.csv"] = voice_result.attributions
+    return tables

@@ -105,6 +105,21 @@ def read_table(path: Path | str, stage_hint: str = "") -> pd.DataFrame:
     raise ElmError(f"{path}: unsupported table suffix {path.suffix!r} (use .parquet, .csv or .jsonl)")
 
 
+def read_posts(path: Path | str, stage: str, columns) -> pd.DataFrame:
+    """The ``columns`` of every post with non-blank text in an earlier stage's output, indexed 0..n-1."""
+    posts = read_table(path, stage_hint=stage)
+    if posts.empty:
+        raise ElmError(f"{path} holds no posts; check the `{stage}` stage's output and rerun `dvc repro {stage}`")
+    missing = [column for column in columns if column not in posts.columns]
+    if missing:
+        raise ElmError(f"{path}: missing column(s) {', '.join(missing)}; rerun `dvc repro {stage}`")
+    posts = posts[list(columns)].fillna("").astype(str)
+    posts = posts[posts["text"].str.strip() != ""].reset_index(drop=True)
+    if posts.empty:
+        raise ElmError(f"{path}: every post's text is blank; check the `{stage}` stage and rerun `dvc repro {stage}`")
+    return posts
+
+
 def write_json(obj, path: Path | str) -> None:
     """Write JSON atomically, pretty-printed with sorted keys so diffs stay readable."""
     with atomic_path(path) as tmp:

@@ -17,6 +17,7 @@ import shlex
 from pathlib import Path
 
 from elm import params
+from elm.cli import log
 from elm.io import atomic_path
 
 
@@ -95,9 +96,9 @@ def main(argv: list[str]) -> None:
     try:
         if command == "apply":
             apply(profile_path)
-            print(f"params.yaml: {profile_path} applied (`git diff params.yaml` shows what changed)", file=sys.stderr)
+            log(f"params.yaml: {profile_path} applied (`git diff params.yaml` shows what changed)")
         else:
             print(shlex.join(set_args(profile_path)))
     except ElmError as err:
-        print(f"error: {err}", file=sys.stderr)
+        log(f"error: {err}")
         sys.exit(2)

@@ -26,13 +26,14 @@ import concurrent.futures
 import html
 import os
 import re
-import sys
 import unicodedata
 
 import emoji
 import ftfy
 import numpy as np
 import pandas as pd
+
+from elm.cli import log
 
 RULES = ("retweet", "language", "reply", "cut_off", "empty", "too_short", "duplicate", "near_duplicate")
 """The rules that drop posts, in the order :func:`clean_posts` applies (and counts) them."""
@@ -404,7 +405,7 @@ def detect_languages(texts) -> list[str]:
     workers = min(os.cpu_count() or 1, len(texts) // DETECT_CHUNK + 1)
     if len(texts) < PARALLEL_FROM or workers < 2:
         return _detect(texts)
-    print(f"clean: detecting the language of {len(texts):,} posts on {workers} processes", file=sys.stderr)
+    log(f"clean: detecting the language of {len(texts):,} posts on {workers} processes")
     chunks = [texts[start:start + DETECT_CHUNK] for start in range(0, len(texts), DETECT_CHUNK)]
     with concurrent.futures.ProcessPoolExecutor(workers) as pool:
         return [code for chunk in pool.map(_detect, chunks) for code in chunk]

@@ -34,8 +34,6 @@ the directory reports/classify/:
 """
 from __future__ import annotations
 
-import sys
-
 from elm import cli, io, params
 from elm.detect import data, detectors, leak
 from elm.errors import ElmError
@@ -78,7 +76,7 @@ def main(params_path: str = "params.yaml") -> None:
     print("(accuracy near 0.5: the detectors cannot tell generated posts from real ones)")
     if scores["leak_warning"]:
         m = scores["leak_check"]
-        print(leak.warning_text(m["accuracy"], m["accuracy_low"], m["accuracy_high"]), file=sys.stderr)
+        cli.log(leak.warning_text(m["accuracy"], m["accuracy_low"], m["accuracy_high"]))
 
 
 if __name__ == "__main__":

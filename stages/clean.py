@@ -27,16 +27,14 @@ eval_fraction, seed.
 """
 from __future__ import annotations
 
-import hashlib
-import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
 from elm import cli, io, params
 from elm.errors import ElmError
+from elm.split import add_split_counts, assign_splits
 from elm.text import clean_posts
 
 RAW_DIR = Path("data/raw")
@@ -46,7 +44,6 @@ BREAKDOWN_PATH = Path("reports/clean/breakdown.json")
 RAW_COLUMNS = ["id", "account", "created_at", "text"]
 OPTIONAL_COLUMNS = ["language", "reply"]  # raw files from before the reply column lack it
 COLUMNS = ["id", "account", "created_at", "text", "split"]
-SPLITS = ("train", "eval")
 
 
 def main(params_path="params.yaml"):
@@ -89,51 +86,19 @@ def read_raw_file(path: Path) -> pd.DataFrame:
     return posts.astype({column: str for column in RAW_COLUMNS})
 
 
-def assign_splits(posts: pd.DataFrame, eval_fraction: float, seed: int) -> np.ndarray:
-    """"eval" or "train" for each post: per account, the posts with the lowest draws are eval."""
-    # tolist(): iterating the Series itself costs ~1 us an element more
-    draws = pd.Series([stable_draw(seed, post_id) for post_id in posts["id"].tolist()], index=posts.index, dtype=float)
-    by_account = draws.groupby(posts["account"])
-    rank = by_account.rank(method="first")
-    eval_posts = eval_counts(by_account.transform("size"), eval_fraction)
-    return np.where(rank <= eval_posts, "eval", "train")
-
-
-def stable_draw(seed: int, post_id: str) -> float:
-    """A number in [0, 1) fixed by (seed, id) on every machine and run (Python's hash() is not)."""
-    digest = hashlib.blake2b(f"{seed}:{post_id}".encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
-
-
-def eval_counts(account_sizes: pd.Series, eval_fraction: float) -> pd.Series:
-    """How many of an account's posts go to eval: the fraction rounded, but at least one and leaving
-    at least one for training (none when the account has fewer than two posts)."""
-    rounded = np.floor(account_sizes * eval_fraction + 0.5).clip(lower=1, upper=account_sizes - 1)
-    return rounded.where((account_sizes >= 2) & (eval_fraction > 0), 0)
-
-
-def add_split_counts(report: dict, posts: pd.DataFrame) -> None:
-    """Add the train and eval counts to the report, overall and per account."""
-    overall = posts["split"].value_counts()
-    per_account = posts.groupby("account")["split"].value_counts()
-    report["split"] = {split: int(overall.get(split, 0)) for split in SPLITS}
-    for account, summary in report["accounts"].items():
-        summary["split"] = {split: int(per_account.get((account, split), 0)) for split in SPLITS}
-
-
 def print_summary(report: dict) -> None:
     """One line per account on stderr, and a loud warning for an account left with no posts."""
     for account, summary in report["accounts"].items():
         dropped = ", ".join(f"{rule} {count}" for rule, count in summary["dropped"].items() if count) or "none"
         split = summary["split"]
-        print(f"clean: {account}: {summary['posts_in']} in, {summary['posts_kept']} kept "
-              f"({split['train']} train, {split['eval']} eval); dropped: {dropped}", file=sys.stderr)
+        cli.log(f"clean: {account}: {summary['posts_in']} in, {summary['posts_kept']} kept "
+                f"({split['train']} train, {split['eval']} eval); dropped: {dropped}")
         if summary["posts_kept"] == 0:
-            print(f"WARNING: clean: account {account!r} has NO posts left after cleaning (dropped: {dropped}); "
-                  "check its export and the clean params (languages, min_chars, leading_mentions)", file=sys.stderr)
+            cli.log(f"WARNING: clean: account {account!r} has NO posts left after cleaning (dropped: {dropped}); "
+                    "check its export and the clean params (languages, min_chars, leading_mentions)")
     repaired = ", ".join(f"{kind} {count}" for kind, count in report["repaired"].items() if count) or "none"
-    print(f"clean: {report['posts_kept']} of {report['posts_in']} posts kept -> {POSTS_PATH}; repaired: {repaired}; "
-          f"languages detected: {report['languages_detected']} (per account: {BREAKDOWN_PATH})", file=sys.stderr)
+    cli.log(f"clean: {report['posts_kept']} of {report['posts_in']} posts kept -> {POSTS_PATH}; repaired: {repaired}; "
+            f"languages detected: {report['languages_detected']} (per account: {BREAKDOWN_PATH})")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ Params (section `report`): examples_per_account.
 """
 from __future__ import annotations
 
-import sys
 
 from elm import cli, io, params, results
 from elm.report import build_page
@@ -52,7 +51,7 @@ def main(params_path: str = "params.yaml") -> None:
     for path, key in ((results.EVALUATE_SUMMARY, "evaluate_metrics"), (results.TRAIN_METRICS, "train_metrics"),
                       (results.FIGURE_DIR, "figures"), (results.HUMAN_METRICS, "human_metrics")):
         if inputs[key] is None:
-            print(f"report: {path} not found; the page says it is missing", file=sys.stderr)
+            cli.log(f"report: {path} not found; the page says it is missing")
     print(f"report: wrote {PAGE} ({len(page.encode('utf-8')) / 1024:.0f} KiB); open it in a browser")
 
 

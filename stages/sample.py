@@ -23,39 +23,20 @@ same sample.
 """
 from __future__ import annotations
 
-import sys
-
-import numpy as np
 import pandas as pd
 
 from elm import cli, io, params, results
-from elm.sentiment import compound_scores
-from elm.proportions import stratified_counts
 from elm.errors import ElmError
-from elm.labels import GENERATED_LABEL, REAL_LABEL
+from elm.labels import REAL_LABEL
+from elm.sample import draw_sample, sample_size
+from elm.sentiment import removal_counts, sentiment_filter
 
 REAL = "data/clean/posts.parquet"
 GENERATED = "data/generated/posts.jsonl"
 SAMPLE = "data/sample/sample.parquet"
 METRICS = "reports/metrics/sample.json"
 REMOVED = "data/sample/removed_by_sentiment.parquet"
-COLUMNS = ["text", "label", "account"]
 HELD_OUT = "eval"  # clean's split of posts the model never trained on
-
-
-def read_posts(path: str, stage: str, columns: tuple[str, ...] = ("account", "text")) -> pd.DataFrame:
-    """The ``columns`` of every non-blank post in an earlier stage's output."""
-    posts = io.read_table(path, stage_hint=stage)
-    if posts.empty:
-        raise ElmError(f"{path} holds no posts; check the `{stage}` stage's output and rerun `dvc repro {stage}`")
-    missing = [column for column in columns if column not in posts.columns]
-    if missing:
-        raise ElmError(f"{path}: missing column(s) {', '.join(missing)}; rerun `dvc repro {stage}`")
-    posts = posts[list(columns)].fillna("").astype(str)
-    posts = posts[posts["text"].str.strip() != ""]
-    if posts.empty:
-        raise ElmError(f"{path}: every post's text is blank; check the `{stage}` stage and rerun `dvc repro {stage}`")
-    return posts
 
 
 def real_posts(posts: pd.DataFrame, real_from: str) -> pd.DataFrame:
@@ -70,59 +51,10 @@ def real_posts(posts: pd.DataFrame, real_from: str) -> pd.DataFrame:
     return held_out
 
 
-def sentiment_filter(generated: pd.DataFrame, min_sentiment: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The generated posts kept (compound score >= ``min_sentiment``; all when None) and those removed,
-    the removed ones with their score."""
-    if min_sentiment is None:
-        return generated, generated.iloc[:0].assign(compound=pd.Series(dtype=float))
-    compound = compound_scores(generated["text"])
-    keep = compound >= min_sentiment
-    return generated[keep], generated[~keep].assign(compound=compound[~keep])
-
-
-def removal_counts(generated: pd.DataFrame, removed: pd.DataFrame, min_sentiment: float | None) -> dict:
-    """How many generated posts the sentiment filter removed, overall and per account."""
-    per_account = removed["account"].value_counts().reindex(sorted(generated["account"].unique()), fill_value=0)
-    return {
-        "min_sentiment": min_sentiment,
-        "generated_removed": len(removed),
-        "generated_removed_share": round(len(removed) / len(generated), 4),
-        "removed_per_account": {str(a): int(n) for a, n in per_account.items()},
-    }
-
-
-def sample_size(posts_per_class: int, real_available: int, generated_available: int) -> int:
-    """N posts per class: what was asked for, capped by the smaller class; warns when capped."""
-    size = min(posts_per_class, real_available, generated_available)
-    if size < posts_per_class:
-        short = "generated" if generated_available < real_available else "real"
-        fix = ("raise generate.posts" if short == "generated"
-               else "raise clean.eval_fraction, add posts or accounts in `scrape`")
-        print(
-            f"warning: sample.posts_per_class is {posts_per_class} but only {size} {short} posts are "
-            f"available; using {size} per class ({fix}, or lower sample.posts_per_class)",
-            file=sys.stderr,
-        )
-    return size
-
-
-def draw_sample(real: pd.DataFrame, generated: pd.DataFrame, size: int, seed: int) -> pd.DataFrame:
-    """``size`` real posts stratified by account and ``size`` random generated posts, shuffled."""
-    rng = np.random.default_rng(seed)
-    counts = stratified_counts(real["account"].value_counts(), size)
-    real_drawn = [real[real["account"] == account].sample(n=n, random_state=rng) for account, n in counts.items()]
-    generated_drawn = generated.sample(n=size, random_state=rng)
-    sample = pd.concat(
-        [pd.concat(real_drawn).assign(label=REAL_LABEL), generated_drawn.assign(label=GENERATED_LABEL)],
-        ignore_index=True,
-    )
-    return sample.sample(frac=1, random_state=rng).reset_index(drop=True)[COLUMNS]
-
-
 def main(params_path: str = "params.yaml") -> None:
     p = params.load("sample", params_path)
-    real = real_posts(read_posts(REAL, "clean", ("account", "text", "split")), p.real_from)
-    generated = read_posts(GENERATED, "generate")
+    real = real_posts(io.read_posts(REAL, "clean", ("account", "text", "split")), p.real_from)
+    generated = io.read_posts(GENERATED, "generate", ("account", "text"))
     kept, removed = sentiment_filter(generated, p.min_sentiment)
     if kept.empty:
         raise ElmError(f"sample.min_sentiment {p.min_sentiment} removes every one of the {len(generated)} generated "
@@ -145,9 +77,9 @@ def main(params_path: str = "params.yaml") -> None:
     io.write_json({key: breakdown[key] for key in ("posts_per_class", "real_available", "generated_available")}
                   | {"removed_by_sentiment": breakdown["sentiment_filter"]["generated_removed"]}, METRICS)
     if p.min_sentiment is not None:
-        print(f"sample: the sentiment filter (compound >= {p.min_sentiment}) removed {len(removed)} of "
-              f"{len(generated)} generated posts -> {REMOVED}", file=sys.stderr)
-    print(f"sample: {size} real + {size} generated posts -> {SAMPLE}", file=sys.stderr)
+        cli.log(f"sample: the sentiment filter (compound >= {p.min_sentiment}) removed {len(removed)} of "
+                f"{len(generated)} generated posts -> {REMOVED}")
+    cli.log(f"sample: {size} real + {size} generated posts -> {SAMPLE}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Shared test fixtures: a scratch project directory with its own params.yaml, and the real data."""
+"""Shared test fixtures: a scratch project directory with its own params.yaml, the real data, and the tiny
+trained model."""
 from __future__ import annotations
 
 import copy
@@ -8,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT, corpus, scratch_params
+
 # Real posts for the tests that need them (Twint exports of conan, dalailama and stevemartin in twint/, the
 # 2021 study's labelled set in original-study/modeling_tweets.csv): the folder ELM_REAL_DATA names, by default
 # ../shared/data beside the project (Elm's development setup). Never copied into the project.
@@ -47,6 +49,19 @@ def workdir(tmp_path, monkeypatch, default_params) -> Workdir:
     wd = Workdir(tmp_path)
     wd.write_params(default_params)
     return wd
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A 2-layer GPT-2 trained from scratch on two voices, saved, with its step metrics."""
+    from elm import models
+    from elm.models import hf
+
+    out = tmp_path_factory.mktemp("model")
+    steps = []
+    summary = hf.finetune(corpus(), corpus(1), scratch_params(), out, lambda step, m: steps.append(m))
+    models.write_manifest(out, backend="transformers", base_model="scratch", steps=60)
+    return out, steps, summary
 
 
 def pytest_configure(config):

@@ -14,7 +14,8 @@ import yaml
 
 from elm import profiles
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT
+
 TINY = profiles.merged(ROOT / "profiles" / "tiny.yaml", ROOT / "params.yaml")  # the complete params of the tiny profile
 
 

@@ -17,7 +17,7 @@ from elm import params
 from elm.errors import ElmError
 from elm.sources import archive, files, table, twint
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT
 HEADER = "id\tcreated_at\ttweet\tlanguage\n"
 GOOD_ROWS = "1\t2021-01-01 10:00:00 UTC\tfirst post\ten\n2\t2021-01-02 10:00:00 UTC\tsecond post\ten\n"
 TEN_MB = 10 * 1024 * 1024

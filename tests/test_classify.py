@@ -3,7 +3,6 @@ write their reports, and reproduce the original study on its own data."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 
@@ -22,12 +21,8 @@ from stages import classify
 from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
 
-from conftest import ROOT
-from test_sample import VOCABULARY, posts
+from helpers import ROOT, TINY_FOREST, VOCABULARY, labelled, posts, separable, tiny_params
 
-# A tiny grid keeps each fit well under a second.
-TINY_FOREST = {"cv": 2, "grid": {"n_estimators": [30], "max_depth": [None], "min_samples_leaf": [1, 2]}}
-TINY_CHAR_LOGREG = {"C": 1.0, "max_features": 5000}
 DETECTORS = ("naive_bayes", "random_forest", "char_logreg", "leak_check")
 TEXT_DETECTORS = ("naive_bayes", "random_forest", "char_logreg")
 METRIC_NAMES = {"accuracy", "accuracy_low", "accuracy_high", "roc_auc", "f1"}
@@ -43,36 +38,14 @@ STUDY_PROFILE = profiles.merged(ROOT / "profiles" / "study-classify.yaml", ROOT 
 STUDY_FOREST_ACCURACY = (0.60, 0.65)
 
 
-def tiny_params(default_params: dict) -> dict:
-    default_params["classify"] |= {
-        "input": detect_data.SAMPLE, "random_forest": TINY_FOREST, "char_logreg": TINY_CHAR_LOGREG,
-        "lm_likelihood": {"enabled": False, "C": 1.0},  # tests/test_likelihood.py covers it
-    }
-    return default_params
-
-
 def classify_params(default_params: dict) -> params.Classify:
     return params.build(params.Classify, tiny_params(default_params)["classify"], "classify")
-
-
-def separable(per_class: int) -> pd.DataFrame:
-    """Real posts from two accounts' vocabularies against "generated" posts from another one."""
-    real = posts(VOCABULARY["sailor"] + VOCABULARY["baker"], per_class, seed=1)
-    generated = posts(VOCABULARY["model"], per_class, seed=2)
-    return labelled(real, generated)
 
 
 def lookalike(per_class: int) -> pd.DataFrame:
     """Both classes drawn from one vocabulary: nothing to tell them apart."""
     vocabulary = VOCABULARY["sailor"] + VOCABULARY["baker"]
     return labelled(posts(vocabulary, per_class, seed=1), posts(vocabulary, per_class, seed=2))
-
-
-def labelled(real: list[str], generated: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {"text": real + generated, "label": [REAL_LABEL] * len(real) + [GENERATED_LABEL] * len(generated),
-         "account": "sailor"}
-    ).sample(frac=1, random_state=0, ignore_index=True)
 
 
 def read_metrics() -> dict:
@@ -349,13 +322,6 @@ def test_missing_sample_names_the_stage(workdir, default_params):
 
     with pytest.raises(ElmError, match=r"data/sample/sample.parquet: not found; run `dvc repro sample`"):
         classify.main()
-
-
-def test_help_shows_the_docstring_title():
-    result = subprocess.run(
-        [sys.executable, "-m", "stages.classify", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert classify.__doc__.strip().splitlines()[0] in result.stdout
 
 
 def test_study_reproduction(workdir, default_params, real_data, capsys):

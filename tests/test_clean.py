@@ -16,7 +16,7 @@ from stages import clean
 from elm.errors import ElmError
 from elm.sources import normalize
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT
 
 
 def word(number: int) -> str:
@@ -167,14 +167,8 @@ def test_a_bad_raw_table_is_an_error_naming_the_file(workdir):
         clean.main()
 
 
-def test_command_line_help_and_error(workdir):
+def test_command_line_error(workdir):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    help_run = subprocess.run([sys.executable, "-m", "stages.clean", "--help"],
-                              capture_output=True, text=True, env=env)
-    assert help_run.returncode == 0
-    assert "Clean every account's posts and split them into train and eval." in help_run.stdout
-    assert "data/clean/posts.parquet" in help_run.stdout
-
     run = subprocess.run([sys.executable, "-m", "stages.clean"], capture_output=True, text=True, env=env)
     assert run.returncode == 2
     assert "error: data/raw: no *.parquet files; run `dvc repro scrape` first" in run.stderr

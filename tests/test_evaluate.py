@@ -11,7 +11,7 @@ from elm import imitation, io, params, sentiment
 from stages import evaluate
 from elm.errors import ElmError
 
-from test_sample import VOCABULARY, posts
+from helpers import VOCABULARY, posts
 
 ALL = imitation.ALL
 
@@ -110,7 +110,7 @@ def test_voice_attributes_posts_to_the_account_whose_words_they_use():
         # the "cook" posts are written in the sailor's words: a failed imitation
         "text": posts(VOCABULARY["sailor"], 6, seed=2) + posts(VOCABULARY["sailor"], 4, seed=3),
     })
-    result = evaluate.voice(real, generated)
+    result = imitation.voice(real, generated)
     shares = result.metrics()
     assert shares["sailor"] == {"real_eval": 1.0, "generated": 1.0}
     assert shares["cook"] == {"real_eval": 1.0, "generated": 0.0}
@@ -124,14 +124,14 @@ def test_voice_attributes_posts_to_the_account_whose_words_they_use():
 def test_voice_without_real_eval_posts_reports_only_the_generated_shares(capsys):
     real = real_posts({"sailor": 20, "baker": 20}, "train", seed=0)
     generated = pd.DataFrame({"account": ["baker"] * 3, "text": posts(VOCABULARY["baker"], 3, seed=1)})
-    shares = evaluate.voice(real, generated).metrics()
+    shares = imitation.voice(real, generated).metrics()
     assert shares == {ALL: {"generated": 1.0, "chance": 0.5}, "baker": {"generated": 1.0}}
     assert "no real_eval baseline" in capsys.readouterr().err
 
 
 def test_voice_is_skipped_with_a_single_account(capsys):
     real = real_posts({"sailor": 10}, "train", seed=0)
-    assert evaluate.voice(real, real[["account", "text"]]) is None
+    assert imitation.voice(real, real[["account", "text"]]) is None
     assert "fewer than two accounts" in capsys.readouterr().err
 
 
@@ -160,7 +160,7 @@ def test_missing_inputs_and_columns_name_the_file_and_the_fix(tmp_path):
         evaluate.read_copy_rates(str(tmp_path / "generate.json"))
     io.write_table(pd.DataFrame({"account": ["a"], "text": ["hi"]}), tmp_path / "posts.parquet")
     with pytest.raises(ElmError, match=r"missing column\(s\) split; rerun `dvc repro clean`"):
-        evaluate.read_posts(str(tmp_path / "posts.parquet"), "clean", ["account", "text", "split"])
+        io.read_posts(str(tmp_path / "posts.parquet"), "clean", ["account", "text", "split"])
 
 
 # --- the stage ---

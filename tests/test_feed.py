@@ -7,7 +7,7 @@ import re
 from elm import results
 from stages import feed
 
-from test_report import Elements
+from helpers import Elements
 
 POSTS = [  # account, text, in generation order
     ("ada_sails", "What a wonderful, glorious day at sea! Love it."),

@@ -138,13 +138,6 @@ def test_generate_without_a_model_says_which_stage_to_run(tmp_path):
     assert "dvc repro finetune" in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("stage", ["finetune", "generate"])
-def test_help_explains_the_stage(stage):
-    done = subprocess.run([sys.executable, "-m", f"stages.{stage}", "--help"], capture_output=True, text=True,
-                          env=stage_env())
-    assert done.returncode == 0 and "Params:" in done.stdout
-
-
 def test_finetune_killed_mid_run_resumes_and_ends_as_an_uninterrupted_run(trained_project, tmp_path):
     from safetensors.torch import load_file
 

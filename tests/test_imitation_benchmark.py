@@ -9,7 +9,7 @@ import yaml
 from elm import params, profiles
 
 from stage_runner import ROOT, TINY, stage_env
-from test_sample import VOCABULARY, posts
+from helpers import VOCABULARY, posts
 
 TWINT_HEADER = "id\tcreated_at\ttimezone\ttweet\tlanguage"
 

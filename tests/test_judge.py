@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -20,7 +19,7 @@ from elm import human, results
 from elm.errors import ElmError
 
 from browser import needs_chromedriver, webdriver
-from conftest import ROOT
+from helpers import ROOT
 from stage_runner import run_stage, stage_env
 
 SCRIPT_POST = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\"> & co"

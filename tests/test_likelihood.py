@@ -6,8 +6,6 @@ import math
 import re
 import random
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -20,9 +18,8 @@ from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
 from elm.models import hf
 
-from conftest import ROOT
+from helpers import ROOT, VOCABULARY, posts
 from stage_runner import TINY, run_stage, write_params
-from test_sample import VOCABULARY, posts
 
 ACCOUNTS = ("sailor", "baker")
 FEATURES = ["tokens", "mean_logprob", "mean_entropy", *hf.rank_bucket_names()]
@@ -169,10 +166,3 @@ def test_a_backend_without_a_scorer_says_so(tmp_path, monkeypatch):
 
     with pytest.raises(ElmError, match=r"'textonly' backend, which cannot score posts; .*needs the transformers"):
         likelihood.load_scorer(str(tmp_path))
-
-
-def test_help_explains_the_stage():
-    result = subprocess.run([sys.executable, "-m", "stages.likelihood", "--help"], cwd=ROOT, capture_output=True,
-                            text=True, check=True)
-    assert likelihood.__doc__.strip().splitlines()[0] in result.stdout
-    assert "rank_over_1000" in result.stdout

@@ -15,11 +15,11 @@ import pytest
 from stages import scrape
 from elm.errors import ElmError
 from elm.params import ParamsError
-from elm.sources import live, mastodon
+from elm.sources import live, mastodon, raw
 from tests.fake_api import BlueskyWorld, FakeApi, MastodonWorld, Reply, XWorld
+from helpers import RETRIES, configure, spec
 
 WORLDS = (BlueskyWorld, MastodonWorld, XWorld)
-RETRIES = 3
 
 
 @pytest.fixture(params=WORLDS, ids=[w.source for w in WORLDS])
@@ -34,26 +34,8 @@ def api(world):
         yield server
 
 
-def spec(world) -> str:
-    return f"{world.source}:{world.handle}"
-
-
-def configure(workdir, params, servers, accounts=None, refresh=0, on_error="fail", **http):
-    """Write params.yaml: scrape ``accounts`` (default: each world's account), each source pointed at
-    its fake server, short timeouts and backoff so the tests stay fast."""
-    section = params["scrape"]
-    section["accounts"] = accounts or [spec(world) for world, _ in servers]
-    section["refresh"] = refresh
-    section["on_account_error"] = on_error
-    section["http"] = {"timeout_s": 1.0, "retries": RETRIES, "backoff_s": 0.01, "max_wait_s": 5, **http}
-    section["demo"]["posts_per_account"] = 30
-    for world, server in servers:
-        section[world.source].update(world.section(server.url))
-    workdir.write_params(params)
-
-
 def raw_posts(workdir, world) -> pd.DataFrame:
-    return pd.read_parquet(workdir / "data" / "raw" / f"{world.source}-{scrape.safe_filename(world.handle)}.parquet")
+    return pd.read_parquet(workdir / "data" / "raw" / f"{world.source}-{raw.safe_filename(world.handle)}.parquet")
 
 
 def raw_bytes(workdir) -> dict[str, bytes]:

@@ -13,44 +13,7 @@ from elm import models
 from elm.errors import ElmError
 from elm.models import hf, sampling, train, weight_first
 
-VOICES = {
-    "sailor": ["wind in the sails and salt on the deck today", "harbor lights at dawn, the tide is turning",
-               "anchored in a quiet bay with the crew", "a long reach across the strait, sails full"],
-    "baker": ["sourdough starter bubbling on the counter", "proofing the dough overnight for crusty loaves",
-              "butter, flour and patience make the croissant", "fresh rye bread out of the oven at six"],
-}
-
-
-def corpus(repeat: int = 12) -> list[str]:
-    return [models.format_post(account, text) for _ in range(repeat)
-            for account, texts in VOICES.items() for text in texts]
-
-
-def scratch_params(**overrides):
-    values = dict(model="scratch", max_steps=60, batch_size=8, seq_len=32, grad_accum=1, learning_rate=1e-2,
-                  warmup_steps=2, weight_decay=0.0, eval_every=30, eval_batches=2, precision="fp32", compile=False,
-                  dropout=None, threads=0,
-                  checkpoint_every=0, early_stopping_patience=0,
-                  lora=SimpleNamespace(rank=0, alpha=16, dropout=0.0, target_modules=[]),
-                  seed=0, scratch=SimpleNamespace(vocab_size=400, n_layer=2, n_head=2, n_embd=64))
-    values.update(overrides)
-    return SimpleNamespace(**values)
-
-
-def sampling_params(**overrides):
-    values = dict(temperature=0.8, top_k=0, top_p=1.0, min_p=0.0, typical_p=1.0, max_new_tokens=20)
-    values.update(overrides)
-    return SimpleNamespace(**values)
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A 2-layer GPT-2 trained from scratch on two voices, saved, with its step metrics."""
-    out = tmp_path_factory.mktemp("model")
-    steps = []
-    summary = hf.finetune(corpus(), corpus(1), scratch_params(), out, lambda step, m: steps.append(m))
-    models.write_manifest(out, backend="transformers", base_model="scratch", steps=60)
-    return out, steps, summary
+from helpers import MIXED_PROMPTS, VOICES, corpus, sampling_params, scratch_params
 
 
 def test_pack_appends_the_end_token_to_every_document_and_cuts_full_rows():
@@ -102,9 +65,6 @@ def test_generation_is_seeded_and_stops_at_the_end_of_a_post(trained):
     assert generate(prompts, sampling_params(max_new_tokens=2), seed=3) == [None] * len(prompts)
     with pytest.raises(ElmError, match="0 \\(auto\\) is resolved"):
         generate(prompts, sampling_params(max_new_tokens=0), seed=3)
-
-
-MIXED_PROMPTS = ["sailor:", "baker:", "sailor: wind in", "baker: fresh rye bread", "sailor: harbor", "baker:"]
 
 
 def left_padded(generator, prompts):

@@ -14,7 +14,7 @@ from elm.errors import ElmError
 from elm.models import hf
 from stages import classify
 
-from test_classify import separable, tiny_params
+from helpers import separable, tiny_params
 
 SCRATCH = types.SimpleNamespace(vocab_size=400, n_layer=2, n_head=2, n_embd=32)
 

@@ -9,7 +9,7 @@ import yaml
 from elm import params, profiles
 from elm.params import ParamsError
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT
 
 
 PROFILES = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("profiles/*.yaml"))

@@ -8,7 +8,7 @@ import torch
 from elm import models
 from elm.models import hf, precision, weight_first
 
-from test_models import MIXED_PROMPTS, sampling_params, trained  # noqa: F401  (the tiny trained model)
+from helpers import MIXED_PROMPTS, sampling_params
 
 CPU = torch.device("cpu")
 AVX2 = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma\n"
@@ -48,7 +48,7 @@ def test_an_unknown_precision_or_work_is_refused():
         precision.autocast_dtype("auto", CPU, "decode", set())
 
 
-def test_fp32_sampling_runs_weight_first_layers_and_bf16_sampling_the_model_s_own(trained):  # noqa: F811
+def test_fp32_sampling_runs_weight_first_layers_and_bf16_sampling_the_model_s_own(trained):
     fp32, bf16 = hf.load(trained[0], "fp32"), hf.load(trained[0], "bf16")
     assert fp32.dtype is None and any(isinstance(m, weight_first.WeightFirstLinear) for m in fp32.model.modules())
     assert bf16.dtype is torch.bfloat16
@@ -62,7 +62,7 @@ def test_fp32_sampling_runs_weight_first_layers_and_bf16_sampling_the_model_s_ow
         assert any(isinstance(t, str) and t for t in texts)
 
 
-def test_bf16_scoring_gives_fp32_s_features_up_to_bf16_rounding(trained):  # noqa: F811
+def test_bf16_scoring_gives_fp32_s_features_up_to_bf16_rounding(trained):
     fp32, bf16 = hf.scorer(trained[0], "fp32"), hf.scorer(trained[0], "bf16")
     assert fp32.dtype is None and bf16.dtype is torch.bfloat16
     batch = [fp32.encode(prompt, " " + prompt + " fresh rye bread out of the oven", 64) for prompt in MIXED_PROMPTS]

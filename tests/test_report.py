@@ -6,8 +6,6 @@ import base64
 import json
 import re
 import subprocess
-import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +15,7 @@ from elm import report, results
 from elm.errors import ElmError
 from stages import report as report_stage
 
-from conftest import ROOT
+from helpers import Elements
 from browser import CHROMIUM, chromium_flags, fresh_profile, needs_chromium
 from stage_runner import tiny_project
 
@@ -51,24 +49,6 @@ def page(**overrides) -> str:
     args = {"classify_metrics": classify_metrics(), "predictions": predictions(), "evaluate_metrics": None,
             "train_metrics": None, "figures": {"a.png": PNG_1X1}, "examples_per_account": 1, **overrides}
     return report.build_page(**args)
-
-
-class Elements(HTMLParser):
-    """Start tags (name, attributes) and the text of an HTML document."""
-
-    def __init__(self, document: str):
-        super().__init__()
-        self.tags, self.text = [], []
-        self.feed(document)
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-    def named(self, tag: str) -> list[dict]:
-        return [attrs for name, attrs in self.tags if name == tag]
 
 
 # --- Building the page ---
@@ -203,12 +183,6 @@ def test_a_missing_or_corrupt_input_is_a_clear_error(workdir, broken, message):
     with pytest.raises(ElmError, match=message):
         report_stage.main()
     assert not (workdir / report_stage.PAGE).exists()
-
-
-def test_help_shows_the_docstring_title():
-    result = subprocess.run([sys.executable, "-m", "stages.report", "--help"], cwd=ROOT, capture_output=True,
-                            text=True, check=True)
-    assert report_stage.__doc__.strip().splitlines()[0] in result.stdout
 
 
 # --- In a real browser ---

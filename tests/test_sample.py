@@ -1,14 +1,7 @@
-"""The `sample` stage: sample size capping, exact stratification, determinism, clear errors.
-
-The helpers writing small real inputs (``write_real``, ``write_generated``) are also used by
-test_classify.py and test_plots.py.
-"""
+"""The `sample` stage: sample size capping, exact stratification, determinism, clear errors."""
 from __future__ import annotations
 
 import json
-import random
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -20,41 +13,7 @@ from stages import sample
 from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
 
-from conftest import ROOT
-
-# Each account, and the "model", writes from its own small vocabulary, so a detector can tell them apart.
-VOCABULARY = {
-    "sailor": "boat harbor wind sail tide anchor deck mast rope gull".split(),
-    "baker": "bread flour oven dough yeast crust butter sugar loaf rye".split(),
-    "cook": "pan stew salt pepper garlic onion broth knife simmer herb".split(),
-    "model": "robot circuit laser pixel quantum neon signal vector chrome servo".split(),
-}
-
-
-def posts(vocabulary: list[str], count: int, seed: int, words: int = 8) -> list[str]:
-    """``count`` posts of ``words`` words drawn at random from ``vocabulary``."""
-    rng = random.Random(seed)
-    return [" ".join(rng.choice(vocabulary) for _ in range(words)) for _ in range(count)]
-
-
-def write_real(posts_per_account: dict[str, int], seed: int = 0, split: str = "eval") -> pd.DataFrame:
-    """data/clean/posts.parquet as `clean` writes it, each account in its own vocabulary, every post in
-    ``split`` (eval: the held-out posts the sample draws real posts from)."""
-    rows = [
-        {"id": f"{account}-{i}", "account": account, "created_at": "", "text": text, "split": split}
-        for account, count in posts_per_account.items()
-        for i, text in enumerate(posts(VOCABULARY[account], count, seed))
-    ]
-    real = pd.DataFrame(rows, columns=["id", "account", "created_at", "text", "split"])
-    io.write_table(real, "data/clean/posts.parquet")
-    return real
-
-
-def write_generated(texts: list[str], account: str = "sailor") -> None:
-    """data/generated/posts.jsonl as `generate` writes it."""
-    generated = pd.DataFrame({"account": account, "text": texts}, columns=["account", "text"])
-    io.write_table(generated, "data/generated/posts.jsonl")
-
+from helpers import VOCABULARY, posts, write_generated, write_real
 
 def set_sample_params(workdir, default_params, posts_per_class: int, seed: int = 0, min_sentiment=None,
                       real_from: str = "heldout") -> None:
@@ -252,14 +211,6 @@ def test_missing_inputs_and_columns_are_clear_errors(workdir, default_params):
     io.write_table(pd.DataFrame({"account": ["sailor"], "body": ["a post"]}), "data/generated/posts.jsonl")
     with pytest.raises(ElmError, match=r"missing column\(s\) text"):
         sample.main()
-
-
-def test_help_shows_the_docstring_title():
-    result = subprocess.run(
-        [sys.executable, "-m", "stages.sample", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert sample.__doc__.strip().splitlines()[0] in result.stdout
-    assert "--params" in result.stdout
 
 
 CHEERFUL = ["what a wonderful happy day, I love this", "great news, so proud and grateful", "best sail ever, amazing crew"]

@@ -6,7 +6,7 @@ import pytest
 from stages import clean, scrape
 from elm.errors import ElmError
 from tests.fake_api import FakeApi, XWorld
-from tests.test_live_sources import configure
+from helpers import configure
 
 PLANTED = "elm-planted-secret-7f3a9c2e"
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 
 from elm.models.checkpoint import Checkpoint
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT, corpus, sampling_params, scratch_params
 BARE_MACHINE_LACKS = ("dvc", "dvclive", "emoji", "gguf", "vaderSentiment", "peft")
 
 
@@ -45,7 +44,6 @@ def test_the_gpu_profile_s_batches_outgrow_the_study_s():
 def test_fused_gelu_is_gpt2_s_gelu_up_to_rounding():
     from transformers.activations import ACT2CLS
 
-    from test_models import corpus, scratch_params
     from elm.models import hf, precision, train
 
     model, _ = hf.scratch_model(corpus(), scratch_params().scratch, 32)
@@ -88,8 +86,6 @@ def test_the_gpu_benchmark_runs_elm_s_code_paths_tiny_on_cpu_importing_only_what
 
 def tiny_model(tmp_path):
     """A scratch GPT-2 fine-tuned a few steps by the transformers backend, saved with its manifest."""
-    from test_models import corpus, scratch_params
-
     from elm import models
     from elm.models import hf
 
@@ -107,8 +103,6 @@ def record_mlp_outputs(model) -> list[torch.Tensor]:
 
 @pytest.mark.cuda
 def test_training_runs_in_bf16_on_the_gpu_with_fused_adamw(tmp_path):
-    from test_models import corpus, scratch_params
-
     from elm.models import hf, precision, train
 
     p = scratch_params(max_steps=3, precision="auto")
@@ -127,8 +121,6 @@ def test_training_runs_in_bf16_on_the_gpu_with_fused_adamw(tmp_path):
 
 @pytest.mark.cuda
 def test_generation_and_scoring_run_on_the_gpu(tmp_path):
-    from test_models import sampling_params
-
     from elm.models import hf
 
     model_dir, _ = tiny_model(tmp_path)

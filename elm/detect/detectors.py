@@ -12,7 +12,6 @@ Adding a detector is one entry in DETECTORS (and, if it reads new features, one 
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -26,6 +25,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from elm import params
+from elm.cli import log
 from elm.detect import data, features, leak, metrics
 from elm.errors import ElmError
 from elm.labels import REAL_LABEL
@@ -54,9 +54,9 @@ def fit_random_forest(X, y, grid: dict, cv: int, seed: int) -> tuple[RandomFores
     forest = RandomForestClassifier(random_state=seed, n_jobs=-1)
     try:
         if len(settings) == 1:
-            print("classify: random forest, one setting (no grid search)", file=sys.stderr)
+            log("classify: random forest, one setting (no grid search)")
             return forest.set_params(**settings[0]).fit(X, y), settings[0]
-        print(f"classify: random forest grid search, {len(settings)} settings x {cv} folds", file=sys.stderr)
+        log(f"classify: random forest grid search, {len(settings)} settings x {cv} folds")
         search = GridSearchCV(forest, param_grid=grid, cv=cv, scoring="accuracy", error_score="raise").fit(X, y)
     except ValueError as err:  # the data were checked before, so this is an invalid grid value
         raise ElmError(f"classify.random_forest.grid: {err}") from err
@@ -161,14 +161,14 @@ def detect(texts, labels, p: params.Classify, likelihood: pd.DataFrame | None = 
     data.check_trainable(labels, p.test_size, p.random_forest.cv)
     train, test = data.split(labels, p.test_size, p.seed)
     inputs, views, fitted = Inputs(texts, train, test, p, likelihood), {}, {}
-    print(f"classify: {len(train)} train / {len(test)} test posts", file=sys.stderr)
+    log(f"classify: {len(train)} train / {len(test)} test posts")
     for name, entry in DETECTORS.items():
         if not entry.runs(inputs):
             continue
         if entry.view not in views:
             views[entry.view] = VIEWS[entry.view](inputs)
         view = views[entry.view]
-        print(f"classify: {name} on {len(view.names) or 'the'} {entry.view} features", file=sys.stderr)
+        log(f"classify: {name} on {len(view.names) or 'the'} {entry.view} features")
         model, settings = entry.fit(view.train, labels[train], p)
         fitted[name] = Detector(model, view.names, *verdicts(model, view.test), settings)
     return Detection(fitted, train, test, labels[test])

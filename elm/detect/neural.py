@@ -11,12 +11,12 @@ The object follows scikit-learn's estimator interface (``fit``, ``predict_proba`
 """
 from __future__ import annotations
 
-import sys
 import time
 
 import numpy as np
 import torch
 
+from elm.cli import log
 from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
 from elm.models import hf, train
@@ -106,8 +106,8 @@ class SequenceClassifier:
             loss = self.train_step([texts[i] for i in rows], y[rows])
             if time.monotonic() - last_report > PROGRESS_EVERY_S or step + 1 == self.max_steps:
                 last_report = time.monotonic()
-                print(f"classify: neural step {step + 1}/{self.max_steps}, loss {loss:.3f}, "
-                      f"{(last_report - start) / (step + 1):.2f} s/step", file=sys.stderr)
+                log(f"classify: neural step {step + 1}/{self.max_steps}, loss {loss:.3f}, "
+                    f"{(last_report - start) / (step + 1):.2f} s/step")
         self.model.eval()
         return self
 

@@ -21,7 +21,6 @@ import csv
 import json
 import math
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -30,6 +29,7 @@ import charset_normalizer
 import pandas as pd
 from dateutil import parser as dateutil_parser
 
+from elm.cli import log
 from elm.errors import ElmError
 from elm.sources import normalize
 
@@ -128,7 +128,7 @@ def detect_encoding(path: Path, encoding: str = "auto", key: str = "scrape.table
     best = matches[0]
     tied = [m for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.05]
     encoding = "cp1252" if any("cp1252" in m.could_be_from_charset for m in tied) else best.encoding
-    print(f"note: {path} is not UTF-8: read as {encoding} (detected; set {key} to choose another)", file=sys.stderr)
+    log(f"note: {path} is not UTF-8: read as {encoding} (detected; set {key} to choose another)")
     return encoding
 
 
@@ -397,8 +397,7 @@ class Skipped:
             return
         listed = "".join(f"\n  {problem}" for problem in self.listed)
         rest = f"\n  ... and {self.count - len(self.listed)} more" if self.count > len(self.listed) else ""
-        print(f"warning: {self.path}: left out {self.count} bad row(s) (scrape.on_bad_row is skip):{listed}{rest}",
-              file=sys.stderr)
+        log(f"warning: {self.path}: left out {self.count} bad row(s) (scrape.on_bad_row is skip):{listed}{rest}")
 
 
 # --- values --------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import random
 import re
-import sys
 import time
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -23,6 +22,7 @@ from typing import Callable, Iterable
 
 import requests
 
+from elm.cli import log
 from elm.errors import ElmError
 from elm.sources import files
 
@@ -94,7 +94,7 @@ class Session(requests.Session):
             seconds = retry.wait_s
         self.retries += 1
         self.rate_limit_waits += retry.rate_limited
-        print(f"{self.label}: {retry}; retry {attempt} of {self.http.retries} in {seconds:.1f} s", file=sys.stderr)
+        log(f"{self.label}: {retry}; retry {attempt} of {self.http.retries} in {seconds:.1f} s")
         time.sleep(seconds)
 
     def get_json(self, url: str, params: dict):
@@ -175,15 +175,13 @@ def collect(pages: Iterable[list[dict]], held_ids: frozenset[str], max_posts: in
         new = [post for post in page if post["id"] not in seen]
         seen.update(post["id"] for post in new)
         posts.extend(new)
-        print(f"{session.label}: page {pages_read}: {len(posts)} new posts so far", file=sys.stderr)
+        log(f"{session.label}: page {pages_read}: {len(posts)} new posts so far")
         if len(posts) >= max_posts or any(post["id"] in held_ids for post in page):
             break
     posts = posts[:max_posts]
-    print(
+    log(
         f"{session.label}: fetched {len(posts)} new posts in {pages_read} pages "
-        f"({session.rate_limit_waits} rate-limit waits, {session.retries} retries in all)",
-        file=sys.stderr,
-    )
+        f"({session.rate_limit_waits} rate-limit waits, {session.retries} retries in all)")
     return posts
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import glob
 import itertools
 import re
-import sys
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -35,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
+from elm.cli import log
 from elm.errors import ElmError
 from elm.sources import files
 
@@ -221,4 +221,4 @@ def note_missing_optional(path: Path, columns: list, params) -> None:
                 ("language_column", params.language_column, "languages detected by the clean stage")]
     for key, column, effect in optional:
         if column and column not in columns:
-            print(f"note: {path} has no column {column!r} (scrape.table.{key}): {effect}", file=sys.stderr)
+            log(f"note: {path} has no column {column!r} (scrape.table.{key}): {effect}")
