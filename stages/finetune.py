@@ -13,7 +13,8 @@ Data-parallel over several processes: `torchrun --nproc_per_node 2 -m stages.fin
 
 Writes models/finetuned/ (the model and tokenizer in the backend's own format, plus elm.json naming the
 backend) and reports/train/ (DVCLive: loss, eval loss, learning rate and tokens/s per step, drawn by
-`dvc plots show`; metrics.json holds the final values). Params: the `finetune` section.
+`dvc plots show`; metrics.json holds the last step's values and the final eval loss, perplexity,
+tokens/s and seconds). Params: the `finetune` section.
 """
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ CLEAN_POSTS = "data/clean/posts.parquet"
 MODEL_DIR = "models/finetuned"
 TRAIN_LOG = "reports/train"
 CHECKPOINT = "models/.checkpoints/finetune.pt"  # and its marker finetune.json (elm.models.checkpoint)
+# The final numbers metrics.json holds (the eval loss of the weights kept, early stopping or not), and the
+# facts of the backend's summary that describe the model, which its elm.json holds.
+HEADLINE = ("eval_loss", "eval_perplexity", "tokens_per_s", "train_seconds")
+MODEL_FACTS = ("steps", "train_rows", "parameters", "trainable_parameters")
 
 
 def documents(posts) -> tuple[list[str], list[str]]:
@@ -90,9 +95,10 @@ def main(params_path: str = "params.yaml") -> None:
 
         with io.atomic_path(MODEL_DIR, directory=True) as out:
             summary = backend.finetune(train, held, p, out, on_step, checkpoint)
-            models.write_manifest(out, backend=p.backend, base_model=p.model, steps=p.max_steps)
-        for name, value in summary.items():
-            live.log_metric(f"final/{name}", value, plot=False)
+            facts = {name: summary[name] for name in MODEL_FACTS if name in summary}
+            models.write_manifest(out, backend=p.backend, base_model=p.model, **{"steps": p.max_steps, **facts})
+        for name in HEADLINE:  # beside DVCLive's last-step values: what a run is compared by
+            live.log_metric(f"final/{name}", summary[name], plot=False)
     checkpoint.clear()  # the transformers state, or gpt2simple's run folder
     print(f"finetune: eval loss {summary['eval_loss']:.3f} (perplexity {summary['eval_perplexity']:.1f}), "
           f"{summary['tokens_per_s']:.0f} tokens/s", flush=True)
