@@ -23,6 +23,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from elm import models
+from elm.cli import log
 from elm.errors import ElmError
 from elm.proportions import stratified_counts
 
@@ -102,7 +103,7 @@ def sample_posts(generator, train_posts: pd.DataFrame, p, resume_key: dict, fold
     folder.mkdir(parents=True, exist_ok=True)
     done = all_finished_batches(folder, resume_key)
     if done and rank == 0:
-        print(f"generate: resuming, {len(done)} batches already done", flush=True)
+        log(f"generate: resuming, {len(done)} batches already done")
     own = partial_file(folder, rank)
     kept = finished_batches(own, resume_key)
     batches = [(account,) * size for account, size in plan]

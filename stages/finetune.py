@@ -79,7 +79,7 @@ def main(params_path: str = "params.yaml") -> None:
     if not PartialState(cpu=not torch.cuda.is_available()).is_main_process:  # another process of a data-parallel run: it trains, the first reports
         backend.finetune(train, held, p, None, lambda step, metrics: None, checkpoint)
         return
-    print(f"finetune: {p.model} on {len(train)} posts ({len(held)} held out), {p.max_steps} steps", flush=True)
+    cli.log(f"finetune: {p.model} on {len(train)} posts ({len(held)} held out), {p.max_steps} steps")
     resume_from = checkpoint.step()
     if resume_from:  # keep the killed run's curves up to its checkpoint; otherwise DVCLive starts afresh
         trim_curves(resume_from)

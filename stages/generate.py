@@ -52,7 +52,7 @@ def main(params_path: str = "params.yaml") -> None:
     if not p.max_new_tokens:
         p = dataclasses.replace(p, max_new_tokens=generation.auto_max_new_tokens(generator, train))
         if state.is_main_process:
-            print(f"generate: max_new_tokens auto: {p.max_new_tokens}", flush=True)
+            cli.log(f"generate: max_new_tokens auto: {p.max_new_tokens}")
     settings = {**dataclasses.asdict(p), "model": manifest["base_model"]}
     # a partial file is resumed only for the same settings and the very same fine-tuned model
     resume_key = {**settings, "model_file_time": Path(MODEL_DIR, models.MANIFEST).stat().st_mtime_ns}

@@ -109,7 +109,7 @@ def test_generate_killed_mid_run_resumes_and_matches_an_uninterrupted_run(traine
     assert 32 <= done_before < 160
 
     resumed = run_stage("generate", killed)
-    assert "resuming" in resumed.stdout
+    assert "resuming" in resumed.stderr
     assert (killed / generate.GENERATED).read_text() == (whole / generate.GENERATED).read_text()
 
 
@@ -157,7 +157,7 @@ def test_finetune_killed_mid_run_resumes_and_ends_as_an_uninterrupted_run(traine
     kill_stage_when("finetune", killed, lambda: marker.exists() and json.loads(marker.read_text())["step"] >= 10)
 
     resumed = run_stage("finetune", killed)
-    assert "resuming from the checkpoint of step" in resumed.stdout
+    assert "resuming from the checkpoint of step" in resumed.stderr
     assert not marker.exists()
     weights = load_file(killed / "models/finetuned/model.safetensors")
     expected = load_file(whole / "models/finetuned/model.safetensors")
@@ -188,7 +188,7 @@ def test_finetune_trains_data_parallel_over_two_processes(trained_project, tmp_p
                            "-m", "stages.finetune"], cwd=project, env=stage_env(), capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "data-parallel over 2 processes" in done.stdout
+    assert "data-parallel over 2 processes" in done.stderr
     assert models.read_manifest(project / "models/finetuned")["steps"] == 6
     curve = (project / "reports/train/plots/metrics/train/loss.tsv").read_text().splitlines()
     assert len(curve) == 1 + 6  # one process logged, once per step

@@ -226,7 +226,7 @@ def test_a_killed_finetune_stage_resumes_from_the_library_s_last_save(base_model
     kill_stage_when("finetune", project, lambda: marker.exists() and json.loads(marker.read_text())["step"] >= 6)
 
     resumed = run_stage("finetune", project)
-    assert "resuming from the checkpoint of step" in resumed.stdout
+    assert "resuming from the checkpoint of step" in resumed.stderr
     assert (project / "models/finetuned/counter").read_text().strip() == "14"
     curve = (project / "reports/train/plots/metrics/train/loss.tsv").read_text().splitlines()
     assert [int(row.split("\t")[0]) for row in curve[1:]] == list(range(14))

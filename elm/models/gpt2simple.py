@@ -53,6 +53,7 @@ except ModuleNotFoundError as err:
                    f"run `make setup-gpt2simple` (or `pip install -r requirements-gpt2simple.txt` and then "
                    f"`pip install --no-deps gpt-2-simple==0.8.1`)") from None
 
+from elm.cli import log
 from elm.errors import ElmError
 from elm.io import atomic_path
 from elm.models import END_TOKEN as END
@@ -127,7 +128,7 @@ def download(name: str) -> Path:
            f"(or anywhere, and set finetune.model to its path)")
     try:  # the library's own requests have no timeout: a dropped connection would hang the stage
         requests.head(f"{DOWNLOAD_URL}/{name}/hparams.json", timeout=30).raise_for_status()
-        print(f"finetune: downloading GPT-2 {name} into {folder}", flush=True)
+        log(f"finetune: downloading GPT-2 {name} into {folder}")
         with atomic_path(folder, directory=True) as tmp:
             gpt2.download_gpt2(model_dir=str(tmp.parent), model_name=tmp.name)
     except (requests.RequestException, KeyError) as err:
@@ -273,7 +274,7 @@ def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path,
         run = (work / "run").resolve()
         done = resume_step(checkpoint, run)
         if done:
-            print(f"finetune: resuming from the checkpoint of step {done}", flush=True)
+            log(f"finetune: resuming from the checkpoint of step {done}")
         else:  # another run's leftovers
             shutil.rmtree(work)
             work.mkdir(parents=True)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
+from elm.cli import log
 from elm.models.checkpoint import Checkpoint
 
 
@@ -191,12 +192,12 @@ def train(model, tokenizer, train_docs: list[str], eval_docs: list[str], params,
     state = checkpoint.load() if checkpoint else None
     if state:
         progress = resume(state, model, optimizer, schedule)
-        print(f"finetune: resuming from the checkpoint of step {progress.step}", flush=True)
+        log(f"finetune: resuming from the checkpoint of step {progress.step}")
     if params.compile:
         model.compile()  # in place: the state dict keeps its names
     model, optimizer = accelerator.prepare(model, optimizer)  # data-parallel when launched as several processes
     if world > 1 and main:
-        print(f"finetune: data-parallel over {world} processes", flush=True)
+        log(f"finetune: data-parallel over {world} processes")
 
     for step in range(progress.step + 1, params.max_steps + 1):
         started = time.perf_counter()
@@ -220,8 +221,8 @@ def train(model, tokenizer, train_docs: list[str], eval_docs: list[str], params,
         if main:
             on_step(step, metrics)
         if stop:
-            print(f"finetune: eval loss has not improved for {params.early_stopping_patience} evals: stopping "
-                  f"at step {step}, keeping the weights of eval loss {progress.best_eval_loss:.4f}", flush=True)
+            log(f"finetune: eval loss has not improved for {params.early_stopping_patience} evals: stopping "
+                f"at step {step}, keeping the weights of eval loss {progress.best_eval_loss:.4f}")
             accelerator.unwrap_model(model).load_state_dict(best_weights)
             break
         if main and checkpoint and params.checkpoint_every and step % params.checkpoint_every == 0 \
