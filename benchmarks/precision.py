@@ -1,4 +1,6 @@
-"""Sampling and scoring speed of the default model in fp32 (weight-first layers) and in bf16 autocast.
+"""Sampling and scoring speed of the default model in fp32 (weight-first layers) and in bf16.
+
+bf16 is what the stages run: sampling with the model's weights in bf16, scoring under bf16 autocast.
 
 What ``precision: auto`` should choose for ``generate`` and ``likelihood`` on this CPU
 (elm/models/precision.py). The default model (params.yaml's finetune.model, SmolLM2-135M-Instruct
@@ -104,7 +106,7 @@ def main(argv=None) -> None:
           f"SmolLM2-135M, generate {base.batch_size} posts a batch (temperature {base.temperature}, "
           f"max {base.max_new_tokens} new tokens), score {len(texts)} posts in batches of {batch_size}; "
           f"median over {args.repeats} repeats.\n")
-    print("| work | fp32 (weight-first layers) posts/s | bf16 autocast posts/s | bf16 / fp32 | auto picks here |")
+    print("| work | fp32 (weight-first layers) posts/s | bf16 posts/s | bf16 / fp32 | auto picks here |")
     print("|---|---:|---:|---:|---|")
     for work, rates, kind in (("generate", generated, "sample"), ("likelihood", scored, "score")):
         fp32, bf16 = statistics.median(rates["fp32"]), statistics.median(rates["bf16"])

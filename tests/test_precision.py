@@ -51,7 +51,7 @@ def test_an_unknown_precision_or_work_is_refused():
 def test_fp32_sampling_runs_weight_first_layers_and_bf16_sampling_the_model_s_own(trained):
     fp32, bf16 = hf.load(trained[0], "fp32"), hf.load(trained[0], "bf16")
     assert fp32.dtype is None and any(isinstance(m, weight_first.WeightFirstLinear) for m in fp32.model.modules())
-    assert bf16.dtype is torch.bfloat16
+    assert bf16.dtype is torch.bfloat16 and all(w.dtype is torch.bfloat16 for w in bf16.model.parameters())
     assert not any(isinstance(m, weight_first.WeightFirstLinear) for m in bf16.model.modules())
     prompts = [models.prompt_for("baker")] * 4
     room = sampling_params(max_new_tokens=40)  # the tiny model's posts end within 40 tokens

@@ -143,7 +143,11 @@ class Generator:
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
         self.tokenizer.padding_side = "left"  # prompts end where generation starts
         self.model = AutoModelForCausalLM.from_pretrained(model_dir).to(self.device).eval()
-        if self.device.type == "cpu" and self.dtype is None:
+        if self.dtype is not None:
+            # bf16 weights, not autocast: autocast casts every fp32 weight again at each decode step, which costs
+            # most of what bf16 saves (benchmarks/decode_step.py; its table is in benchmarks/README.md)
+            self.model.to(self.dtype)
+        elif self.device.type == "cpu":
             from elm.models import weight_first  # generation's alone: finetune imports this module
 
             weight_first.convert(self.model)
@@ -158,10 +162,9 @@ class Generator:
         check_max_new_tokens(params)
         torch.manual_seed(seed)
         batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
-        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
-            new_tokens = sampling.sample(self.model, batch["input_ids"], batch["attention_mask"], self.stop_ids,
-                                         params.max_new_tokens, params.temperature, params.top_k, params.top_p,
-                                         params.min_p, params.typical_p)
+        new_tokens = sampling.sample(self.model, batch["input_ids"], batch["attention_mask"], self.stop_ids,
+                                     params.max_new_tokens, params.temperature, params.top_k, params.top_p,
+                                     params.min_p, params.typical_p)
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         return [text.split("\n")[0].strip() if sampling.ended(tokens, params.max_new_tokens) else None
                 for text, tokens in zip(texts, new_tokens)]
