@@ -288,36 +288,36 @@ def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path,
         dataset.write_text("".join(training_lines(train_docs)), encoding="utf-8")
 
         tokens_per_step = params.batch_size * params.grad_accum * WINDOW
-        log = TrainingLog(on_step, checkpoint.mark if checkpoint else lambda step: None,
+        training = TrainingLog(on_step, checkpoint.mark if checkpoint else lambda step: None,
                           tokens_per_step, params.learning_rate, params.max_steps, sys.stdout)
         if done < params.max_steps:
-            train(params, base, dataset, run, done, log)
-        log.saves_done()
-        if log.interrupted:
+            train(params, base, dataset, run, done, training)
+        training.saves_done()
+        if training.interrupted:
             raise KeyboardInterrupt  # the stage then leaves its outputs as they were; the saved step resumes
 
         eval_ids = encode(enc, eval_docs or train_docs, params.eval_batches * params.batch_size * WINDOW)
         loss = eval_loss(run, eval_ids, params.batch_size)
-        metrics = {**log.final, "eval/loss": loss, "eval/perplexity": math.exp(min(loss, 50))}
+        metrics = {**training.final, "eval/loss": loss, "eval/perplexity": math.exp(min(loss, 50))}
         on_step(params.max_steps, metrics)
         save_run(run, out_dir)
     return {
         "eval_loss": loss,
         "eval_perplexity": metrics["eval/perplexity"],
         "train_loss": metrics.get("train/loss", float("nan")),
-        "tokens_per_s": log.tokens / log.seconds if log.seconds else float("nan"),
-        "train_seconds": log.seconds,
+        "tokens_per_s": training.tokens / training.seconds if training.seconds else float("nan"),
+        "train_seconds": training.seconds,
         "parameters": count_parameters(out_dir),
     }
 
 
-def train(params, base: Path, dataset: Path, run: Path, done: int, log: TrainingLog) -> None:
-    """``gpt_2_simple.finetune`` from step ``done`` (0: from ``base``) to ``max_steps``, its stdout read by ``log``."""
+def train(params, base: Path, dataset: Path, run: Path, done: int, training: TrainingLog) -> None:
+    """``gpt_2_simple.finetune`` from step ``done`` (0: from ``base``) to ``max_steps``, its stdout read by ``training``."""
     opts = params.gpt2simple
     never = params.max_steps + 1  # the library takes `every` 0 as a division by zero
     random.seed(params.seed * 100_003 + done)  # the library's window sampler
     np.random.seed(params.seed)
-    with session(params.threads) as sess, contextlib.redirect_stdout(log):
+    with session(params.threads) as sess, contextlib.redirect_stdout(training):
         tf.compat.v1.set_random_seed(params.seed)
         gpt2.finetune(
             sess, dataset=str(dataset), steps=params.max_steps - done, model_name=base.name, model_dir=str(base.parent),
