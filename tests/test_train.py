@@ -44,7 +44,7 @@ def test_the_gpu_profile_s_batches_outgrow_the_study_s():
 def test_fused_gelu_is_gpt2_s_gelu_up_to_rounding():
     from transformers.activations import ACT2CLS
 
-    from elm.models import hf, precision, train
+    from elm.models import hf, train
 
     model, _ = hf.scratch_model(corpus(), scratch_params().scratch, 32)
     model.eval()

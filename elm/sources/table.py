@@ -186,8 +186,8 @@ def post_record(row, where: str, params, account: str, by_column: bool) -> dict:
     try:
         created_at = files.to_iso_utc(row.get(column), time_format=params.created_at_format)
     except ValueError as err:
-        fix = (f'set scrape.table.created_at_format to the dates\' strptime format (e.g. "%d/%m/%Y %H:%M"), '
-               f'scrape.table.created_at_column to the column holding the dates, or created_at_column: "" '
+        fix = ('set scrape.table.created_at_format to the dates\' strptime format (e.g. "%d/%m/%Y %H:%M"), '
+               'scrape.table.created_at_column to the column holding the dates, or created_at_column: "" '
                "to leave dates out")
         raise files.BadRow(f"{where}: {column}: {err}", column_fix=fix) from None
     return {
@@ -207,7 +207,7 @@ def language_code(row: dict, where: str, column: str) -> str:
     value = files.as_text(row.get(column)).strip() if column else ""
     if value and not _LANGUAGE_CODE.fullmatch(value):
         raise files.BadRow(f"{where}: {column} is {value[:30]!r}, not a language code like en or pt-BR",
-                           column_fix=f'set scrape.table.language_column: "" to have clean detect each post\'s '
+                           column_fix='set scrape.table.language_column: "" to have clean detect each post\'s '
                                       "language instead")
     return value
 
