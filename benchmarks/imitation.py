@@ -211,8 +211,11 @@ def run_sweep(project: Path, settings: list[str]) -> list[tuple[str, dict[str, s
         call(dvc, "queue", "stop")
     for name, setting in zip(names, settings):
         status = call(dvc, "queue", "status")
-        if not re.search(rf"\b{name}\b.*\bSuccess\b", status):
-            raise ElmError(f"experiment {name} ({setting}) did not succeed: see `dvc queue logs {name}` in {project}")
+        if not re.search(rf"\b{name}\b.*\bSuccess\b", status):  # the others still get their rows
+            print(f"imitation: experiment {name} ({setting}) did not succeed: see `dvc queue logs {name}` in "
+                  f"{project}", file=sys.stderr)
+            rows.append((f"{setting} (did not run: `dvc queue logs {name}`)", {}))
+            continue
         call(dvc, "exp", "apply", name)
         rows.append((setting, sweep_row(project)))
         print(f"imitation: measured {name}: {setting}", file=sys.stderr)

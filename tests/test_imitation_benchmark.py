@@ -6,7 +6,7 @@ import sys
 
 import yaml
 
-from elm import params, profiles
+from elm import profiles
 
 from stage_runner import ROOT, TINY, stage_env
 from helpers import VOCABULARY, posts
@@ -33,7 +33,8 @@ def test_a_tiny_run_prints_every_score_in_one_table(tmp_path):
 
     done = subprocess.run([sys.executable, "benchmarks/imitation.py", "--profile", str(tmp_path / "profile.yaml"),
                            "--import-dir", str(exports), "--keep", str(kept),
-                           "--sweep", "generate.temperature=1.3 generate.top_k=20"],
+                           "--sweep", "generate.temperature=1.3 generate.top_k=20",
+                           "--sweep", "generate.temperature=-1"],  # refused by generate: a row that says so
                           cwd=ROOT, env=stage_env(), capture_output=True, text=True, timeout=1500)
 
     assert done.returncode == 0, done.stderr[-3000:]
@@ -46,8 +47,9 @@ def test_a_tiny_run_prints_every_score_in_one_table(tmp_path):
         assert heading in table, heading
     assert "|   sailor |" in table and "|   baker |" in table  # attribution and length distance per account
     # the sweep: the baseline and the queued experiment, one row each, the experiment's own numbers
-    sweep = table.split("\nsweep: 1 experiments queued on the baseline", 1)[1]
-    header, _, baseline, swept = [line for line in sweep.splitlines() if line.startswith("|")]
+    sweep = table.split("\nsweep: 2 experiments queued on the baseline", 1)[1]
+    header, _, baseline, swept, failed = [line for line in sweep.splitlines() if line.startswith("|")]
+    assert failed.startswith("| generate.temperature=-1 (did not run: `dvc queue logs sweep-2`) | n/a |"), failed
     assert "lm_likelihood" in header and "leak warning" in header and "copy rate" in header, header
     assert baseline.startswith("| the profile (baseline) |") and swept.startswith("| generate.temperature=1.3 "
                                                                                 "generate.top_k=20 |")
