@@ -17,8 +17,8 @@ one) are dropped and counted: the copy rate measures memorization. Writes data/g
 (account, text, settings), reports/metrics/generate.json (posts sampled, ended and kept, dropped and
 unfinished, copy rates, speed) and reports/generate/breakdown.json (dropped per rule; per account: unfinished
 and kept posts, their length and endings next to the training posts').
-Params: the `generate` section (`precision`: auto picks bf16 autocast or fp32 with weight-first layers,
-whichever samples faster on this hardware, see elm/models/precision.py), and `clean` for the cleaning rules.
+Params: the `generate` section (`precision`: auto samples with bf16 weights where the hardware has native
+bf16, else in fp32 with weight-first layers; see elm/models/precision.py), and `clean` for the cleaning rules.
 """
 from __future__ import annotations
 

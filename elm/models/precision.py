@@ -1,4 +1,4 @@
-"""Which number format a model runs in: plain fp32, or bf16 autocast where that is the faster choice.
+"""Which number format a model runs in: plain fp32, or bf16 where that is the faster choice.
 
 ``precision`` params (``finetune``, ``generate``, ``likelihood``) take ``auto``, ``bf16`` or ``fp32``.
 ``bf16`` and ``fp32`` are obeyed everywhere (bf16 on a CPU without native bf16 is emulated: correct,
@@ -6,11 +6,10 @@ about 20x slower). ``auto`` picks by the hardware and the work, from what ``benc
 measured (table in benchmarks/README.md):
 
 - on a GPU with bf16: bf16, for every kind of work;
-- on a CPU with native bf16 (the ``avx512_bf16`` or ``amx_bf16`` flag): bf16 for training and
-  scoring, which multiply hundreds of rows at once; for sampling only with AMX, since a decode step
-  multiplies a few dozen rows and AVX512-BF16 alone measured slower there than fp32 with weight-first
-  layers (``elm.models.weight_first``);
-- on other CPUs (AVX2): fp32.
+- on a CPU with native bf16 (the ``avx512_bf16`` or ``amx_bf16`` flag): bf16 for training, scoring and
+  sampling (sampling with the weights cast to bf16, which ran 1.37x fp32 with weight-first layers on
+  AVX512-BF16 without AMX; under autocast it had been slower);
+- on other CPUs (AVX2): fp32, with weight-first layers for sampling (``elm.models.weight_first``).
 
 bf16 and fp32 runs give slightly different numbers, so outputs (and ``dvc.lock`` hashes) differ between
 machines where ``auto`` chooses differently: set the precision explicitly for identical reruns.
@@ -47,8 +46,6 @@ def auto_is_bf16(work: str, device: torch.device, flags: set[str] | None = None)
     if device.type != "cpu":
         return False
     flags = cpu_flags() if flags is None else flags
-    if work == "sample":
-        return "amx_bf16" in flags
     return bool({"avx512_bf16", "amx_bf16"} & flags)
 
 
