@@ -209,8 +209,8 @@ def run_sweep(project: Path, settings: list[str]) -> list[tuple[str, dict[str, s
             time.sleep(20)
     finally:
         call(dvc, "queue", "stop")
+    status = call(dvc, "queue", "status")  # every experiment has ended: one read serves them all
     for name, setting in zip(names, settings):
-        status = call(dvc, "queue", "status")
         if not re.search(rf"\b{name}\b.*\bSuccess\b", status):  # the others still get their rows
             print(f"imitation: experiment {name} ({setting}) did not succeed: see `dvc queue logs {name}` in "
                   f"{project}", file=sys.stderr)
