@@ -202,6 +202,7 @@ class Sample:
     seed: int
     min_sentiment: float | None = _range(-1.0, 1.0)
     real_from: str = _range(choices=("heldout", "all"))
+    match_lengths: bool
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,12 @@ The real posts come from the held-out split only (`sample.real_from: heldout`, t
 the model never trained on, so memorization cannot flatter the imitation or the lm_likelihood
 detector; `clean.eval_fraction` sets its size), or from every clean post (`all`, as the 2021 study
 did). Draws N posts of each class, N = min(sample.posts_per_class, real posts, generated posts):
-the real ones stratified by account (each account keeps its share), the generated ones at random.
-Posts with blank text are not counted.
+the real ones stratified by account (each account keeps its share). The generated ones, with
+`sample.match_lengths` (the default): as many per account as the real ones, spread over character
+lengths like the account's training posts (as many from each length decile as the training posts put
+there, a decile short of posts made up from the nearest lengths), so that post length, which a model
+counting tokens follows only loosely (real posts crowd under old limits such as 140 characters), does
+not give them away; without it, at random (the study's way). Posts with blank text are not counted.
 
 With `sample.min_sentiment` set, generated posts whose VADER compound score (-1 most negative ..
 1 most positive) is below it are removed first: the optimism filter. What it removed goes to
@@ -18,7 +22,7 @@ reports/metrics/sample.json (the headline: N, posts available in each class, pos
 removed) and reports/sample/breakdown.json (also real posts per account and the filter's removals per
 account).
 
-Params (section `sample`): posts_per_class, seed, min_sentiment, real_from. Same inputs and seed give the
+Params (section `sample`): posts_per_class, seed, min_sentiment, real_from, match_lengths. Same inputs and seed give the
 same sample.
 """
 from __future__ import annotations
@@ -36,7 +40,7 @@ GENERATED = "data/generated/posts.jsonl"
 SAMPLE = "data/sample/sample.parquet"
 METRICS = "reports/metrics/sample.json"
 REMOVED = "data/sample/removed_by_sentiment.parquet"
-HELD_OUT = "eval"  # clean's split of posts the model never trained on
+HELD_OUT, TRAIN = "eval", "train"  # clean's splits: posts the model never trained on, and those it did
 
 
 def real_posts(posts: pd.DataFrame, real_from: str) -> pd.DataFrame:
@@ -53,7 +57,9 @@ def real_posts(posts: pd.DataFrame, real_from: str) -> pd.DataFrame:
 
 def main(params_path: str = "params.yaml") -> None:
     p = params.load("sample", params_path)
-    real = real_posts(io.read_posts(REAL, "clean", ("account", "text", "split")), p.real_from)
+    posts = io.read_posts(REAL, "clean", ("account", "text", "split"))
+    real = real_posts(posts, p.real_from)
+    train = posts[posts["split"] == TRAIN] if p.match_lengths else None
     generated = io.read_posts(GENERATED, "generate", ("account", "text"))
     kept, removed = sentiment_filter(generated, p.min_sentiment)
     if kept.empty:
@@ -62,7 +68,7 @@ def main(params_path: str = "params.yaml") -> None:
                        f"to null to keep every post")
     io.write_table(removed.reset_index(drop=True), REMOVED)
     size = sample_size(p.posts_per_class, len(real), len(kept))
-    sample = draw_sample(real, kept, size, p.seed)
+    sample = draw_sample(real, kept, size, p.seed, train)
     io.write_table(sample, SAMPLE)
     real_per_account = sample[sample["label"] == REAL_LABEL]["account"].value_counts().sort_index()
     breakdown = {

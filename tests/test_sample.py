@@ -8,7 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import numpy as np
+
 from elm import io, proportions
+from elm.sample import pick_by_length
 from stages import sample
 from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
@@ -16,9 +19,9 @@ from elm.labels import GENERATED_LABEL, REAL_LABEL
 from helpers import VOCABULARY, posts, write_generated, write_real
 
 def set_sample_params(workdir, default_params, posts_per_class: int, seed: int = 0, min_sentiment=None,
-                      real_from: str = "heldout") -> None:
+                      real_from: str = "heldout", match_lengths: bool = False) -> None:
     default_params["sample"] = {"posts_per_class": posts_per_class, "seed": seed, "min_sentiment": min_sentiment,
-                                "real_from": real_from}
+                                "real_from": real_from, "match_lengths": match_lengths}
     workdir.write_params(default_params)
 
 
@@ -254,3 +257,59 @@ def test_min_sentiment_outside_minus_one_to_one_is_refused_before_any_work(workd
 
     with pytest.raises(ElmError, match=r"sample.min_sentiment: 1.5 is above the maximum 1.0"):
         sample.main()
+
+
+def lengths(short: int, long: int, seed: int) -> np.ndarray:
+    """``short`` lengths of 40-80 characters and ``long`` ones of 150-250, shuffled."""
+    rng = np.random.default_rng(seed)
+    return rng.permutation(np.concatenate([rng.integers(40, 81, short), rng.integers(150, 251, long)]))
+
+
+def test_generated_posts_are_picked_with_the_training_posts_length_spread():
+    train = lengths(short=400, long=100, seed=0)  # 80% short
+    pool = lengths(short=300, long=300, seed=1)  # the model's posts: half long
+    picked = pick_by_length(pool, train, 100, np.random.default_rng(0))
+    assert len(set(picked)) == 100
+    assert (pool[picked] <= 80).sum() == 80 and (pool[picked] >= 150).sum() == 20
+    # within a length decile at random, not the shortest first
+    assert pool[picked][pool[picked] <= 80].max() >= 75
+
+
+def test_a_length_bin_short_of_posts_is_made_up_from_the_nearest_lengths():
+    train = lengths(short=400, long=100, seed=0)
+    pool = lengths(short=300, long=10, seed=1)  # 20 long posts wanted, 10 made
+    picked = pick_by_length(pool, train, 100, np.random.default_rng(0))
+    assert len(set(picked)) == 100
+    assert (pool[picked] >= 150).sum() == 10  # every long post
+    longest_short = np.sort(pool[pool <= 80])[-10:]  # and the longest short ones in their place
+    assert set(longest_short) <= set(pool[picked])
+
+
+def test_posts_longer_than_every_training_post_are_taken_last():
+    train = lengths(short=400, long=100, seed=0)  # at most 250 characters
+    pool = np.concatenate([lengths(short=300, long=15, seed=1), np.full(20, 400)])
+    picked = pick_by_length(pool, train, 100, np.random.default_rng(0))
+    assert (pool[picked] == 400).sum() == 0  # 20 long wanted, 15 made: the other 5 are the longest short ones
+    assert (pool[picked] >= 150).sum() == 15
+    assert len(pick_by_length(pool, train, len(pool), np.random.default_rng(0))) == len(pool)  # when all are wanted
+
+
+def test_matched_lengths_give_each_account_as_many_generated_posts_as_real_ones(workdir, default_params, capsys):
+    write_real({"sailor": 60, "baker": 20})
+    real = pd.read_parquet("data/clean/posts.parquet")
+    train = real.assign(split="train", id=real["id"] + "-train")  # the same posts, as trained on
+    io.write_table(pd.concat([real, train], ignore_index=True), "data/clean/posts.parquet")
+    generated = pd.DataFrame({"account": ["sailor"] * 100 + ["baker"] * 5,
+                              "text": posts(VOCABULARY["model"], 100, seed=1) + posts(VOCABULARY["model"], 5, seed=2)})
+    io.write_table(generated, "data/generated/posts.jsonl")
+    set_sample_params(workdir, default_params, posts_per_class=40, match_lengths=True)
+
+    sample.main()
+
+    drawn, _ = read_outputs()
+    per_account = drawn.groupby(["label", "account"]).size().to_dict()
+    assert per_account[(REAL_LABEL, "sailor")] == 30 and per_account[(REAL_LABEL, "baker")] == 10
+    # baker made 5 posts for its 10 real ones: all 5, and 5 more from sailor's
+    assert per_account[(GENERATED_LABEL, "baker")] == 5 and per_account[(GENERATED_LABEL, "sailor")] == 35
+    assert "baker has 5 generated posts for its 10 real ones" in capsys.readouterr().err
+    assert not drawn["text"].duplicated().any()
