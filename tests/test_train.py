@@ -95,6 +95,20 @@ def tiny_model(tmp_path):
     return out, summary
 
 
+def test_adamw_is_one_fused_kernel_on_cpus_as_on_cuda():
+    """torch's default AdamW on CPU loops over small ops per tensor: several times slower (benchmarks/train_step.py)."""
+    from elm.models import hf, train
+
+    p = scratch_params(max_steps=1)
+    model, _ = hf.scratch_model(corpus(), p.scratch, p.seq_len)
+    optimizer = train.optimizer_for(model, p, torch.device("cpu"))
+    assert optimizer.defaults["fused"] is True
+    model(input_ids=torch.tensor([[1, 2, 3]]), labels=torch.tensor([[1, 2, 3]])).loss.backward()
+    before = [p.detach().clone() for p in model.parameters()]
+    optimizer.step()  # the fused kernel runs on this CPU's fp32 weights
+    assert any(not torch.equal(old, new) for old, new in zip(before, model.parameters()))
+
+
 def record_mlp_outputs(model) -> list[torch.Tensor]:
     seen = []
     model.transformer.h[0].mlp.c_fc.register_forward_hook(lambda module, args, out: seen.append(out))
