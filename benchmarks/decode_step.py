@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
 import sys
 import time
 from pathlib import Path
@@ -27,8 +26,8 @@ from transformers import GPT2Config, GPT2LMHeadModel
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from elm.models import precision, weight_first  # noqa: E402
-from imitation import cpu_name  # noqa: E402  (benchmarks/ is this script's folder)
+from elm.models import weight_first  # noqa: E402
+from best_of import best_of, cpu_line  # noqa: E402  (benchmarks/ is this script's folder)
 
 
 def variants() -> dict[str, tuple[torch.nn.Module, torch.dtype | None]]:
@@ -64,15 +63,9 @@ def main(argv=None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     models = variants()
-    best = {name: float("inf") for name in models}
-    for repeat in range(args.repeats):
-        for name in (list(models) if repeat % 2 == 0 else list(models)[::-1]):
-            seconds = seconds_per_step(*models[name], args.batch, args.steps)
-            best[name] = min(best[name], seconds)
-            print(f"repeat {repeat + 1}: {name}: {seconds * 1000:.1f} ms/step", file=sys.stderr, flush=True)
-    flags = ", ".join(sorted({"avx512_bf16", "amx_bf16"} & precision.cpu_flags())) or "none (bf16 emulated)"
-    print(f"\nCPU: {cpu_name()} ({os.cpu_count()} cores), {torch.get_num_threads()} torch threads, native bf16 "
-          f"flags: {flags}; GPT-2 124M, {args.batch} posts a step, best of {args.repeats}\n")
+    best = best_of({name: lambda model=model: seconds_per_step(*model, args.batch, args.steps)
+                    for name, model in models.items()}, args.repeats)
+    print(f"\n{cpu_line()}; GPT-2 124M, {args.batch} posts a step, best of {args.repeats}\n")
     print("| variant | ms per decode step | vs fp32 weight-first |\n|---|---:|---:|")
     for name, seconds in best.items():
         print(f"| {name} | {seconds * 1000:.1f} | {best['fp32 weight-first'] / seconds:.2f}x |")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
 import sys
 import time
 from pathlib import Path
@@ -32,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from elm.models import precision, train  # noqa: E402
-from imitation import cpu_name  # noqa: E402  (benchmarks/ is this script's folder)
+from best_of import best_of, cpu_line  # noqa: E402  (benchmarks/ is this script's folder)
 
 
 def timed(work) -> float:
@@ -75,15 +74,8 @@ def main(argv=None) -> None:
     forward_backward(fused, ids, dtype)
     for optimizer in optimizers.values():
         optimizer.step()
-    best = {name: float("inf") for name in parts}
-    for repeat in range(args.repeats):
-        for name in (list(parts) if repeat % 2 == 0 else list(parts)[::-1]):
-            seconds = timed(parts[name])
-            best[name] = min(best[name], seconds)
-            print(f"repeat {repeat + 1}: {name}: {seconds * 1000:.0f} ms", file=sys.stderr, flush=True)
-    flags = ", ".join(sorted({"avx512_bf16", "amx_bf16"} & precision.cpu_flags())) or "none (bf16 emulated)"
-    print(f"\nCPU: {cpu_name()} ({os.cpu_count()} cores), {torch.get_num_threads()} torch threads, native bf16 "
-          f"flags: {flags}; autocast: {dtype or 'none (fp32)'}; GPT-2 124M, {args.batch} x {args.seq} tokens a "
+    best = best_of({name: lambda work=work: timed(work) for name, work in parts.items()}, args.repeats)
+    print(f"\n{cpu_line()}; autocast: {dtype or 'none (fp32)'}; GPT-2 124M, {args.batch} x {args.seq} tokens a "
           f"step, best of {args.repeats}\n")
     print("| part of a step | ms |\n|---|---:|")
     for name, seconds in best.items():

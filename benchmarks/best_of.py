@@ -1,0 +1,30 @@
+"""Shared by the CPU micro-benchmarks (decode_step.py, train_step.py): best-of-N timing and the CPU line."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable
+
+import torch
+
+from elm.models import precision
+from imitation import cpu_name  # benchmarks/ is the importing script's folder
+
+
+def best_of(runs: dict[str, Callable[[], float]], repeats: int) -> dict[str, float]:
+    """The least seconds each run returned over ``repeats`` rounds, the runs alternating order each round
+    (so neither a warm cache nor a busy neighbour always favours the same one); each time goes to stderr."""
+    best = {name: float("inf") for name in runs}
+    for repeat in range(repeats):
+        for name in (list(runs) if repeat % 2 == 0 else list(runs)[::-1]):
+            seconds = runs[name]()
+            best[name] = min(best[name], seconds)
+            print(f"repeat {repeat + 1}: {name}: {seconds * 1000:.1f} ms", file=sys.stderr, flush=True)
+    return best
+
+
+def cpu_line() -> str:
+    """The CPU, its cores, torch's threads and the native bf16 flags: what every timing depends on."""
+    flags = ", ".join(sorted({"avx512_bf16", "amx_bf16"} & precision.cpu_flags())) or "none (bf16 emulated)"
+    return (f"CPU: {cpu_name()} ({os.cpu_count()} cores), {torch.get_num_threads()} torch threads, native bf16 "
+            f"flags: {flags}")
