@@ -42,16 +42,17 @@ def pick_by_length(lengths: np.ndarray, train_lengths: np.ndarray, n: int, rng: 
     edges, longest = length_bins(train_lengths), train_lengths.max()
     bins = np.searchsorted(edges, lengths, side="right")  # bin b holds edges[b-1] <= length < edges[b]
     bins[lengths > longest] = -1
-    wanted = stratified_counts(pd.Series(np.searchsorted(edges, train_lengths, side="right")).value_counts(), n)
+    wanted = {int(b): count for b, count in stratified_counts(
+        pd.Series(np.searchsorted(edges, train_lengths, side="right")).value_counts(), n).items()}
     order = rng.permutation(len(lengths))
     taken = np.zeros(len(lengths), dtype=bool)
     for b, count in wanted.items():
-        taken[order[bins[order] == int(b)][:count]] = True
+        taken[order[bins[order] == b][:count]] = True
     for b, count in wanted.items():
-        short = count - int((taken & (bins == int(b))).sum())
+        short = count - int((taken & (bins == b)).sum())
         if short > 0:
-            low = edges[int(b) - 1] if int(b) > 0 else -np.inf
-            high = edges[int(b)] - 1 if int(b) < len(edges) else longest
+            low = edges[b - 1] if b > 0 else -np.inf
+            high = edges[b] - 1 if b < len(edges) else longest
             distance = np.maximum(low - lengths, 0) + np.maximum(lengths - high, 0)
             free = order[~taken[order]]
             taken[free[np.argsort(distance[free], kind="stable")[:short]]] = True
