@@ -9,6 +9,11 @@ milliseconds per step of ``--repeats`` runs, the variants alternating order each
 - bf16 autocast: the fp32 model under ``torch.autocast`` (each weight cast to bf16 at every step);
 - bf16 weights: the model's weights in bf16 (generate's bf16 path).
 
+Each variant's GFLOP/s (two per weight of its matrix products, per post-token) is set against this CPU's
+ceiling: the best GFLOP/s of the step's largest product alone (``--batch`` rows by the MLP's 768 x 3,072
+weight, which stays in cache), in fp32 and in bf16. A ratio between two programs' speeds on this CPU
+cannot exceed the ratio of the ceilings of the precisions they compute in.
+
     python benchmarks/decode_step.py                    # about 2 minutes on 2 cores
     python benchmarks/decode_step.py --threads 1 --batch 8
 """
@@ -28,6 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from elm.models import weight_first  # noqa: E402
 from best_of import best_of, cpu_line  # noqa: E402  (benchmarks/ is this script's folder)
+
+
+MLP_IN = (768, 3072)
 
 
 def variants() -> dict[str, tuple[torch.nn.Module, torch.dtype | None]]:
@@ -53,6 +61,20 @@ def seconds_per_step(model, dtype, batch: int, steps: int) -> float:
         return (time.perf_counter() - start) / steps
 
 
+def matmul_weights(model: torch.nn.Module) -> int:
+    """Weights a post-token multiplies: every 2-d parameter but the position table (the output layer is
+    the tied token table)."""
+    return sum(p.numel() for name, p in model.named_parameters() if p.dim() == 2 and "wpe" not in name)
+
+
+def matmul_seconds(rows: int, dtype: torch.dtype) -> float:
+    x, weight = torch.randn(rows, MLP_IN[0], dtype=dtype), torch.randn(*MLP_IN, dtype=dtype)
+    start = time.perf_counter()
+    for _ in range(20):
+        x @ weight
+    return (time.perf_counter() - start) / 20
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=32, help="posts stepping together (default: %(default)s)")
@@ -65,10 +87,19 @@ def main(argv=None) -> None:
     models = variants()
     best = best_of({name: lambda model=model: seconds_per_step(*model, args.batch, args.steps)
                     for name, model in models.items()}, args.repeats)
+    ceiling = {dtype: 2 * args.batch * MLP_IN[0] * MLP_IN[1] / 1e9 / seconds for dtype, seconds in best_of(
+        {dtype: lambda dtype=dtype: matmul_seconds(args.batch, dtype) for dtype in (torch.float32, torch.bfloat16)},
+        args.repeats).items()}
+    flops = 2 * args.batch * matmul_weights(models["fp32"][0]) / 1e9
     print(f"\n{cpu_line()}; GPT-2 124M, {args.batch} posts a step, best of {args.repeats}\n")
-    print("| variant | ms per decode step | vs fp32 weight-first |\n|---|---:|---:|")
+    print(f"ceiling: {args.batch} x {MLP_IN[0]} by {MLP_IN[0]} x {MLP_IN[1]} alone: fp32 {ceiling[torch.float32]:.0f}, "
+          f"bf16 {ceiling[torch.bfloat16]:.0f} GFLOP/s (bf16 {ceiling[torch.bfloat16] / ceiling[torch.float32]:.1f}x)\n")
+    print("| variant | ms per decode step | vs fp32 weight-first | GFLOP/s | of its precision's ceiling |\n"
+          "|---|---:|---:|---:|---:|")
     for name, seconds in best.items():
-        print(f"| {name} | {seconds * 1000:.1f} | {best['fp32 weight-first'] / seconds:.2f}x |")
+        bound = ceiling[torch.bfloat16 if name.startswith("bf16") else torch.float32]
+        print(f"| {name} | {seconds * 1000:.1f} | {best['fp32 weight-first'] / seconds:.2f}x | {flops / seconds:.0f} "
+              f"| {flops / seconds / bound:.0%} |")
 
 
 if __name__ == "__main__":
