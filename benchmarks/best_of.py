@@ -1,14 +1,12 @@
 """Shared by the CPU micro-benchmarks (decode_step.py, train_step.py): best-of-N timing and the CPU line."""
 from __future__ import annotations
 
-import os
 import sys
 from typing import Callable
 
 import torch
 
 from elm.models import precision
-from imitation import cpu_name  # benchmarks/ is the importing script's folder
 
 
 def best_of(runs: dict[str, Callable[[], float]], repeats: int) -> dict[str, float]:
@@ -25,6 +23,4 @@ def best_of(runs: dict[str, Callable[[], float]], repeats: int) -> dict[str, flo
 
 def cpu_line() -> str:
     """The CPU, its cores, torch's threads and the native bf16 flags: what every timing depends on."""
-    flags = ", ".join(sorted({"avx512_bf16", "amx_bf16"} & precision.cpu_flags())) or "none (bf16 emulated)"
-    return (f"CPU: {cpu_name()} ({os.cpu_count()} cores), {torch.get_num_threads()} torch threads, native bf16 "
-            f"flags: {flags}")
+    return f"CPU: {precision.describe_cpu()}, {torch.get_num_threads()} torch threads"

@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -58,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 from elm import profiles, results  # noqa: E402
 from elm.errors import ElmError  # noqa: E402
 from elm.labels import GENERATED_LABEL, REAL_LABEL  # noqa: E402
+from elm.models.precision import describe_cpu  # noqa: E402
 
 from repro_times import timed_repro  # noqa: E402  (benchmarks/ is this script's folder)
 
@@ -252,16 +252,6 @@ def sweep_table(rows: list[tuple[str, dict[str, str]]]) -> str:
     return "\n".join(lines)
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
@@ -300,7 +290,7 @@ def main(argv=None) -> None:
             started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
             stages, total = timed_repro([], cwd=project)
             print(f"\n`python benchmarks/imitation.py --profile {args.profile} --import-dir {args.import_dir}`, "
-                  f"started {started}, {total / 60:.1f} min on {cpu_name()} ({os.cpu_count()} cores)\n")
+                  f"started {started}, {total / 60:.1f} min on {describe_cpu()}\n")
             print(table(project))
             print("\nstage wall times: " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in stages))
             sweep(project, args.sweep)
@@ -319,7 +309,7 @@ def sweep(project: Path, settings: list[str]) -> None:
     started, clock = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), time.perf_counter()
     rows = run_sweep(project, settings)
     print(f"\nsweep: {len(settings)} experiments queued on the baseline, started {started}, "
-          f"{(time.perf_counter() - clock) / 60:.1f} min on {cpu_name()} ({os.cpu_count()} cores)\n")
+          f"{(time.perf_counter() - clock) / 60:.1f} min on {describe_cpu()}\n")
     print(sweep_table(rows))
 
 

@@ -64,6 +64,14 @@ def trained(tmp_path_factory):
     return out, steps, summary
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Every run ends by naming its CPU (also under -q): with ``precision: auto``, bf16 support changes outputs,
+    never a test's outcome (each test forces the precision it checks or fakes the CPU flags)."""
+    from elm.models import precision
+
+    terminalreporter.write_line(f"ran on: {precision.describe_cpu()}")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "cuda: needs a CUDA GPU (skipped where torch sees none)")
 

@@ -11,7 +11,7 @@ from elm.models import hf, precision, weight_first
 from helpers import MIXED_PROMPTS, sampling_params
 
 CPU = torch.device("cpu")
-AVX2 = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma\n"
+AVX2 = "processor\t: 0\nmodel name\t: AMD EPYC 7B12\nflags\t\t: fpu sse sse2 avx avx2 fma\n"
 AVX512_BF16 = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n"
 AMX = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 amx_bf16 amx_tile\n"
 
@@ -19,6 +19,11 @@ AMX = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 amx_bf16 amx_tile
 def test_cpu_flags_are_read_from_the_flags_line():
     assert precision.cpu_flags(AVX512_BF16) == {"fpu", "avx2", "avx512f", "avx512_bf16"}
     assert precision.cpu_flags("processor\t: 0\n") == set()
+
+
+def test_the_cpu_is_named_from_its_model_name_line():
+    assert precision.cpu_name(AVX2) == "AMD EPYC 7B12"
+    assert precision.cpu_name("processor\t: 0\n")  # no model name line: platform's name or "unknown CPU"
 
 
 @pytest.mark.parametrize("cpuinfo, train, sample, score", [

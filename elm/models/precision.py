@@ -16,12 +16,15 @@ machines where ``auto`` chooses differently: set the precision explicitly for id
 """
 from __future__ import annotations
 
+import os
+import platform
 from pathlib import Path
 
 import torch
 
 from elm.params import PRECISIONS as CHOICES
 WORK = ("train", "sample", "score")
+NATIVE_BF16 = {"avx512_bf16", "amx_bf16"}  # CPU flags of bf16 dot products (AVX-512) or tiles (AMX)
 
 
 def cpu_flags(cpuinfo: str | None = None) -> set[str]:
@@ -37,6 +40,25 @@ def cpu_flags(cpuinfo: str | None = None) -> set[str]:
     return set()
 
 
+def cpu_name(cpuinfo: str | None = None) -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` (or the text given), else what ``platform`` knows."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    for line in cpuinfo.splitlines():
+        if line.startswith("model name"):
+            return line.partition(":")[2].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def describe_cpu() -> str:
+    """The CPU, its cores and its native bf16 flags: what CPU timings and ``auto``'s outputs depend on."""
+    flags = ", ".join(sorted(NATIVE_BF16 & cpu_flags())) or "none (bf16 emulated: auto picks fp32)"
+    return f"{cpu_name()} ({os.cpu_count()} cores), native bf16 flags: {flags}"
+
+
 def auto_is_bf16(work: str, device: torch.device, flags: set[str] | None = None) -> bool:
     """Whether ``auto`` means bf16 for ``work`` (train, sample or score) on ``device``."""
     if work not in WORK:
@@ -46,7 +68,7 @@ def auto_is_bf16(work: str, device: torch.device, flags: set[str] | None = None)
     if device.type != "cpu":
         return False
     flags = cpu_flags() if flags is None else flags
-    return bool({"avx512_bf16", "amx_bf16"} & flags)
+    return bool(NATIVE_BF16 & flags)
 
 
 def autocast_dtype(precision: str, device: torch.device, work: str, flags: set[str] | None = None):
