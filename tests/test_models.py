@@ -146,6 +146,23 @@ def test_post_lengths_count_the_tokens_sampled_after_the_prompt(trained):
     assert generator.post_lengths(["baker:"], [line]) == [len(tokens) - len(prompt)]
 
 
+def test_a_prompt_follows_the_end_token_as_every_training_post_does(trained):
+    generator = hf.load(trained[0], "fp32")
+    prompts = ["baker:", "sailor:"]
+    end = generator.tokenizer.eos_token
+    after_end = left_padded(generator, [end + prompt for prompt in prompts])
+    own = generator.tokenizer(prompts[0], add_special_tokens=False)["input_ids"]
+    assert after_end["input_ids"][0, -len(own) - 1:].tolist() == [generator.tokenizer.eos_token_id] + own
+    posts = []
+    for batch in (after_end, left_padded(generator, prompts)):
+        torch.manual_seed(3)
+        tokens = sampling.sample(generator.model, batch["input_ids"], batch["attention_mask"], generator.stop_ids,
+                                 20, 1.0, 0, 1.0)
+        posts.append([generator.tokenizer.decode(row, skip_special_tokens=True).split("\n")[0].strip()
+                      if sampling.ended(row, 20) else None for row in tokens])
+    assert generator(prompts, sampling_params(temperature=1.0), seed=3) == posts[0] != posts[1]
+
+
 def test_top_k_one_is_greedy(trained):
     generator = hf.load(trained[0], "fp32")
     batch = left_padded(generator, MIXED_PROMPTS)
