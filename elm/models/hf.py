@@ -163,7 +163,8 @@ class Generator:
         torch.manual_seed(seed)
         # each prompt follows the end token, as every post the model trained on did (train.pack) and as each
         # post is scored (Scorer.encode); a prompt at the very start reads like a training row cut mid-post
-        ids = [[self.tokenizer.eos_token_id] + row for row in self.tokenizer(prompts, add_special_tokens=False)["input_ids"]]
+        encoded = self.tokenizer(prompts, add_special_tokens=False)["input_ids"]
+        ids = [[self.tokenizer.eos_token_id] + row for row in encoded]
         batch = self.tokenizer.pad({"input_ids": ids}, return_tensors="pt").to(self.device)
         new_tokens = sampling.sample(self.model, batch["input_ids"], batch["attention_mask"], self.stop_ids,
                                      params.max_new_tokens, params.temperature, params.top_k, params.top_p,

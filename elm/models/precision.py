@@ -27,14 +27,17 @@ WORK = ("train", "sample", "score")
 NATIVE_BF16 = {"avx512_bf16", "amx_bf16"}  # CPU flags of bf16 dot products (AVX-512) or tiles (AMX)
 
 
+def cpu_info() -> str:
+    """The text of ``/proc/cpuinfo``; empty where there is none."""
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+
+
 def cpu_flags(cpuinfo: str | None = None) -> set[str]:
     """The CPU feature flags of ``/proc/cpuinfo`` (or of the text given, for tests); empty if unreadable."""
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return set()
-    for line in cpuinfo.splitlines():
+    for line in (cpu_info() if cpuinfo is None else cpuinfo).splitlines():
         if line.startswith("flags"):
             return set(line.partition(":")[2].split())
     return set()
@@ -42,12 +45,7 @@ def cpu_flags(cpuinfo: str | None = None) -> set[str]:
 
 def cpu_name(cpuinfo: str | None = None) -> str:
     """The CPU's model name from ``/proc/cpuinfo`` (or the text given), else what ``platform`` knows."""
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            cpuinfo = ""
-    for line in cpuinfo.splitlines():
+    for line in (cpu_info() if cpuinfo is None else cpuinfo).splitlines():
         if line.startswith("model name"):
             return line.partition(":")[2].strip()
     return platform.processor() or "unknown CPU"
