@@ -1,4 +1,4 @@
-"""Shared by the CPU micro-benchmarks (decode_step.py, train_step.py): best-of-N timing and the CPU line."""
+"""Shared by the CPU benchmarks (decode_step.py, train_step.py, precision.py): best-of-N timing and the CPU line."""
 from __future__ import annotations
 
 import sys

@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from elm import params  # noqa: E402
 from elm.models import hf, precision, prompt_for  # noqa: E402
+from best_of import cpu_line  # noqa: E402  (benchmarks/ is this script's folder)
 
 ACCOUNTS = ("ada_sails", "basil_bakes", "coach_cleo", "dr_dune")
 
@@ -97,7 +98,7 @@ def main(argv=None) -> None:
             for p in (choices if repeat % 2 == 0 else choices[::-1]):
                 scored[p].append(scoring_rate(scorers[p], texts, batch_size))
                 print(f"repeat {repeat + 1}: score {p}: {scored[p][-1]:.1f} posts/s", file=sys.stderr, flush=True)
-    print(f"\nCPU: {precision.describe_cpu()}, {torch.get_num_threads()} torch threads. "
+    print(f"\n{cpu_line()}. "
           f"SmolLM2-135M, generate {base.batch_size} posts a batch (temperature {base.temperature}, "
           f"max {base.max_new_tokens} new tokens), score {len(texts)} posts in batches of {batch_size}; "
           f"median over {args.repeats} repeats.\n")
