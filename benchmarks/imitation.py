@@ -52,14 +52,13 @@ import yaml
 from scipy.stats import ks_2samp
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from elm import profiles, results  # noqa: E402
-from elm.errors import ElmError  # noqa: E402
-from elm.labels import GENERATED_LABEL, REAL_LABEL  # noqa: E402
-from elm.models.precision import describe_cpu  # noqa: E402
+from elm import profiles, results
+from elm.errors import ElmError
+from elm.labels import GENERATED_LABEL, REAL_LABEL
+from elm.models.precision import describe_cpu
 
-from repro_times import timed_repro  # noqa: E402  (benchmarks/ is this script's folder)
+from repro_times import timed_repro  # benchmarks/: this script's folder
 
 SCORES = results.CLASSIFY_SCORES
 EVALUATE = results.EVALUATE_SUMMARY

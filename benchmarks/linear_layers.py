@@ -60,7 +60,6 @@ def measure(threads: int, repeats: int) -> dict:
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    sys.path.insert(0, str(ROOT))
     from elm.models import sampling, weight_first
 
     torch.set_num_threads(threads)

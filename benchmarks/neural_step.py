@@ -8,24 +8,23 @@ meaningful on a busy machine, where wall times do not.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from elm import params  # noqa: E402
-from elm.detect import neural  # noqa: E402
-from elm.models import hf  # noqa: E402
-from elm.sources import demo  # noqa: E402
+from elm.detect import neural
+from elm.models import hf
+from elm.params.finetune import Finetune
+from elm.params.validation import load
+from elm.sources import demo
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--model", default=params.load("finetune", ROOT / "params.yaml").model)
+    parser.add_argument("--model", default=load(Finetune, ROOT / "params.yaml").model)
     parser.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"))
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=16)

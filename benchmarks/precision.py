@@ -33,17 +33,20 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from elm import params  # noqa: E402
-from elm.models import hf, precision, prompt_for  # noqa: E402
-from best_of import cpu_line  # noqa: E402  (benchmarks/ is this script's folder)
+from elm.models import hf, precision, prompt_for
+from elm.params.finetune import Finetune
+from elm.params.generate import Generate
+from elm.params.likelihood import Likelihood
+from elm.params.validation import load
+
+from best_of import cpu_line  # benchmarks/: this script's folder
 
 ACCOUNTS = ("ada_sails", "basil_bakes", "coach_cleo", "dr_dune")
 
 
 def save_default_model(folder: Path) -> Path:
-    model, tokenizer = hf.load_pretrained(params.load("finetune", ROOT / "params.yaml").model)
+    model, tokenizer = hf.load_pretrained(load(Finetune, ROOT / "params.yaml").model)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -72,8 +75,8 @@ def main(argv=None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     # max_new_tokens 0 (auto) is the generate stage's to resolve from the corpus; 64 tokens ends most posts
-    base = dataclasses.replace(params.load("generate", ROOT / "params.yaml"), max_new_tokens=64)
-    batch_size = params.load("likelihood", ROOT / "params.yaml").batch_size
+    base = dataclasses.replace(load(Generate, ROOT / "params.yaml"), max_new_tokens=64)
+    batch_size = load(Likelihood, ROOT / "params.yaml").batch_size
     prompts = [prompt_for(ACCOUNTS[i % len(ACCOUNTS)]) for i in range(base.batch_size)]
     choices = ("fp32", "bf16")
     with tempfile.TemporaryDirectory() as tmp:

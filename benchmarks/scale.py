@@ -36,9 +36,8 @@ import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from elm import profiles  # noqa: E402
+from elm import profiles
 
 STEPS = ("scrape", "clean", "sample", "classify")
 STUDY_WINNER = {"criterion": ["entropy"], "max_depth": [None], "min_samples_leaf": [3], "min_samples_split": [5],

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import sys
 import time
 from pathlib import Path
 
@@ -28,10 +27,10 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from elm.models import precision, train  # noqa: E402
-from best_of import best_of, cpu_line  # noqa: E402  (benchmarks/ is this script's folder)
+from elm.models import precision, train
+
+from best_of import best_of, cpu_line  # benchmarks/: this script's folder
 
 
 def timed(work) -> float:

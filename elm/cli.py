@@ -1,20 +1,49 @@
-"""The command line every stage shares: ``python -m stages.<name> [--params FILE] [--profile FILE]``, and
-``log``, the one way stages and the library report progress, notes and warnings (on stderr; a stage's results
-go to stdout)."""
+"""The command line every entry point shares: ``python -m stages.<name> [--params FILE] [--profile FILE]``.
+
+Entry points (the stages, ``make profile``, the benchmarks) import this module; the library never does. The
+library reports progress, notes and warnings through the standard ``logging`` module (one logger per module,
+``logging.getLogger(__name__)``); ``configure_logging`` sends them to stderr as plain lines, once, from the
+entry point. A stage's results go to stdout.
+"""
 from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import sys
 import tempfile
 from pathlib import Path
 
 from elm.errors import ElmError
 
+logger = logging.getLogger(__name__)
+# Whose INFO lines reach the user: Elm's library and entry points (a stage run as ``python -m`` is __main__).
+# Other libraries' loggers keep the root's level (WARNING).
+OWN_LOGGERS = ("elm", "stages", "benchmarks", "__main__")
 
-def log(message: str) -> None:
-    """Report progress, a note or a warning to the user: one line on stderr."""
-    print(message, file=sys.stderr)
+
+class _Stderr(logging.StreamHandler):
+    """Writes each message to ``sys.stderr`` as it is at that moment (tests capture it by swapping it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _ignored):
+        pass
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """One plain line on stderr per message of Elm's own loggers, at ``level`` and above. Idempotent."""
+    for name in OWN_LOGGERS:
+        own = logging.getLogger(name)
+        own.setLevel(level)
+        if not any(isinstance(handler, _Stderr) for handler in own.handlers):
+            handler = _Stderr()
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            own.addHandler(handler)
+        own.propagate = False
 
 
 def run(main, doc: str, argv=None, arguments=None) -> None:
@@ -39,6 +68,7 @@ def run(main, doc: str, argv=None, arguments=None) -> None:
     if arguments is not None:
         arguments(parser)
     options = vars(parser.parse_args(argv))
+    configure_logging()
     params_path, profile = options.pop("params"), options.pop("profile")
     try:
         if profile:
@@ -47,10 +77,10 @@ def run(main, doc: str, argv=None, arguments=None) -> None:
         else:
             main(params_path, **options)
     except ElmError as err:
-        log(f"error: {err}")
+        logger.error(f"error: {err}")
         sys.exit(2)
     except KeyboardInterrupt:
-        log("interrupted: outputs were left as they were before this run")
+        logger.error("interrupted: outputs were left as they were before this run")
         sys.exit(130)
 
 
@@ -66,3 +96,23 @@ def profiled(profile: str, params_path: str):
         path = Path(folder) / "params.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         yield str(path)
+
+
+def profile_command(argv: list[str]) -> None:
+    """``apply PROFILE`` (write it into params.yaml) or ``args PROFILE`` (print it as ``dvc exp run -S`` flags):
+    what the Makefile's ``profile`` and ``profile-args`` targets run (elm/profiles.py)."""
+    import shlex
+
+    from elm import profiles
+
+    configure_logging()
+    command, profile_path = argv
+    try:
+        if command == "apply":
+            profiles.apply(profile_path)
+            logger.info(f"params.yaml: {profile_path} applied (`git diff params.yaml` shows what changed)")
+        else:
+            print(shlex.join(profiles.set_args(profile_path)))
+    except ElmError as err:
+        logger.error(f"error: {err}")
+        sys.exit(2)

@@ -14,6 +14,7 @@ each round; a rerun after a kill (with any number of processes) keeps the batche
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from collections import Counter
@@ -23,9 +24,10 @@ import pandas as pd
 from tqdm import tqdm
 
 from elm import models
-from elm.cli import log
 from elm.errors import ElmError
 from elm.proportions import stratified_counts
+
+logger = logging.getLogger(__name__)
 
 MARGIN = 0.1
 """``max_new_tokens`` 0 (auto): the longest training post's tokens, this share more, and the end token."""
@@ -103,7 +105,7 @@ def sample_posts(generator, train_posts: pd.DataFrame, p, resume_key: dict, fold
     folder.mkdir(parents=True, exist_ok=True)
     done = all_finished_batches(folder, resume_key)
     if done and rank == 0:
-        log(f"generate: resuming, {len(done)} batches already done")
+        logger.info(f"generate: resuming, {len(done)} batches already done")
     own = partial_file(folder, rank)
     kept = finished_batches(own, resume_key)
     batches = [(account,) * size for account, size in plan]

@@ -8,6 +8,7 @@ fsync'd before the reader sees the next post: a stopped server or browser loses 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import re
@@ -17,9 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from elm.cli import log
 from elm.errors import ElmError
 from elm.labels import REAL_LABEL
+
+logger = logging.getLogger(__name__)
 
 ANSWERS = "data/human/answers.jsonl"
 CHOICES = ("real", "generated")
@@ -67,7 +69,7 @@ def read_answers(path: str | Path = ANSWERS) -> list[dict]:
         return []
     lines = data.split(b"\n")
     if lines[-1]:
-        log(f"{path}: the last line is incomplete (the app stopped while writing it); it is left out")
+        logger.info(f"{path}: the last line is incomplete (the app stopped while writing it); it is left out")
     answers = []
     for number, line in enumerate(lines[:-1], start=1):
         where = f"{path} line {number}"
@@ -98,7 +100,7 @@ class AnswerLog:
         data = self.path.read_bytes()
         if not data.endswith(b"\n"):
             os.truncate(self.path, data.rfind(b"\n") + 1)
-            log(f"{self.path}: removed an incomplete last line (an answer never confirmed)")
+            logger.info(f"{self.path}: removed an incomplete last line (an answer never confirmed)")
 
     def answered(self, reader: str) -> set[str]:
         with self._lock:

@@ -11,6 +11,7 @@ Words are lowercase runs of letters, digits and underscores, as in `generate.cop
 """
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -23,8 +24,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
-from elm.cli import log
 from elm.sentiment import SENTIMENT_FIELDS
+
+logger = logging.getLogger(__name__)
 
 ALL = "all_accounts"  # the key of the summary over every account
 BLEU_ORDER = 4
@@ -155,18 +157,18 @@ def voice(real: pd.DataFrame, generated: pd.DataFrame) -> Voice | None:
     train, held_out = real[real["split"] == "train"], real[real["split"] == "eval"]
     accounts = sorted(train["account"].unique())
     if len(accounts) < 2:
-        log("evaluate: voice skipped, the real train posts hold fewer than two accounts")
+        logger.info("evaluate: voice skipped, the real train posts hold fewer than two accounts")
         return None
     unknown = sorted(set(generated["account"]) - set(accounts))
     if unknown:
-        log(f"evaluate: no real train posts for {', '.join(unknown)}: their generated posts cannot be "
-            "attributed to them")
-    log(f"evaluate: voice classifier on {len(train)} real train posts, {len(accounts)} accounts")
+        logger.info(f"evaluate: no real train posts for {', '.join(unknown)}: their generated posts cannot be "
+                    "attributed to them")
+    logger.info(f"evaluate: voice classifier on {len(train)} real train posts, {len(accounts)} accounts")
     classifier = fit_voice_classifier(train["text"], train["account"])
     predicted = classifier.predict(generated["text"])
     shares = {"real_eval": {}, "generated": attribution_rates(generated["account"], predicted)}
     if held_out.empty:
-        log("evaluate: no real eval posts (clean.eval_fraction 0): no real_eval baseline")
+        logger.info("evaluate: no real eval posts (clean.eval_fraction 0): no real_eval baseline")
     else:
         shares["real_eval"] = attribution_rates(held_out["account"], classifier.predict(held_out["text"]))
     table = pd.DataFrame(shares, columns=["real_eval", "generated"], dtype=float)
@@ -179,7 +181,7 @@ def sample_diversity(real: pd.DataFrame, generated: pd.DataFrame, sample_posts: 
                      seed: int) -> dict:
     """distinct-1/2 and self-BLEU of equal-size random samples of real and generated posts."""
     real_texts, generated_texts = equal_samples(list(real["text"]), list(generated["text"]), sample_posts, seed)
-    log(f"evaluate: diversity of {len(real_texts)} real and {len(generated_texts)} generated posts")
+    logger.info(f"evaluate: diversity of {len(real_texts)} real and {len(generated_texts)} generated posts")
     return {
         "sample_posts": len(real_texts),
         **{source: diversity(texts, self_bleu_posts, seed)

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import copy
 import io as _io
-import shlex
 from pathlib import Path
 
-from elm import params
-from elm.cli import log
 from elm.io import atomic_path
+from elm.params import sections
+from elm.params.validation import PARAMS_FILE, read
 
 
 def overlay(base: dict, profile: dict) -> dict:
@@ -32,15 +31,15 @@ def overlay(base: dict, profile: dict) -> dict:
     return merged
 
 
-def merged(profile_path: Path | str, params_path: Path | str = params.PARAMS_FILE) -> dict:
+def merged(profile_path: Path | str, params_path: Path | str = PARAMS_FILE) -> dict:
     """params.yaml with the profile laid over it, every section validated (errors name the profile)."""
-    profile = params.read(profile_path)
-    data = overlay(params.read(params_path), profile)
-    params.validate_data(data, f"{params_path} + {profile_path}")
+    profile = read(profile_path)
+    data = overlay(read(params_path), profile)
+    sections.validate_data(data, f"{params_path} + {profile_path}")
     return data
 
 
-def apply(profile_path: Path | str, params_path: Path | str = params.PARAMS_FILE) -> None:
+def apply(profile_path: Path | str, params_path: Path | str = PARAMS_FILE) -> None:
     """Write params.yaml with the profile laid over it, keeping params.yaml's comments and layout."""
     from ruamel.yaml import YAML  # here: benchmarks/gpu.py reads profiles on machines without it
 
@@ -49,7 +48,7 @@ def apply(profile_path: Path | str, params_path: Path | str = params.PARAMS_FILE
     yaml.preserve_quotes = True
     yaml.width = 110
     document = yaml.load(Path(params_path).read_text(encoding="utf-8"))
-    _lay_over(document, params.read(profile_path))
+    _lay_over(document, read(profile_path))
     text = _io.StringIO()
     yaml.dump(document, text)
     with atomic_path(Path(params_path)) as tmp:
@@ -63,7 +62,7 @@ def set_args(profile_path: Path | str) -> list[str]:
     yaml = YAML(typ="safe")
     yaml.default_flow_style = True
     args = []
-    for key, value in _leaves(params.read(profile_path)):
+    for key, value in _leaves(read(profile_path)):
         text = _io.StringIO()
         yaml.dump(value, text)
         args += ["-S", f"{key}={text.getvalue().strip().removesuffix('...').strip()}"]
@@ -84,21 +83,3 @@ def _leaves(data: dict, prefix: str = ""):
             yield from _leaves(value, f"{prefix}{key}.")
         else:
             yield f"{prefix}{key}", value
-
-
-def main(argv: list[str]) -> None:
-    """``apply PROFILE`` or ``args PROFILE``: what the Makefile's ``profile`` and ``profile-args`` run."""
-    import sys
-
-    from elm.errors import ElmError
-
-    command, profile_path = argv
-    try:
-        if command == "apply":
-            apply(profile_path)
-            log(f"params.yaml: {profile_path} applied (`git diff params.yaml` shows what changed)")
-        else:
-            print(shlex.join(set_args(profile_path)))
-    except ElmError as err:
-        log(f"error: {err}")
-        sys.exit(2)

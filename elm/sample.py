@@ -3,12 +3,15 @@ posts, N capped by the smaller class. The generated posts are drawn at random, o
 many per account as the real ones, their lengths spread like the account's training posts'."""
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
-from elm.cli import log
 from elm.labels import GENERATED_LABEL, REAL_LABEL
 from elm.proportions import stratified_counts
+
+logger = logging.getLogger(__name__)
 
 COLUMNS = ["text", "label", "account"]
 
@@ -20,8 +23,8 @@ def sample_size(posts_per_class: int, real_available: int, generated_available: 
         short = "generated" if generated_available < real_available else "real"
         fix = ("raise generate.posts" if short == "generated"
                else "raise clean.eval_fraction, add posts or accounts in `scrape`")
-        log(f"warning: sample.posts_per_class is {posts_per_class} but only {size} {short} posts are "
-            f"available; using {size} per class ({fix}, or lower sample.posts_per_class)")
+        logger.warning(f"warning: sample.posts_per_class is {posts_per_class} but only {size} {short} posts are "
+                       f"available; using {size} per class ({fix}, or lower sample.posts_per_class)")
     return size
 
 
@@ -68,8 +71,8 @@ def match_lengths(generated: pd.DataFrame, train: pd.DataFrame, counts: dict[str
     for account, n in counts.items():
         pool = generated[generated["account"] == account]
         if len(pool) < n:
-            log(f"warning: sample.match_lengths: {account} has {len(pool)} generated posts for its {n} real ones; "
-                f"the other {n - len(pool)} come from other accounts (raise generate.posts)")
+            logger.warning(f"warning: sample.match_lengths: {account} has {len(pool)} generated posts for its {n} real ones; "
+                           f"the other {n - len(pool)} come from other accounts (raise generate.posts)")
             drawn.append(pool)
             short += n - len(pool)
             continue

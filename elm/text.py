@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import html
+import logging
 import os
 import re
 import unicodedata
@@ -33,7 +34,10 @@ import ftfy
 import numpy as np
 import pandas as pd
 
-from elm.cli import log
+from elm.params.clean import HASHTAG_MODES, LEADING_MENTION_MODES
+
+logger = logging.getLogger(__name__)
+
 
 RULES = ("retweet", "language", "reply", "cut_off", "empty", "too_short", "duplicate", "near_duplicate")
 """The rules that drop posts, in the order :func:`clean_posts` applies (and counts) them."""
@@ -44,8 +48,6 @@ REPAIRS = ("mojibake", "mentions_stripped", "retweet_cut", "cut_off_cut", "link_
 
 PARALLEL_FROM = 20_000   # texts from which language detection uses every core
 DETECT_CHUNK = 5_000     # texts a detecting process takes at a time
-HASHTAG_MODES = ("word", "drop")
-LEADING_MENTION_MODES = ("strip", "drop", "keep")
 
 # --- links ---------------------------------------------------------------------------------------
 # Links are found word by word (a word: what lies between spaces), which is several times faster
@@ -405,7 +407,7 @@ def detect_languages(texts) -> list[str]:
     workers = min(os.cpu_count() or 1, len(texts) // DETECT_CHUNK + 1)
     if len(texts) < PARALLEL_FROM or workers < 2:
         return _detect(texts)
-    log(f"clean: detecting the language of {len(texts):,} posts on {workers} processes")
+    logger.info(f"clean: detecting the language of {len(texts):,} posts on {workers} processes")
     chunks = [texts[start:start + DETECT_CHUNK] for start in range(0, len(texts), DETECT_CHUNK)]
     with concurrent.futures.ProcessPoolExecutor(workers) as pool:
         return [code for chunk in pool.map(_detect, chunks) for code in chunk]

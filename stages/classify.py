@@ -34,9 +34,15 @@ the directory reports/classify/:
 """
 from __future__ import annotations
 
-from elm import cli, io, params
+import logging
+
+from elm import cli, io
 from elm.detect import data, detectors, leak
 from elm.errors import ElmError
+from elm.params.classify import Classify
+from elm.params.validation import load
+
+logger = logging.getLogger(__name__)
 
 METRICS = "reports/metrics/classify.json"
 REPORT_DIR = "reports/classify"
@@ -45,7 +51,7 @@ TOP_FEATURES = 50
 
 
 def main(params_path: str = "params.yaml") -> None:
-    p = params.load("classify", params_path)
+    p = load(Classify, params_path)
     posts = data.read_labelled_posts(p.input)
     likelihood = None
     if p.lm_likelihood.enabled:
@@ -76,7 +82,7 @@ def main(params_path: str = "params.yaml") -> None:
     print("(accuracy near 0.5: the detectors cannot tell generated posts from real ones)")
     if scores["leak_warning"]:
         m = scores["leak_check"]
-        cli.log(leak.warning_text(m["accuracy"], m["accuracy_low"], m["accuracy_high"]))
+        logger.info(leak.warning_text(m["accuracy"], m["accuracy_low"], m["accuracy_high"]))
 
 
 if __name__ == "__main__":

@@ -27,15 +27,20 @@ eval_fraction, seed.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 
-from elm import cli, io, params
+from elm import cli, io
 from elm.errors import ElmError
+from elm.params.clean import Clean
+from elm.params.validation import load
 from elm.split import add_split_counts, assign_splits
 from elm.text import clean_posts
+
+logger = logging.getLogger(__name__)
 
 RAW_DIR = Path("data/raw")
 POSTS_PATH = Path("data/clean/posts.parquet")
@@ -47,7 +52,7 @@ COLUMNS = ["id", "account", "created_at", "text", "split"]
 
 
 def main(params_path="params.yaml"):
-    clean = params.load("clean", params_path)
+    clean = load(Clean, params_path)
     raw = read_raw_posts(RAW_DIR)
     posts, report = clean_posts(raw, clean)
     posts["split"] = assign_splits(posts, clean.eval_fraction, clean.seed)
@@ -91,14 +96,14 @@ def print_summary(report: dict) -> None:
     for account, summary in report["accounts"].items():
         dropped = ", ".join(f"{rule} {count}" for rule, count in summary["dropped"].items() if count) or "none"
         split = summary["split"]
-        cli.log(f"clean: {account}: {summary['posts_in']} in, {summary['posts_kept']} kept "
-                f"({split['train']} train, {split['eval']} eval); dropped: {dropped}")
+        logger.info(f"clean: {account}: {summary['posts_in']} in, {summary['posts_kept']} kept "
+                    f"({split['train']} train, {split['eval']} eval); dropped: {dropped}")
         if summary["posts_kept"] == 0:
-            cli.log(f"WARNING: clean: account {account!r} has NO posts left after cleaning (dropped: {dropped}); "
-                    "check its export and the clean params (languages, min_chars, leading_mentions)")
+            logger.warning(f"WARNING: clean: account {account!r} has NO posts left after cleaning (dropped: {dropped}); "
+                           "check its export and the clean params (languages, min_chars, leading_mentions)")
     repaired = ", ".join(f"{kind} {count}" for kind, count in report["repaired"].items() if count) or "none"
-    cli.log(f"clean: {report['posts_kept']} of {report['posts_in']} posts kept -> {POSTS_PATH}; repaired: {repaired}; "
-            f"languages detected: {report['languages_detected']} (per account: {BREAKDOWN_PATH})")
+    logger.info(f"clean: {report['posts_kept']} of {report['posts_in']} posts kept -> {POSTS_PATH}; repaired: {repaired}; "
+                f"languages detected: {report['languages_detected']} (per account: {BREAKDOWN_PATH})")
 
 
 if __name__ == "__main__":

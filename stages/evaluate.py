@@ -35,12 +35,17 @@ Params (section `evaluate`): sample_posts, self_bleu_posts, seed. Same inputs an
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pandas as pd
 
-from elm import cli, imitation, io, params, results, sentiment
+from elm import cli, imitation, io, results, sentiment
 from elm.errors import ElmError
+from elm.params.evaluate import Evaluate
+from elm.params.validation import load
+
+logger = logging.getLogger(__name__)
 
 REAL = "data/clean/posts.parquet"
 GENERATED = "data/generated/posts.jsonl"
@@ -62,13 +67,13 @@ def read_copy_rates(path: str = GENERATE_METRICS) -> dict[str, float]:
 
 
 def main(params_path: str = "params.yaml") -> None:
-    p = params.load("evaluate", params_path)
+    p = load(Evaluate, params_path)
     real = io.read_posts(REAL, "clean", ["account", "text", "split"])
     generated = io.read_posts(GENERATED, "generate", ["account", "text"])
     copy_rates = read_copy_rates()
 
     voice_result = imitation.voice(real, generated)
-    cli.log(f"evaluate: VADER sentiment of {len(real) + len(generated)} posts")
+    logger.info(f"evaluate: VADER sentiment of {len(real) + len(generated)} posts")
     posts = pd.concat([real.assign(source="real"), generated.assign(source="generated")], ignore_index=True)
     posts["compound"] = sentiment.compound_scores(posts["text"])
     posts["chars"] = posts["text"].str.len()

@@ -10,8 +10,10 @@ Params (section `feed`): min_sentiment, max_posts.
 """
 from __future__ import annotations
 
-from elm import cli, io, params, results
+from elm import cli, io, results
 from elm.errors import ElmError
+from elm.params.feed import Feed
+from elm.params.validation import load
 from elm.report import build_feed
 from elm.sentiment import compound_scores
 
@@ -19,7 +21,7 @@ PAGE = "reports/feed.html"
 
 
 def main(params_path: str = "params.yaml") -> None:
-    p = params.load("feed", params_path)
+    p = load(Feed, params_path)
     generated = io.read_table(results.GENERATED, stage_hint="generate")
     missing = [column for column in ("account", "text") if column not in generated.columns]
     if missing:

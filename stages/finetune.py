@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 from pathlib import Path
 
 import torch
@@ -28,9 +29,13 @@ from accelerate import PartialState
 from dvclive import Live
 from tqdm import tqdm
 
-from elm import cli, io, models, params
+from elm import cli, io, models
 from elm.errors import ElmError
 from elm.models.checkpoint import Checkpoint
+from elm.params.finetune import Finetune
+from elm.params.validation import load
+
+logger = logging.getLogger(__name__)
 
 CLEAN_POSTS = "data/clean/posts.parquet"
 MODEL_DIR = "models/finetuned"
@@ -72,14 +77,14 @@ def trim_curves(last_step: int) -> None:
 
 
 def main(params_path: str = "params.yaml") -> None:
-    p = params.load("finetune", params_path)
+    p = load(Finetune, params_path)
     train, held = documents(io.read_table(CLEAN_POSTS, "clean"))
     backend = models.backend(p.backend)
     checkpoint = Checkpoint(CHECKPOINT, fingerprint(p, train, held))
     if not PartialState(cpu=not torch.cuda.is_available()).is_main_process:  # another process of a data-parallel run: it trains, the first reports
         backend.finetune(train, held, p, None, lambda step, metrics: None, checkpoint)
         return
-    cli.log(f"finetune: {p.model} on {len(train)} posts ({len(held)} held out), {p.max_steps} steps")
+    logger.info(f"finetune: {p.model} on {len(train)} posts ({len(held)} held out), {p.max_steps} steps")
     resume_from = checkpoint.step()
     if resume_from:  # keep the killed run's curves up to its checkpoint; otherwise DVCLive starts afresh
         trim_curves(resume_from)

@@ -23,6 +23,7 @@ bf16, else in fp32 with weight-first layers; see elm/models/precision.py), and `
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from pathlib import Path
 
@@ -30,8 +31,13 @@ import pandas as pd
 import torch
 from accelerate import PartialState
 
-from elm import cli, generation, io, models, params, text
+from elm import cli, generation, io, models, text
 from elm.errors import ElmError
+from elm.params.clean import Clean
+from elm.params.generate import Generate
+from elm.params.validation import load
+
+logger = logging.getLogger(__name__)
 
 CLEAN_POSTS = "data/clean/posts.parquet"
 MODEL_DIR = "models/finetuned"
@@ -41,8 +47,8 @@ BREAKDOWN = "reports/generate/breakdown.json"
 
 
 def main(params_path: str = "params.yaml") -> None:
-    p = params.load("generate", params_path)
-    clean_params = params.load("clean", params_path)
+    p = load(Generate, params_path)
+    clean_params = load(Clean, params_path)
     posts = io.read_table(CLEAN_POSTS, "clean")
     train = posts[posts["split"] == "train"]
     manifest = models.read_manifest(MODEL_DIR)
@@ -52,7 +58,7 @@ def main(params_path: str = "params.yaml") -> None:
     if not p.max_new_tokens:
         p = dataclasses.replace(p, max_new_tokens=generation.auto_max_new_tokens(generator, train))
         if state.is_main_process:
-            cli.log(f"generate: max_new_tokens auto: {p.max_new_tokens}")
+            logger.info(f"generate: max_new_tokens auto: {p.max_new_tokens}")
     settings = {**dataclasses.asdict(p), "model": manifest["base_model"]}
     # a partial file is resumed only for the same settings and the very same fine-tuned model
     resume_key = {**settings, "model_file_time": Path(MODEL_DIR, models.MANIFEST).stat().st_mtime_ns}

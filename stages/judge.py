@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import uvicorn
 
-from elm import cli, params, results
+from elm import cli, results
 from elm.errors import ElmError
 from elm.human import ANSWERS, AnswerLog, judge_posts
 from elm.judge import LOOPBACK_HOSTS, create_app
+from elm.params.judge import Judge
+from elm.params.validation import load
 
 LOOPBACK = "127.0.0.1"
 
@@ -38,7 +40,7 @@ def arguments(parser) -> None:
 
 
 def main(params_path: str = "params.yaml", host: str = LOOPBACK, port: int = 8765) -> None:
-    p = params.load("judge", params_path)
+    p = load(Judge, params_path)
     posts = judge_posts(results.read_predictions())
     if posts.empty:
         raise ElmError(f"{results.PREDICTIONS} holds no test posts to judge; rerun `dvc repro classify`")

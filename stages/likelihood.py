@@ -29,9 +29,11 @@ import time
 import pandas as pd
 from tqdm import tqdm
 
-from elm import cli, io, models, params
+from elm import cli, io, models
 from elm.errors import ElmError
 from elm.labels import LABEL_NAMES
+from elm.params.likelihood import Likelihood
+from elm.params.validation import load
 
 MODEL_DIR = "models/finetuned"
 SAMPLE = "data/sample/sample.parquet"
@@ -85,7 +87,7 @@ def score(scorer, posts: pd.DataFrame, batch_size: int, max_tokens: int) -> pd.D
 
 
 def main(params_path: str = "params.yaml") -> None:
-    p = params.load("likelihood", params_path)
+    p = load(Likelihood, params_path)
     if p.threads:
         import torch  # here, so that `--help` needs no torch
 

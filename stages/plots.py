@@ -16,8 +16,14 @@ Params (section `plots`): top_words.
 """
 from __future__ import annotations
 
-from elm import cli, io, params
+import logging
+
+from elm import cli, io
+from elm.params.plots import Plots
+from elm.params.validation import load
 from elm.plots import CHARTS, TOP_FEATURES, bar_chart, misclassified_words, posts_per_account, top_words
+
+logger = logging.getLogger(__name__)
 
 CORPUS = "data/clean/posts.parquet"
 SAMPLE = "data/sample/sample.parquet"
@@ -28,7 +34,7 @@ FIGURE_DIR = "reports/figures"
 
 
 def main(params_path: str = "params.yaml") -> None:
-    p = params.load("plots", params_path)
+    p = load(Plots, params_path)
     corpus = io.read_table(CORPUS, stage_hint="clean")
     sample = io.read_table(SAMPLE, stage_hint="sample")
     predictions = io.read_table(PREDICTIONS, stage_hint="classify")
@@ -46,7 +52,7 @@ def main(params_path: str = "params.yaml") -> None:
         for name, table in tables.items():
             io.write_table(table, table_dir / f"{name}.csv")
             bar_chart(table, *CHARTS[name]).savefig(figure_dir / f"{name}.png", dpi=100)
-            cli.log(f"plots: {name}")
+            logger.info(f"plots: {name}")
 
 
 if __name__ == "__main__":

@@ -26,15 +26,20 @@ Params (section `report`): examples_per_account.
 """
 from __future__ import annotations
 
+import logging
 
-from elm import cli, io, params, results
+from elm import cli, io, results
+from elm.params.report import Report
+from elm.params.validation import load
 from elm.report import build_page
+
+logger = logging.getLogger(__name__)
 
 PAGE = "reports/index.html"
 
 
 def main(params_path: str = "params.yaml") -> None:
-    p = params.load("report", params_path)
+    p = load(Report, params_path)
     inputs = {
         "classify_metrics": results.read_json(results.CLASSIFY_SCORES, "classify", required=True),
         "predictions": results.read_predictions(),
@@ -51,7 +56,7 @@ def main(params_path: str = "params.yaml") -> None:
     for path, key in ((results.EVALUATE_SUMMARY, "evaluate_metrics"), (results.TRAIN_METRICS, "train_metrics"),
                       (results.FIGURE_DIR, "figures"), (results.HUMAN_METRICS, "human_metrics")):
         if inputs[key] is None:
-            cli.log(f"report: {path} not found; the page says it is missing")
+            logger.info(f"report: {path} not found; the page says it is missing")
     print(f"report: wrote {PAGE} ({len(page.encode('utf-8')) / 1024:.0f} KiB); open it in a browser")
 
 

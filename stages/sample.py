@@ -27,13 +27,19 @@ same sample.
 """
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 
-from elm import cli, io, params, results
+from elm import cli, io, results
 from elm.errors import ElmError
 from elm.labels import REAL_LABEL
+from elm.params.sample import Sample
+from elm.params.validation import load
 from elm.sample import draw_sample, sample_size
 from elm.sentiment import removal_counts, sentiment_filter
+
+logger = logging.getLogger(__name__)
 
 REAL = "data/clean/posts.parquet"
 GENERATED = "data/generated/posts.jsonl"
@@ -56,7 +62,7 @@ def real_posts(posts: pd.DataFrame, real_from: str) -> pd.DataFrame:
 
 
 def main(params_path: str = "params.yaml") -> None:
-    p = params.load("sample", params_path)
+    p = load(Sample, params_path)
     posts = io.read_posts(REAL, "clean", ("account", "text", "split"))
     real = real_posts(posts, p.real_from)
     train = posts[posts["split"] == TRAIN] if p.match_lengths else None
@@ -83,9 +89,9 @@ def main(params_path: str = "params.yaml") -> None:
     io.write_json({key: breakdown[key] for key in ("posts_per_class", "real_available", "generated_available")}
                   | {"removed_by_sentiment": breakdown["sentiment_filter"]["generated_removed"]}, METRICS)
     if p.min_sentiment is not None:
-        cli.log(f"sample: the sentiment filter (compound >= {p.min_sentiment}) removed {len(removed)} of "
-                f"{len(generated)} generated posts -> {REMOVED}")
-    cli.log(f"sample: {size} real + {size} generated posts -> {SAMPLE}")
+        logger.info(f"sample: the sentiment filter (compound >= {p.min_sentiment}) removed {len(removed)} of "
+                    f"{len(generated)} generated posts -> {REMOVED}")
+    logger.info(f"sample: {size} real + {size} generated posts -> {SAMPLE}")
 
 
 if __name__ == "__main__":

@@ -23,14 +23,20 @@ and one section per source (demo, twint, archive, table, bluesky, mastodon, xapi
 """
 from __future__ import annotations
 
-from elm import cli, io, params
+import logging
+
+from elm import cli, io
 from elm.errors import ElmError
+from elm.params.scrape import Scrape
+from elm.params.validation import load
 from elm.sources import expand, is_live
 from elm.sources.raw import FETCH_STATE, RAW_DIR, gather, raw_filenames, read_fetch_state, read_held
 
+logger = logging.getLogger(__name__)
+
 
 def main(params_path="params.yaml"):
-    scrape = params.load("scrape", params_path)
+    scrape = load(Scrape, params_path)
     filenames = raw_filenames(expand(scrape.accounts, scrape))
     fetched = read_fetch_state(RAW_DIR / FETCH_STATE)
     kept_fetched = {}
@@ -42,14 +48,14 @@ def main(params_path="params.yaml"):
                 if scrape.on_account_error == "fail":
                     raise
                 posts, fetch = read_held(RAW_DIR / filename), fetched.get(spec)
-                cli.log(f"scrape: skipped {spec} (scrape.on_account_error: skip), keeping its "
-                        f"{0 if posts is None else len(posts)} held posts: {err}")
+                logger.info(f"scrape: skipped {spec} (scrape.on_account_error: skip), keeping its "
+                            f"{0 if posts is None else len(posts)} held posts: {err}")
             if posts is None:
                 continue
             io.write_table(posts, tmp / filename)
             if fetch:
                 kept_fetched[spec] = fetch
-            cli.log(f"scrape: {spec}: {len(posts)} posts -> {RAW_DIR}/{filename}")
+            logger.info(f"scrape: {spec}: {len(posts)} posts -> {RAW_DIR}/{filename}")
         if not any(tmp.iterdir()):
             raise ElmError("scrape: no account gave any posts (see the errors above); data/raw left as it was")
         if any(is_live(spec) for spec in filenames):

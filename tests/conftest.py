@@ -73,6 +73,9 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def pytest_configure(config):
+    from elm.cli import configure_logging
+
+    configure_logging()  # the library's progress and warnings on stderr, as the entry points show them
     config.addinivalue_line("markers", "cuda: needs a CUDA GPU (skipped where torch sees none)")
 
 

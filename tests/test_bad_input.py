@@ -13,11 +13,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from elm import params
 from elm.errors import ElmError
+from elm.params.scrape import Scrape, TableSource
+from elm.params.validation import build
 from elm.sources import archive, files, table, twint
 
 from helpers import ROOT
+
 HEADER = "id\tcreated_at\ttweet\tlanguage\n"
 GOOD_ROWS = "1\t2021-01-01 10:00:00 UTC\tfirst post\ten\n2\t2021-01-02 10:00:00 UTC\tsecond post\ten\n"
 TEN_MB = 10 * 1024 * 1024
@@ -35,7 +37,7 @@ def read_table(path, handle="ana", on_bad_row="fail", **columns):
     section = {"path": str(path), "text_column": "text", "account_column": "account",
                "id_column": "id", "created_at_column": "created_at", "created_at_format": "",
                "language_column": "language", "encoding": "auto", **columns}
-    return table.read(handle, params.build(params.TableSource, section, "scrape.table"), on_bad_row)
+    return table.read(handle, build(TableSource, section, "scrape.table"), on_bad_row)
 
 
 def error_of(read, *args, **kwargs) -> str:
@@ -364,7 +366,7 @@ def test_posts_are_normalized_in_batches_with_the_same_result(tmp_path, monkeypa
     assert batched.id.tolist() == [str(i) for i in range(7)]
 
 
-@pytest.mark.skipif("on_bad_row" not in {f.name for f in dataclasses.fields(params.Scrape)},
+@pytest.mark.skipif("on_bad_row" not in {f.name for f in dataclasses.fields(Scrape)},
                     reason="scrape.on_bad_row is not in elm/params.py yet")
 def test_scrape_on_bad_row_skip_writes_the_good_rows_and_reports_the_rest(workdir, default_params):
     (workdir / "imports").mkdir()

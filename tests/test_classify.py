@@ -12,13 +12,16 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
 
-from elm import io, params, profiles
-from elm.detect import data as detect_data, detectors
+from elm import io, profiles
+from elm.detect import data as detect_data
+from elm.detect import detectors
 from elm.detect import features as detect_features
 from elm.detect import metrics as detect_metrics
-from stages import classify
 from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
+from elm.params.classify import Classify
+from elm.params.validation import build
+from stages import classify
 
 from helpers import ROOT, TINY_FOREST, VOCABULARY, labelled, posts, separable, tiny_params
 
@@ -38,7 +41,7 @@ STUDY_FOREST_ACCURACY = (0.60, 0.65)
 
 
 def classify_params(default_params: dict) -> params.Classify:
-    return params.build(params.Classify, tiny_params(default_params)["classify"], "classify")
+    return build(Classify, tiny_params(default_params)["classify"], "classify")
 
 
 def lookalike(per_class: int) -> pd.DataFrame:
@@ -393,7 +396,7 @@ def test_lm_likelihood_detector_is_reported_like_the_others(workdir, default_par
 def test_lm_likelihood_uses_the_same_split_as_the_other_detectors(default_params):
     data = lookalike(per_class=40)
     features = likelihood_features(data).drop(columns=["text", "account"])
-    p = params.build(params.Classify, lm_params(default_params)["classify"], "classify")
+    p = build(Classify, lm_params(default_params)["classify"], "classify")
 
     with_lm = detectors.detect(data["text"], data["label"], p, features)
     without = detectors.detect(data["text"], data["label"], p)

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from elm import io
-from stages import clean
 from elm.errors import ElmError
 from elm.sources import normalize
+from stages import clean
 
 from helpers import ROOT
 

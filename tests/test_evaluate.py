@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from elm import imitation, io, params, sentiment
-from stages import evaluate
+from elm import imitation, io, sentiment
 from elm.errors import ElmError
+from stages import evaluate
 
 from helpers import VOCABULARY, posts
 
@@ -165,7 +165,6 @@ def test_missing_inputs_and_columns_name_the_file_and_the_fix(tmp_path):
 
 # --- the stage ---
 
-WIRED = pytest.mark.skipif(not hasattr(params, "Evaluate"), reason="the `evaluate` section is not in elm/params.py yet")
 
 
 def write_stage_inputs() -> None:
@@ -185,7 +184,6 @@ def write_stage_inputs() -> None:
     io.write_json({"copy_rate": 0.125, "copy_rate_exact": 0.05, "posts_generated": 40}, "reports/metrics/generate.json")
 
 
-@WIRED
 def test_stage_writes_metrics_and_plot_tables(workdir, default_params):
     write_stage_inputs()
     default_params["evaluate"] = {"sample_posts": 25, "self_bleu_posts": 10, "seed": 0}
@@ -228,7 +226,6 @@ def test_stage_writes_metrics_and_plot_tables(workdir, default_params):
     assert (open("reports/metrics/evaluate.json").read(), open("reports/evaluate/summary.json").read()) == first
 
 
-@WIRED
 def test_stage_without_generate_metrics_fails_with_the_fix(workdir, default_params):
     write_stage_inputs()
     default_params["evaluate"] = {"sample_posts": 25, "self_bleu_posts": 10, "seed": 0}

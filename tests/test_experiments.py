@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from elm.params import sections
+
 from stage_runner import DVC, ROOT, cli_env, sh, stages_run, tiny_project
-from elm import params
 
 MARK = "<!-- tests/test_experiments.py runs the next block as written -->"
 DOCS = [ROOT / "README.md", ROOT / "docs" / "team-workflow.md"]
@@ -226,7 +227,7 @@ def test_set_param_reaches_params_yaml_typed_and_valid(sweeps, sweep, tmp_path):
         for key in dotted.split("."):
             value = value[key]
         assert value == expected and type(value) is type(expected), f"-S gave {dotted} = {value!r}"
-    params.validate(path)
+    sections.validate(path)
 
 
 def test_a_classifier_grid_sweep_reruns_only_classify_plots_human_and_report(sweeps):

@@ -10,11 +10,12 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import torch
 import pytest
+import torch
 
 from elm import generation, models
 from stages import generate
+
 from stage_runner import TINY, kill_stage_when, run_stage, stage_env, write_params
 
 

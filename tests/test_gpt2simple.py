@@ -13,11 +13,15 @@ import pytest
 pytest.importorskip("tensorflow", reason="the optional gpt2simple backend is not installed (make setup-gpt2simple)")
 pytest.importorskip("gpt_2_simple", reason="the optional gpt2simple backend is not installed (make setup-gpt2simple)")
 
-from elm import models, params
-from stages import generate  # noqa: E402
+from elm import models
 from elm.errors import ElmError  # noqa: E402
 from elm.models import gpt2simple  # noqa: E402
 from elm.models.checkpoint import Checkpoint  # noqa: E402
+from elm.params.finetune import Finetune
+from elm.params.generate import Generate
+from elm.params.validation import build
+from stages import generate  # noqa: E402
+
 from stage_runner import DVC, TINY, kill_stage_when, new_project, run_stage, sh, stages_run, write_params  # noqa: E402
 
 VOICES = {
@@ -37,11 +41,11 @@ def finetune_params(**overrides):
     section = {**TINY["finetune"], "backend": "gpt2simple", "max_steps": 30, "batch_size": 1, "grad_accum": 1,
                "learning_rate": 5e-3, "eval_batches": 2, "checkpoint_every": 10, "seed": 0,
                "gpt2simple": LIBRARY_OPTIONS, **overrides}
-    return params.build(params.Finetune, section, "test finetune")
+    return build(Finetune, section, "test finetune")
 
 
 def sampling_params(**overrides):
-    return params.build(params.Generate, {**TINY["generate"], "max_new_tokens": 20, **overrides}, "test generate")
+    return build(Generate, {**TINY["generate"], "max_new_tokens": 20, **overrides}, "test generate")
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import yaml
 
 from elm import profiles
 
-from stage_runner import ROOT, TINY, stage_env
 from helpers import VOCABULARY, posts
+from stage_runner import ROOT, TINY, stage_env
 
 TWINT_HEADER = "id\tcreated_at\ttimezone\ttweet\tlanguage"
 

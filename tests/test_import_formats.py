@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from elm import params
 from elm.errors import ElmError
+from elm.params.scrape import TableSource
+from elm.params.validation import build
 from elm.sources import archive, bluesky, mastodon, normalize, twint, xapi
 from stages import clean, scrape
 
@@ -193,7 +194,7 @@ def test_the_import_readme_examples_are_valid_params():
     examples = [yaml.safe_load(block) for block in re.findall(r"^table: (\{.*?\})$", readme, re.M | re.S)]
     assert len(examples) == 3
     for section in [yaml.safe_load(full)["scrape"]["table"], *examples]:
-        params.build(params.TableSource, section, "data/import/README.md: scrape.table")
+        build(TableSource, section, "data/import/README.md: scrape.table")
 
 
 @pytest.mark.parametrize("record, expected", [

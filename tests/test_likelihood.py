@@ -3,20 +3,25 @@ let the lm_likelihood detector tell the model's own kind of text from noise."""
 from __future__ import annotations
 
 import math
-import re
 import random
+import re
 import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from elm import io, models, params
-from elm.detect import data as detect_data, detectors, metrics as detect_metrics
-from stages import likelihood
+from elm import io, models
+from elm.detect import data as detect_data
+from elm.detect import detectors
+from elm.detect import metrics as detect_metrics
 from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
 from elm.models import hf
+from elm.params.classify import Classify
+from elm.params.finetune import Finetune
+from elm.params.validation import build, load
+from stages import likelihood
 
 from helpers import ROOT, VOCABULARY, posts
 from stage_runner import TINY, run_stage, write_params
@@ -40,7 +45,7 @@ def noise(count: int, seed: int) -> list[str]:
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     """A scratch GPT-2 trained as the tiny profile's finetune trains it (a few seconds), with its manifest."""
-    p = params.build(params.Finetune, TINY["finetune"], "finetune")
+    p = build(Finetune, TINY["finetune"], "finetune")
     docs = [models.format_post(a, t) for a, t in zip(*training_posts()[["account", "text"]].to_numpy().T)]
     out = tmp_path_factory.mktemp("likelihood-model")
     hf.finetune(docs, docs[:16], p, out, lambda step, metrics: None)
@@ -105,7 +110,7 @@ def test_the_detector_tells_training_text_from_noise(scorer):
     features = likelihood.score(scorer, data, batch_size=16, max_tokens=128)[FEATURES]
     train, test = detect_data.split(data["label"], 0.25, seed=0)
     y = data["label"].to_numpy()
-    p = params.load("classify", ROOT / "params.yaml")
+    p = load(Classify, ROOT / "params.yaml")
 
     model, _ = detectors.DETECTORS["lm_likelihood"].fit(features.to_numpy()[train], y[train], p)
 

@@ -6,17 +6,18 @@ from __future__ import annotations
 import json
 import re
 import time
-from email.utils import format_datetime
 from datetime import datetime, timezone
+from email.utils import format_datetime
 
 import pandas as pd
 import pytest
 
-from stages import scrape
 from elm.errors import ElmError
-from elm.params import ParamsError
+from elm.params.validation import ParamsError
 from elm.sources import live, mastodon, raw
+from stages import scrape
 from tests.fake_api import BlueskyWorld, FakeApi, MastodonWorld, Reply, XWorld
+
 from helpers import RETRIES, configure, spec
 
 WORLDS = (BlueskyWorld, MastodonWorld, XWorld)

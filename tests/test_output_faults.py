@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from stages import scrape
 from elm.errors import ElmError
+from stages import scrape
 
 
 @pytest.fixture

@@ -6,17 +6,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from elm import params, profiles
-from elm.params import ParamsError
+from elm import profiles
+from elm.params import sections
+from elm.params.validation import ParamsError, read
 
 from helpers import ROOT
-
 
 PROFILES = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("profiles/*.yaml"))
 
 
 def test_the_default_params_are_complete_and_valid():
-    assert set(params.validate(ROOT / "params.yaml")) == set(params.SECTIONS)
+    assert set(sections.validate(ROOT / "params.yaml")) == set(sections.SCHEMAS)
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -25,11 +25,11 @@ def test_every_profile_applies_to_params_yaml_and_holds_only_keys_that_differ(pr
     target = tmp_path / "params.yaml"
     target.write_text((ROOT / "params.yaml").read_text())
     profiles.apply(ROOT / profile, target)
-    applied = params.validate(target)
-    assert applied == params.validate_data(profiles.merged(ROOT / profile, ROOT / "params.yaml"), profile)
+    applied = sections.validate(target)
+    assert applied == sections.validate_data(profiles.merged(ROOT / profile, ROOT / "params.yaml"), profile)
     assert "# " in target.read_text() and target.read_text().count("\n") >= (ROOT / "params.yaml").read_text().count("\n")
-    default = params.read(ROOT / "params.yaml")
-    for key, value in profiles._leaves(params.read(ROOT / profile)):
+    default = read(ROOT / "params.yaml")
+    for key, value in profiles._leaves(read(ROOT / profile)):
         section = default
         for part in key.split("."):
             section = section.get(part, {}) if isinstance(section, dict) else {}
@@ -87,14 +87,14 @@ def write(tmp_path, data) -> Path:
 def test_a_mistake_is_named_with_its_key_and_fix(tmp_path, default_params, change, message):
     change(default_params)
     with pytest.raises(ParamsError, match=message):
-        params.validate(write(tmp_path, default_params))
+        sections.validate(write(tmp_path, default_params))
 
 
 def test_a_key_written_twice_is_refused_as_dvc_would(tmp_path):
     with pytest.raises(ParamsError, match="'top_words' appears twice"):
-        params.read(write(tmp_path, "plots:\n  top_words: 3\n  top_words: 4\n"))
+        read(write(tmp_path, "plots:\n  top_words: 3\n  top_words: 4\n"))
 
 
 def test_ints_are_accepted_where_floats_are_expected(tmp_path, default_params):
     default_params["generate"]["temperature"] = 1
-    assert params.validate(write(tmp_path, default_params))["generate"].temperature == 1.0
+    assert sections.validate(write(tmp_path, default_params))["generate"].temperature == 1.0

@@ -7,8 +7,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stage_runner import (DVC, TINY, declared_outputs, sh, stages_run, tiny_project, tiny_project_first_repro,
-                          write_params)
+from stage_runner import (
+    DVC,
+    TINY,
+    declared_outputs,
+    sh,
+    stages_run,
+    tiny_project,
+    tiny_project_first_repro,
+    write_params,
+)
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from elm import plots
+from elm.errors import ElmError
 from stages import classify, sample
 from stages import plots as plots_stage
-from elm.errors import ElmError
 
 from helpers import VOCABULARY, posts, tiny_params, write_generated, write_real
 

@@ -15,8 +15,8 @@ from elm import report, results
 from elm.errors import ElmError
 from stages import report as report_stage
 
-from helpers import Elements
 from browser import CHROMIUM, chromium_flags, fresh_profile, needs_chromium
+from helpers import Elements
 from stage_runner import tiny_project
 
 SCRIPT_POST = "<script>document.title='pwned'</script><img src=x onerror=alert(1)> & \"quoted\""

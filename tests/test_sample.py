@@ -3,20 +3,20 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import numpy as np
-
 from elm import io, proportions
-from elm.sample import pick_by_length
-from stages import sample
 from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
+from elm.sample import pick_by_length
+from stages import sample
 
 from helpers import VOCABULARY, posts, write_generated, write_real
+
 
 def set_sample_params(workdir, default_params, posts_per_class: int, seed: int = 0, min_sentiment=None,
                       real_from: str = "heldout", match_lengths: bool = False) -> None:

@@ -52,8 +52,13 @@ def test_outputs_equal_the_frozen_reference_of_the_first_sampler():
 
 
 def test_warpers_come_in_transformers_order_and_off_values_add_none():
-    from transformers.generation.logits_process import (MinPLogitsWarper, TemperatureLogitsWarper, TopKLogitsWarper,
-                                                        TopPLogitsWarper, TypicalLogitsWarper)
+    from transformers.generation.logits_process import (
+        MinPLogitsWarper,
+        TemperatureLogitsWarper,
+        TopKLogitsWarper,
+        TopPLogitsWarper,
+        TypicalLogitsWarper,
+    )
 
     every = sampling.warpers(0.7, 10, 0.9, min_p=0.05, typical_p=0.95)
     assert [type(w) for w in every] == [TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper,

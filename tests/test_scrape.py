@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from stages import scrape
 from elm.errors import ElmError
 from elm.sources import RAW_COLUMNS, raw
+from stages import scrape
 
 from helpers import ROOT
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from stages import clean, scrape
 from elm.errors import ElmError
+from stages import clean, scrape
 from tests.fake_api import FakeApi, XWorld
+
 from helpers import configure
 
 PLANTED = "elm-planted-secret-7f3a9c2e"

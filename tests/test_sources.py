@@ -11,22 +11,23 @@ import emoji
 import pandas as pd
 import pytest
 
-from elm import params
 from elm.errors import ElmError
+from elm.params.scrape import DemoSource, Scrape, TableSource
+from elm.params.validation import build
 from elm.sources import RAW_COLUMNS, archive, demo, files, table, twint
 
 DEFAULT_DEMO_HANDLES = ["ada_sails", "basil_bakes", "coach_cleo", "dr_dune"]
 
 
 def demo_params(posts=650, seed=7):
-    return params.build(params.DemoSource, {"posts_per_account": posts, "seed": seed}, "scrape.demo")
+    return build(DemoSource, {"posts_per_account": posts, "seed": seed}, "scrape.demo")
 
 
 def table_params(path, **columns):
     section = {"path": str(path), "text_column": "text", "account_column": "account",
                "id_column": "id", "created_at_column": "created_at", "created_at_format": "",
                "language_column": "language", "encoding": "auto", **columns}
-    return params.build(params.TableSource, section, "scrape.table")
+    return build(TableSource, section, "scrape.table")
 
 
 def demo_corpus(seed=7) -> pd.DataFrame:
@@ -44,7 +45,7 @@ def test_demo_is_deterministic_in_its_seed():
 
 
 def test_demo_default_accounts_give_thousands_of_dated_unique_posts(default_params):
-    scrape = params.build(params.Scrape, default_params["scrape"], "scrape")
+    scrape = build(Scrape, default_params["scrape"], "scrape")
     assert [spec.split(":")[0] for spec in scrape.accounts] == ["demo"] * 4
     corpus = pd.concat([demo.read(spec.split(":")[1], scrape.demo) for spec in scrape.accounts])
     assert len(corpus) >= 2000

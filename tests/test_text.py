@@ -9,8 +9,9 @@ import emoji
 import pandas as pd
 import pytest
 
-from elm import params
 from elm import text as text_module
+from elm.params.clean import Clean
+from elm.params.validation import build
 from elm.text import (
     REPAIRS,
     RULES,
@@ -30,7 +31,7 @@ HASHTAG_LEFT = re.compile(r"(?<!\w)#\w")
 
 def clean_params(default_params, **changes):
     """The project's ``clean`` section with ``changes``, validated like a real params file."""
-    return params.build(params.Clean, {**default_params["clean"], **changes}, "clean")
+    return build(Clean, {**default_params["clean"], **changes}, "clean")
 
 
 # --- links ---------------------------------------------------------------------------------------

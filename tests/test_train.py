@@ -11,6 +11,7 @@ import torch
 from elm.models.checkpoint import Checkpoint
 
 from helpers import ROOT, corpus, sampling_params, scratch_params
+
 BARE_MACHINE_LACKS = ("dvc", "dvclive", "emoji", "gguf", "vaderSentiment", "peft")
 
 
@@ -34,9 +35,11 @@ def test_checkpoint_resumes_only_its_own_run_and_only_a_complete_state(tmp_path)
 
 def test_the_gpu_profile_s_batches_outgrow_the_study_s():
     """(tests/test_params.py checks every profile is a valid overlay holding only keys that differ.)"""
-    from elm import params, profiles
+    from elm import profiles
+    from elm.params.finetune import Finetune
+    from elm.params.validation import build
 
-    gpu, study = (params.build(params.Finetune, profiles.merged(ROOT / "profiles" / name, ROOT / "params.yaml")
+    gpu, study = (build(Finetune, profiles.merged(ROOT / "profiles" / name, ROOT / "params.yaml")
                                ["finetune"], name) for name in ("gpu.yaml", "study-gpu.yaml"))
     assert gpu.batch_size * gpu.seq_len >= 16 * study.batch_size * study.seq_len
 

@@ -12,6 +12,7 @@ Adding a detector is one entry in DETECTORS (and, if it reads new features, one 
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -24,11 +25,12 @@ from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from elm import params
-from elm.cli import log
 from elm.detect import data, features, leak, metrics
 from elm.errors import ElmError
 from elm.labels import REAL_LABEL
+from elm.params.classify import Classify
+
+logger = logging.getLogger(__name__)
 
 
 def forest_grid(grid: dict) -> dict:
@@ -54,9 +56,9 @@ def fit_random_forest(X, y, grid: dict, cv: int, seed: int) -> tuple[RandomFores
     forest = RandomForestClassifier(random_state=seed, n_jobs=-1)
     try:
         if len(settings) == 1:
-            log("classify: random forest, one setting (no grid search)")
+            logger.info("classify: random forest, one setting (no grid search)")
             return forest.set_params(**settings[0]).fit(X, y), settings[0]
-        log(f"classify: random forest grid search, {len(settings)} settings x {cv} folds")
+        logger.info(f"classify: random forest grid search, {len(settings)} settings x {cv} folds")
         search = GridSearchCV(forest, param_grid=grid, cv=cv, scoring="accuracy", error_score="raise").fit(X, y)
     except ValueError as err:  # the data were checked before, so this is an invalid grid value
         raise ElmError(f"classify.random_forest.grid: {err}") from err
@@ -67,7 +69,7 @@ def logistic_regression(C: float, seed: int) -> LogisticRegression:
     return LogisticRegression(C=C, max_iter=1000, random_state=seed)
 
 
-def fit_neural(texts, y, p: params.Classify):
+def fit_neural(texts, y, p: Classify):
     from elm.detect.neural import SequenceClassifier  # torch and transformers load only when it runs
 
     n = p.neural
@@ -82,7 +84,7 @@ class Inputs:
     texts: np.ndarray
     train: np.ndarray
     test: np.ndarray
-    params: params.Classify
+    params: Classify
     likelihood: pd.DataFrame | None = None
 
 
@@ -153,7 +155,7 @@ class Detection:
         return self.detectors["random_forest"].settings
 
 
-def detect(texts, labels, p: params.Classify, likelihood: pd.DataFrame | None = None) -> Detection:
+def detect(texts, labels, p: Classify, likelihood: pd.DataFrame | None = None) -> Detection:
     """Split the posts, then fit and test every detector that runs on texts labelled 1 (real) / 0 (generated).
 
     ``likelihood``: the posts' LM-likelihood features, row by row (None: no lm_likelihood detector)."""
@@ -161,14 +163,14 @@ def detect(texts, labels, p: params.Classify, likelihood: pd.DataFrame | None = 
     data.check_trainable(labels, p.test_size, p.random_forest.cv)
     train, test = data.split(labels, p.test_size, p.seed)
     inputs, views, fitted = Inputs(texts, train, test, p, likelihood), {}, {}
-    log(f"classify: {len(train)} train / {len(test)} test posts")
+    logger.info(f"classify: {len(train)} train / {len(test)} test posts")
     for name, entry in DETECTORS.items():
         if not entry.runs(inputs):
             continue
         if entry.view not in views:
             views[entry.view] = VIEWS[entry.view](inputs)
         view = views[entry.view]
-        log(f"classify: {name} on {len(view.names) or 'the'} {entry.view} features")
+        logger.info(f"classify: {name} on {len(view.names) or 'the'} {entry.view} features")
         model, settings = entry.fit(view.train, labels[train], p)
         fitted[name] = Detector(model, view.names, *verdicts(model, view.test), settings)
     return Detection(fitted, train, test, labels[test])

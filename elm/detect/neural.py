@@ -16,11 +16,12 @@ import time
 import numpy as np
 import torch
 
-from elm.cli import log
 from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
 from elm.models import hf, train
 from elm.models.precision import autocast_dtype
+
+logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 10.0
 
@@ -106,8 +107,8 @@ class SequenceClassifier:
             loss = self.train_step([texts[i] for i in rows], y[rows])
             if time.monotonic() - last_report > PROGRESS_EVERY_S or step + 1 == self.max_steps:
                 last_report = time.monotonic()
-                log(f"classify: neural step {step + 1}/{self.max_steps}, loss {loss:.3f}, "
-                    f"{(last_report - start) / (step + 1):.2f} s/step")
+                logger.info(f"classify: neural step {step + 1}/{self.max_steps}, loss {loss:.3f}, "
+                            f"{(last_report - start) / (step + 1):.2f} s/step")
         self.model.eval()
         return self
 

@@ -25,6 +25,7 @@ each post is cut at the end token or the first line break (a sample with neither
 """
 from __future__ import annotations
 
+import logging
 import contextlib
 import io
 import json
@@ -53,13 +54,14 @@ except ModuleNotFoundError as err:
                    f"run `make setup-gpt2simple` (or `pip install -r requirements-gpt2simple.txt` and then "
                    f"`pip install --no-deps gpt-2-simple==0.8.1`)") from None
 
-from elm.cli import log
 from elm.errors import ElmError
 from elm.io import atomic_path
 from elm.models import END_TOKEN as END
 from elm.models import train_bpe
 from elm.models.checkpoint import Checkpoint
 from elm.models import check_max_new_tokens
+
+logger = logging.getLogger(__name__)
 
 tf.get_logger().setLevel("ERROR")  # the library calls APIs TensorFlow 2 marks deprecated, on every save
 
@@ -128,7 +130,7 @@ def download(name: str) -> Path:
            f"(or anywhere, and set finetune.model to its path)")
     try:  # the library's own requests have no timeout: a dropped connection would hang the stage
         requests.head(f"{DOWNLOAD_URL}/{name}/hparams.json", timeout=30).raise_for_status()
-        log(f"finetune: downloading GPT-2 {name} into {folder}")
+        logger.info(f"finetune: downloading GPT-2 {name} into {folder}")
         with atomic_path(folder, directory=True) as tmp:
             gpt2.download_gpt2(model_dir=str(tmp.parent), model_name=tmp.name)
     except (requests.RequestException, KeyError) as err:
@@ -274,7 +276,7 @@ def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path,
         run = (work / "run").resolve()
         done = resume_step(checkpoint, run)
         if done:
-            log(f"finetune: resuming from the checkpoint of step {done}")
+            logger.info(f"finetune: resuming from the checkpoint of step {done}")
         else:  # another run's leftovers
             shutil.rmtree(work)
             work.mkdir(parents=True)

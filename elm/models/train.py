@@ -1,6 +1,7 @@
 """The transformers backend's training loop: plain PyTorch, data-parallel through accelerate.
 
 ``train`` reads top to bottom: pack the documents into rows, build the optimizer and schedule, resume
+import logging
 from the checkpoint if this run has one, then per step: a ``train_step``, an ``evaluate`` every
 ``eval_every`` steps (with early stopping), a checkpoint every ``checkpoint_every``. Its state between
 steps is ``Progress``. The model and tokenizer come in ready (``hf.finetune`` loads them and saves the
@@ -19,8 +20,9 @@ from dataclasses import dataclass
 
 import torch
 
-from elm.cli import log
 from elm.models.checkpoint import Checkpoint
+
+logger = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- data
@@ -197,12 +199,12 @@ def train(model, tokenizer, train_docs: list[str], eval_docs: list[str], params,
     state = checkpoint.load() if checkpoint else None
     if state:
         progress = resume(state, model, optimizer, schedule)
-        log(f"finetune: resuming from the checkpoint of step {progress.step}")
+        logger.info(f"finetune: resuming from the checkpoint of step {progress.step}")
     if params.compile:
         model.compile()  # in place: the state dict keeps its names
     model, optimizer = accelerator.prepare(model, optimizer)  # data-parallel when launched as several processes
     if world > 1 and main:
-        log(f"finetune: data-parallel over {world} processes")
+        logger.info(f"finetune: data-parallel over {world} processes")
 
     for step in range(progress.step + 1, params.max_steps + 1):
         started = time.perf_counter()
@@ -226,8 +228,8 @@ def train(model, tokenizer, train_docs: list[str], eval_docs: list[str], params,
         if main:
             on_step(step, metrics)
         if stop:
-            log(f"finetune: eval loss has not improved for {params.early_stopping_patience} evals: stopping "
-                f"at step {step}, keeping the weights of eval loss {progress.best_eval_loss:.4f}")
+            logger.info(f"finetune: eval loss has not improved for {params.early_stopping_patience} evals: stopping "
+                        f"at step {step}, keeping the weights of eval loss {progress.best_eval_loss:.4f}")
             accelerator.unwrap_model(model).load_state_dict(best_weights)
             break
         if main and checkpoint and params.checkpoint_every and step % params.checkpoint_every == 0 \

@@ -18,8 +18,15 @@ import pandas as pd
 
 from elm.detect import leak
 from elm.labels import GENERATED_LABEL, REAL_LABEL
-from elm.results import (CLASSIFY_SCORES, EVALUATE_SUMMARY, FIGURE_DIR, HUMAN_METRICS, PREDICTIONS, SAMPLE_BREAKDOWN,
-                         TRAIN_METRICS)
+from elm.results import (
+    CLASSIFY_SCORES,
+    EVALUATE_SUMMARY,
+    FIGURE_DIR,
+    HUMAN_METRICS,
+    PREDICTIONS,
+    SAMPLE_BREAKDOWN,
+    TRAIN_METRICS,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 NO_ACCOUNT = "(no account given)"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import logging
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -29,11 +30,12 @@ import charset_normalizer
 import pandas as pd
 from dateutil import parser as dateutil_parser
 
-from elm.cli import log
 from elm.errors import ElmError
+from elm.params.scrape import ON_ERROR
 from elm.sources import normalize
 
-ON_BAD_ROW = ("fail", "skip")
+logger = logging.getLogger(__name__)
+
 # X's longest posts have 25,000 characters. A longer field is a broken row, most often an unclosed
 # quote that swallowed the rows after it. This is also the csv module's own limit per field.
 MAX_POST_CHARS = 131_072
@@ -128,7 +130,7 @@ def detect_encoding(path: Path, encoding: str = "auto", key: str = "scrape.table
     best = matches[0]
     tied = [m for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.05]
     encoding = "cp1252" if any("cp1252" in m.could_be_from_charset for m in tied) else best.encoding
-    log(f"note: {path} is not UTF-8: read as {encoding} (detected; set {key} to choose another)")
+    logger.info(f"note: {path} is not UTF-8: read as {encoding} (detected; set {key} to choose another)")
     return encoding
 
 
@@ -353,8 +355,8 @@ def read_posts(path: Path, rows: Rows, to_record: Callable[[dict, str], dict], h
     "fail"; with "skip" it is left out, and the rows left out are counted and listed on stderr.
     Records are normalized :data:`BATCH_ROWS` at a time: a row as a dict takes a few kB, a
     normalized one a few hundred bytes, so a file of a million rows stays well under 2 GB."""
-    if on_bad_row not in ON_BAD_ROW:
-        raise ElmError(f"scrape.on_bad_row is {on_bad_row!r}; use one of {', '.join(ON_BAD_ROW)}")
+    if on_bad_row not in ON_ERROR:
+        raise ElmError(f"scrape.on_bad_row is {on_bad_row!r}; use one of {', '.join(ON_ERROR)}")
     frames, batch, skipped, good = [], [], Skipped(path), 0
     for where, values in rows:
         try:
@@ -397,7 +399,7 @@ class Skipped:
             return
         listed = "".join(f"\n  {problem}" for problem in self.listed)
         rest = f"\n  ... and {self.count - len(self.listed)} more" if self.count > len(self.listed) else ""
-        log(f"warning: {self.path}: left out {self.count} bad row(s) (scrape.on_bad_row is skip):{listed}{rest}")
+        logger.warning(f"warning: {self.path}: left out {self.count} bad row(s) (scrape.on_bad_row is skip):{listed}{rest}")
 
 
 # --- values --------------------------------------------------------------------------------------

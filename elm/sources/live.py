@@ -13,6 +13,7 @@ reaches posts already held, or ``max_posts`` new posts are in; it reports each p
 from __future__ import annotations
 
 import itertools
+import logging
 import random
 import re
 import time
@@ -22,9 +23,10 @@ from typing import Callable, Iterable
 
 import requests
 
-from elm.cli import log
 from elm.errors import ElmError
 from elm.sources import files
+
+logger = logging.getLogger(__name__)
 
 USER_AGENT = "Elm/1.0 (research scraper of public posts; python-requests)"
 # A connection refused, reset or cut mid-reply, or a timeout: worth another try.
@@ -94,7 +96,7 @@ class Session(requests.Session):
             seconds = retry.wait_s
         self.retries += 1
         self.rate_limit_waits += retry.rate_limited
-        log(f"{self.label}: {retry}; retry {attempt} of {self.http.retries} in {seconds:.1f} s")
+        logger.info(f"{self.label}: {retry}; retry {attempt} of {self.http.retries} in {seconds:.1f} s")
         time.sleep(seconds)
 
     def get_json(self, url: str, params: dict):
@@ -175,13 +177,13 @@ def collect(pages: Iterable[list[dict]], held_ids: frozenset[str], max_posts: in
         new = [post for post in page if post["id"] not in seen]
         seen.update(post["id"] for post in new)
         posts.extend(new)
-        log(f"{session.label}: page {pages_read}: {len(posts)} new posts so far")
+        logger.info(f"{session.label}: page {pages_read}: {len(posts)} new posts so far")
         if len(posts) >= max_posts or any(post["id"] in held_ids for post in page):
             break
     posts = posts[:max_posts]
-    log(
-        f"{session.label}: fetched {len(posts)} new posts in {pages_read} pages "
-        f"({session.rate_limit_waits} rate-limit waits, {session.retries} retries in all)")
+    logger.info(
+                f"{session.label}: fetched {len(posts)} new posts in {pages_read} pages "
+                f"({session.rate_limit_waits} rate-limit waits, {session.retries} retries in all)")
     return posts
 
 

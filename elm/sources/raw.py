@@ -4,15 +4,17 @@ to those its file holds."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
-from elm.cli import log
 from elm.errors import ElmError
 from elm.sources import RAW_COLUMNS, is_live, parse_account, read
+
+logger = logging.getLogger(__name__)
 
 RAW_DIR = Path("data/raw")
 FETCH_STATE = "fetched.json"
@@ -47,8 +49,8 @@ def gather(spec: str, scrape, raw_path: Path, last_fetch: dict | None):
         return require_posts(spec, read(spec, scrape)), None
     held = read_held(raw_path)
     if held is not None and last_fetch and last_fetch.get("refresh") == scrape.refresh:
-        log(f"scrape: {spec}: keeping its {len(held)} held posts without fetching "
-            f"(bump scrape.refresh to fetch newer ones)")
+        logger.info(f"scrape: {spec}: keeping its {len(held)} held posts without fetching "
+                    f"(bump scrape.refresh to fetch newer ones)")
         return held, last_fetch
     held_ids = frozenset() if held is None else frozenset(held["id"])
     new = read(spec, scrape, held_ids)

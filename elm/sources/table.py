@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import glob
 import itertools
+import logging
 import re
 from collections.abc import Iterator
 from functools import partial
@@ -34,9 +35,10 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from elm.cli import log
 from elm.errors import ElmError
 from elm.sources import files
+
+logger = logging.getLogger(__name__)
 
 SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".txt")
 EVERY_ACCOUNT = "*"
@@ -221,4 +223,4 @@ def note_missing_optional(path: Path, columns: list, params) -> None:
                 ("language_column", params.language_column, "languages detected by the clean stage")]
     for key, column, effect in optional:
         if column and column not in columns:
-            log(f"note: {path} has no column {column!r} (scrape.table.{key}): {effect}")
+            logger.info(f"note: {path} has no column {column!r} (scrape.table.{key}): {effect}")

@@ -17,12 +17,14 @@ is left out and reported when ``on_bad_row`` is "skip" (see elm/sources/files.py
 """
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from pathlib import Path
 
-from elm.cli import log
 from elm.errors import ElmError
 from elm.sources import files
+
+logger = logging.getLogger(__name__)
 
 SUFFIXES = (".csv", ".json", ".jsonl")
 REQUIRED = {
@@ -46,9 +48,9 @@ def read(handle: str, params, on_bad_row: str = "fail"):
     posts = files.read_posts(path, read_rows(path, on_bad_row), record, handle, "twint", on_bad_row)
     if usernames and handle.casefold() not in {name.casefold() for name in usernames}:
         listed = ", ".join(f"{name!r} ({count} posts)" for name, count in usernames.most_common(3))
-        log(f"warning: twint:{handle}: {path}'s username column says {listed}, not {handle!r}; its posts are "
-            f"kept as {handle!r}, the handle in scrape.accounts (rename the file and the account to use "
-            "the export's name)")
+        logger.warning(f"warning: twint:{handle}: {path}'s username column says {listed}, not {handle!r}; its posts are "
+                       f"kept as {handle!r}, the handle in scrape.accounts (rename the file and the account to use "
+                       "the export's name)")
     return posts
 
 

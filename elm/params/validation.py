@@ -1,0 +1,140 @@
+"""The validation every params section shares: reading the file strictly, and building a section's dataclass
+with its keys, types and ranges checked (``bounded`` fields carry a minimum, a maximum or the allowed choices).
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import field
+from pathlib import Path
+
+import yaml
+
+from elm.errors import ElmError
+
+PARAMS_FILE = Path("params.yaml")
+SECTION_NAMES = ("scrape", "clean", "finetune", "generate", "sample", "likelihood", "classify", "evaluate", "plots",
+                 "report", "judge", "feed")
+PRECISIONS = ("auto", "bf16", "fp32")  # finetune, generate, likelihood and classify.neural (elm/models/precision.py)
+
+
+class ParamsError(ElmError):
+    """A params file that does not match the schema below."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses a key written twice in one mapping (PyYAML would keep the last, DVC refuses)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice in one section", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def bounded(lo=None, hi=None, choices=None):
+    """A field whose value must lie in [lo, hi] or be one of ``choices`` (None: no such limit)."""
+    return field(metadata={"min": lo, "max": hi, "choices": choices})
+
+
+def read(path: Path | str = PARAMS_FILE) -> dict:
+    """The raw params file as a dict, with a clear error when it is missing or not YAML."""
+    path = Path(path)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: not found; run the stage from the project root") from None
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path}: expected a mapping of sections, got {type(data).__name__}")
+    unknown = set(data) - set(SECTION_NAMES)
+    if unknown:
+        raise ParamsError(_unknown_message(path, sorted(unknown), SECTION_NAMES))
+    return data
+
+
+def load(schema, path: Path | str = PARAMS_FILE):
+    """The section ``schema.section`` of the params file, validated, as a ``schema`` instance: e.g.
+    ``load(Clean, "params.yaml")``."""
+    data = read(path)
+    if schema.section not in data:
+        raise ParamsError(f"{path}: section '{schema.section}' is missing; copy it from the project's params.yaml")
+    return build(schema, data[schema.section], f"{path}: {schema.section}")
+
+
+def build(cls, data, where: str):
+    """A dataclass instance from a mapping, checking keys, types and ranges."""
+    if not isinstance(data, dict):
+        raise ParamsError(f"{where}: expected a mapping, got {_show(data)}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ParamsError(_unknown_message(where, unknown, fields))
+    missing = [name for name in fields if name not in data]
+    if missing:
+        raise ParamsError(f"{where}: missing key(s) {', '.join(missing)}; see the project's params.yaml")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, f in fields.items():
+        key = f"{where}.{name}"
+        value = _check_type(hints[name], data[name], key)
+        _check_range(f.metadata, value, key)
+        values[name] = value
+    return cls(**values)
+
+
+def _check_type(hint, value, key):
+    if dataclasses.is_dataclass(hint):
+        return build(hint, value, key)
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in typing.get_args(hint):
+            return None
+        (hint,) = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _check_type(hint, value, key)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ParamsError(f"{key}: expected a list, got {_show(value)}")
+        (item,) = typing.get_args(hint)
+        return [_check_type(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if hint is dict:
+        if not isinstance(value, dict):
+            raise ParamsError(f"{key}: expected a mapping, got {_show(value)}")
+        return value
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is int and isinstance(value, bool) or not isinstance(value, hint):
+        raise ParamsError(f"{key}: expected {hint.__name__}, got {_show(value)}")
+    return value
+
+
+def _check_range(meta, value, key):
+    lo, hi, choices = meta.get("min"), meta.get("max"), meta.get("choices")
+    if value is None:  # an optional key left empty: nothing to range-check
+        return
+    if choices and value not in choices:
+        raise ParamsError(f"{key}: {value!r} is not one of {', '.join(map(str, choices))}")
+    if lo is not None and value < lo:
+        raise ParamsError(f"{key}: {value!r} is below the minimum {lo}")
+    if hi is not None and value > hi:
+        raise ParamsError(f"{key}: {value!r} is above the maximum {hi}")
+
+
+def _unknown_message(where, unknown, known):
+    parts = []
+    for name in unknown:
+        close = difflib.get_close_matches(str(name), list(known), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        parts.append(f"'{name}'{hint}")
+    return f"{where}: unknown key(s) {', '.join(parts)}; known: {', '.join(known)}"
+
+
+def _show(value):
+    return f"{type(value).__name__} {value!r}"[:80]
