@@ -155,6 +155,8 @@ def generate_section() -> dict:
 
 def generation_speed(generator, seconds: float) -> float:
     """Median posts/s of batches ``generator`` (a loaded backend) samples for ``seconds``, after a warm-up batch."""
+    from elm.params.generate import Generate
+    from elm.params.validation import build
 
     section = generate_section()
     settings = build(Generate, section, "benchmark")
@@ -196,6 +198,8 @@ def mean_tokens_sampled(generator, posts: int = 256) -> float:
     import torch
 
     from elm.models import sampling
+    from elm.params.generate import Generate
+    from elm.params.validation import build
 
     settings = build(Generate, generate_section(), "benchmark")
     batch = generator.tokenizer([f"{ACCOUNTS[0]}:"] * posts, return_tensors="pt", add_special_tokens=False)

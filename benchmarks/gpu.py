@@ -189,6 +189,8 @@ def generation_and_scoring(args) -> list[dict]:
 
     from benchmarks.backends import ACCOUNTS, ending_model
     from elm.models import hf, prompt_for
+    from elm.params.generate import Generate
+    from elm.params.validation import build
 
     shape = args.shapes[-1]
     settings = build(Generate, {**section("study-gpu.yaml", "generate"),

@@ -53,15 +53,15 @@ from scipy.stats import ks_2samp
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from elm import profiles, results
+from elm import paths, profiles
 from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
 from elm.models.precision import describe_cpu
 
 from repro_times import timed_repro  # benchmarks/: this script's folder
 
-SCORES = results.CLASSIFY_SCORES
-EVALUATE = results.EVALUATE_SUMMARY
+SCORES = paths.CLASSIFY_SCORES
+EVALUATE = paths.EVALUATE_SUMMARY
 GENERATE = "reports/metrics/generate.json"
 GENERATE_BREAKDOWN = "reports/generate/breakdown.json"
 SAMPLE = "data/sample/sample.parquet"

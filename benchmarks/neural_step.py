@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 from elm.detect import neural
 from elm.models import hf
 from elm.params.finetune import Finetune
+from elm.params.scrape import DemoSource
 from elm.params.validation import load
 from elm.sources import demo
 
@@ -31,7 +32,7 @@ def main(argv=None) -> None:
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
-    posts = demo.read("ada_sails", params.DemoSource(posts_per_account=args.steps * args.batch_size, seed=7))
+    posts = demo.read("ada_sails", DemoSource(posts_per_account=args.steps * args.batch_size, seed=7))
     texts, labels = posts["text"].tolist(), torch.arange(len(posts)) % 2
     classifier = neural.SequenceClassifier(args.model, args.steps, args.batch_size, learning_rate=5e-5,
                                            max_tokens=args.max_tokens, precision=args.precision,

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from elm import paths
 from elm.errors import ElmError
 from elm.labels import REAL_LABEL
 
 logger = logging.getLogger(__name__)
 
-ANSWERS = "data/human/answers.jsonl"
 CHOICES = ("real", "generated")
 RATINGS = ("follow", "upbeat")
 READER = re.compile(r"[A-Za-z0-9_.-]{1,40}")  # a reader's name: safe in a cookie, a file and a table
@@ -59,7 +59,7 @@ def check_answer(record, where: str) -> dict:
     return record
 
 
-def read_answers(path: str | Path = ANSWERS) -> list[dict]:
+def read_answers(path: str | Path = paths.ANSWERS) -> list[dict]:
     """Every answer in the file ([] when it does not exist yet). A last line without its newline is an
     answer being written when the app stopped, never confirmed to the reader: it is skipped."""
     path = Path(path)
@@ -84,7 +84,7 @@ def read_answers(path: str | Path = ANSWERS) -> list[dict]:
 class AnswerLog:
     """The answers file as the judge app uses it: who answered what, and appending one answer."""
 
-    def __init__(self, path: str | Path = ANSWERS):
+    def __init__(self, path: str | Path = paths.ANSWERS):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._drop_incomplete_line()

@@ -10,21 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from elm import io
+from elm import io, paths
 from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
 
-CLASSIFY_SCORES = "reports/classify/scores.json"  # each detector's accuracy, interval, ROC AUC, F1; leak_warning
-PREDICTIONS = "reports/classify/predictions.csv"
-EVALUATE_METRICS = "reports/metrics/evaluate.json"
-EVALUATE_SUMMARY = "reports/evaluate/summary.json"  # every evaluate number; the metrics file holds the headline
-TRAIN_METRICS = "reports/train/metrics.json"
-SAMPLE_METRICS = "reports/metrics/sample.json"
-SAMPLE_BREAKDOWN = "reports/sample/breakdown.json"  # every sample count; the metrics file holds the headline
-HUMAN_METRICS = "reports/metrics/human.json"
-HUMAN_BREAKDOWN = "reports/human/breakdown.json"
-FIGURE_DIR = "reports/figures"
-GENERATED = "data/generated/posts.jsonl"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -48,7 +37,7 @@ def post_id(account: str, text: str) -> str:
     return hashlib.sha256(f"{account}\x00{text}".encode("utf-8")).hexdigest()[:16]
 
 
-def read_predictions(path: str = PREDICTIONS) -> pd.DataFrame:
+def read_predictions(path: str = paths.PREDICTIONS) -> pd.DataFrame:
     """The classify stage's test posts: id (``post_id``), text, label, account ("" when none) and the
     detectors' *_prob / *_pred columns."""
     predictions = io.read_table(path, stage_hint="classify")
@@ -66,7 +55,7 @@ def read_predictions(path: str = PREDICTIONS) -> pd.DataFrame:
     return predictions
 
 
-def read_figures(folder: str = FIGURE_DIR) -> dict[str, bytes] | None:
+def read_figures(folder: str = paths.FIGURES) -> dict[str, bytes] | None:
     """Every PNG in ``folder`` by file name, sorted; None when the folder is missing."""
     folder = Path(folder)
     if not folder.is_dir():

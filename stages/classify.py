@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import logging
 
-from elm import cli, io
+from elm import cli, io, paths
 from elm.detect import data, detectors, leak
 from elm.errors import ElmError
 from elm.params.classify import Classify
@@ -44,9 +44,6 @@ from elm.params.validation import load
 
 logger = logging.getLogger(__name__)
 
-METRICS = "reports/metrics/classify.json"
-REPORT_DIR = "reports/classify"
-SCORES = f"{REPORT_DIR}/scores.json"
 TOP_FEATURES = 50
 
 
@@ -63,7 +60,7 @@ def main(params_path: str = "params.yaml") -> None:
         likelihood = data.read_likelihood_features(posts)
     detection = detectors.detect(posts["text"], posts["label"], p, likelihood)
     scores = detectors.scores(detection)
-    with io.atomic_path(REPORT_DIR, directory=True) as report_dir:
+    with io.atomic_path(paths.CLASSIFY_DIR, directory=True) as report_dir:
         io.write_json(scores, report_dir / "scores.json")
         io.write_table(detectors.predictions_table(posts, detection), report_dir / "predictions.csv")
         forest = detection.detectors["random_forest"]
@@ -74,7 +71,7 @@ def main(params_path: str = "params.yaml") -> None:
         checker = detection.detectors["leak_check"]
         (report_dir / "leak_check.txt").write_text(leak.leak_rules(checker.model, checker.feature_names),
                                                    encoding="utf-8")
-    io.write_json(detectors.headline(scores), METRICS)
+    io.write_json(detectors.headline(scores), paths.CLASSIFY_METRICS)
     for name in detection.detectors:
         m = scores[name]
         print(f"{name}: accuracy {m['accuracy']:.4f} (95% interval {m['accuracy_low']:.4f}-{m['accuracy_high']:.4f}), "

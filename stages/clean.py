@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from elm import cli, io
+from elm import cli, io, paths
 from elm.errors import ElmError
 from elm.params.clean import Clean
 from elm.params.validation import load
@@ -42,10 +42,6 @@ from elm.text import clean_posts
 
 logger = logging.getLogger(__name__)
 
-RAW_DIR = Path("data/raw")
-POSTS_PATH = Path("data/clean/posts.parquet")
-METRICS_PATH = Path("reports/metrics/clean.json")
-BREAKDOWN_PATH = Path("reports/clean/breakdown.json")
 RAW_COLUMNS = ["id", "account", "created_at", "text"]
 OPTIONAL_COLUMNS = ["language", "reply"]  # raw files from before the reply column lack it
 COLUMNS = ["id", "account", "created_at", "text", "split"]
@@ -53,13 +49,13 @@ COLUMNS = ["id", "account", "created_at", "text", "split"]
 
 def main(params_path="params.yaml"):
     clean = load(Clean, params_path)
-    raw = read_raw_posts(RAW_DIR)
+    raw = read_raw_posts(paths.RAW_DIR)
     posts, report = clean_posts(raw, clean)
     posts["split"] = assign_splits(posts, clean.eval_fraction, clean.seed)
     add_split_counts(report, posts)
-    io.write_table(posts[COLUMNS], POSTS_PATH)
-    io.write_json(report, BREAKDOWN_PATH)
-    io.write_json(headline(report), METRICS_PATH)
+    io.write_table(posts[COLUMNS], paths.CLEAN_POSTS)
+    io.write_json(report, paths.CLEAN_BREAKDOWN)
+    io.write_json(headline(report), paths.CLEAN_METRICS)
     print_summary(report)
 
 
@@ -102,8 +98,8 @@ def print_summary(report: dict) -> None:
             logger.warning(f"WARNING: clean: account {account!r} has NO posts left after cleaning (dropped: {dropped}); "
                            "check its export and the clean params (languages, min_chars, leading_mentions)")
     repaired = ", ".join(f"{kind} {count}" for kind, count in report["repaired"].items() if count) or "none"
-    logger.info(f"clean: {report['posts_kept']} of {report['posts_in']} posts kept -> {POSTS_PATH}; repaired: {repaired}; "
-                f"languages detected: {report['languages_detected']} (per account: {BREAKDOWN_PATH})")
+    logger.info(f"clean: {report['posts_kept']} of {report['posts_in']} posts kept -> {paths.CLEAN_POSTS}; repaired: {repaired}; "
+                f"languages detected: {report['languages_detected']} (per account: {paths.CLEAN_BREAKDOWN})")
 
 
 if __name__ == "__main__":

@@ -40,22 +40,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from elm import cli, imitation, io, results, sentiment
+from elm import cli, imitation, io, paths, sentiment
 from elm.errors import ElmError
 from elm.params.evaluate import Evaluate
 from elm.params.validation import load
 
 logger = logging.getLogger(__name__)
 
-REAL = "data/clean/posts.parquet"
-GENERATED = "data/generated/posts.jsonl"
-GENERATE_METRICS = "reports/metrics/generate.json"
-METRICS = results.EVALUATE_METRICS
-REPORT_DIR = "reports/evaluate"
-SUMMARY = results.EVALUATE_SUMMARY
 
 
-def read_copy_rates(path: str = GENERATE_METRICS) -> dict[str, float]:
+def read_copy_rates(path: str = paths.GENERATE_METRICS) -> dict[str, float]:
     """copy_rate and copy_rate_exact from the `generate` stage's metrics."""
     try:
         metrics = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -68,8 +62,8 @@ def read_copy_rates(path: str = GENERATE_METRICS) -> dict[str, float]:
 
 def main(params_path: str = "params.yaml") -> None:
     p = load(Evaluate, params_path)
-    real = io.read_posts(REAL, "clean", ["account", "text", "split"])
-    generated = io.read_posts(GENERATED, "generate", ["account", "text"])
+    real = io.read_posts(paths.CLEAN_POSTS, "clean", ["account", "text", "split"])
+    generated = io.read_posts(paths.GENERATED, "generate", ["account", "text"])
     copy_rates = read_copy_rates()
 
     voice_result = imitation.voice(real, generated)
@@ -88,15 +82,15 @@ def main(params_path: str = "params.yaml") -> None:
     if voice_result is not None:
         metrics["voice"] = voice_result.metrics()
 
-    with io.atomic_path(REPORT_DIR, directory=True) as report_dir:
+    with io.atomic_path(paths.EVALUATE_DIR, directory=True) as report_dir:
         for name, table in imitation.report_tables(posts, sentiments, voice_result).items():
             io.write_table(table, report_dir / name)
-        io.write_json(imitation.rounded(metrics), report_dir / Path(SUMMARY).name)
-    io.write_json(imitation.rounded(imitation.headline(metrics)), METRICS)
+        io.write_json(imitation.rounded(metrics), report_dir / Path(paths.EVALUATE_SUMMARY).name)
+    io.write_json(imitation.rounded(imitation.headline(metrics)), paths.EVALUATE_METRICS)
 
     overall = sentiments[imitation.ALL]
     print(f"evaluate: positive posts, real {overall['real']['positive']:.1%} vs generated "
-          f"{overall['generated']['positive']:.1%}; see {METRICS}")
+          f"{overall['generated']['positive']:.1%}; see {paths.EVALUATE_METRICS}")
     if voice_result is not None:
         shares = metrics["voice"][imitation.ALL]
         baseline = f"real eval posts: {shares['real_eval']:.1%}, " if "real_eval" in shares else ""

@@ -10,29 +10,27 @@ Params (section `feed`): min_sentiment, max_posts.
 """
 from __future__ import annotations
 
-from elm import cli, io, results
+from elm import cli, io, paths
 from elm.errors import ElmError
 from elm.params.feed import Feed
 from elm.params.validation import load
 from elm.report import build_feed
 from elm.sentiment import compound_scores
 
-PAGE = "reports/feed.html"
-
 
 def main(params_path: str = "params.yaml") -> None:
     p = load(Feed, params_path)
-    generated = io.read_table(results.GENERATED, stage_hint="generate")
+    generated = io.read_table(paths.GENERATED, stage_hint="generate")
     missing = [column for column in ("account", "text") if column not in generated.columns]
     if missing:
-        raise ElmError(f"{results.GENERATED}: missing column(s) {', '.join(missing)}; rerun `dvc repro generate`")
+        raise ElmError(f"{paths.GENERATED}: missing column(s) {', '.join(missing)}; rerun `dvc repro generate`")
     posts = generated[["account", "text"]].fillna("").astype(str)
     posts = posts.assign(compound=compound_scores(posts["text"]))
     feed = posts[posts["compound"] >= p.min_sentiment].iloc[::-1].head(p.max_posts)
     page = build_feed(feed, p.min_sentiment, len(posts))
-    with io.atomic_path(PAGE) as tmp:
+    with io.atomic_path(paths.FEED_PAGE) as tmp:
         tmp.write_text(page, encoding="utf-8")
-    print(f"feed: wrote {PAGE}: {len(feed)} of {len(posts)} generated posts (compound >= {p.min_sentiment})")
+    print(f"feed: wrote {paths.FEED_PAGE}: {len(feed)} of {len(posts)} generated posts (compound >= {p.min_sentiment})")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from accelerate import PartialState
 from dvclive import Live
 from tqdm import tqdm
 
-from elm import cli, io, models
+from elm import cli, io, models, paths
 from elm.errors import ElmError
 from elm.models.checkpoint import Checkpoint
 from elm.params.finetune import Finetune
@@ -37,10 +37,6 @@ from elm.params.validation import load
 
 logger = logging.getLogger(__name__)
 
-CLEAN_POSTS = "data/clean/posts.parquet"
-MODEL_DIR = "models/finetuned"
-TRAIN_LOG = "reports/train"
-CHECKPOINT = "models/.checkpoints/finetune.pt"  # and its marker finetune.json (elm.models.checkpoint)
 # The final numbers metrics.json holds (the eval loss of the weights kept, early stopping or not), and the
 # facts of the backend's summary that describe the model, which its elm.json holds.
 HEADLINE = ("eval_loss", "eval_perplexity", "tokens_per_s", "train_seconds")
@@ -54,7 +50,7 @@ def documents(posts) -> tuple[list[str], list[str]]:
     train = [line for line, held_out in zip(lines, is_eval) if not held_out]
     held = [line for line, held_out in zip(lines, is_eval) if held_out]
     if not train:
-        raise ElmError(f"{CLEAN_POSTS}: no training posts; check `dvc repro clean` output and clean.eval_fraction")
+        raise ElmError(f"{paths.CLEAN_POSTS}: no training posts; check `dvc repro clean` output and clean.eval_fraction")
     return train, held
 
 
@@ -68,7 +64,7 @@ def fingerprint(p, train: list[str], held: list[str]) -> str:
 
 def trim_curves(last_step: int) -> None:
     """Drop the curve rows a killed run logged after its last checkpoint (they are redone)."""
-    for tsv in Path(TRAIN_LOG, "plots", "metrics").rglob("*.tsv"):
+    for tsv in Path(paths.TRAIN_LOG, "plots", "metrics").rglob("*.tsv"):
         header, *rows = tsv.read_text().splitlines()
         step_column = header.split("\t").index("step")
         kept = [r for r in rows if int(r.split("\t")[step_column]) < last_step]
@@ -78,9 +74,9 @@ def trim_curves(last_step: int) -> None:
 
 def main(params_path: str = "params.yaml") -> None:
     p = load(Finetune, params_path)
-    train, held = documents(io.read_table(CLEAN_POSTS, "clean"))
+    train, held = documents(io.read_table(paths.CLEAN_POSTS, "clean"))
     backend = models.backend(p.backend)
-    checkpoint = Checkpoint(CHECKPOINT, fingerprint(p, train, held))
+    checkpoint = Checkpoint(paths.CHECKPOINT, fingerprint(p, train, held))
     if not PartialState(cpu=not torch.cuda.is_available()).is_main_process:  # another process of a data-parallel run: it trains, the first reports
         backend.finetune(train, held, p, None, lambda step, metrics: None, checkpoint)
         return
@@ -89,7 +85,7 @@ def main(params_path: str = "params.yaml") -> None:
     if resume_from:  # keep the killed run's curves up to its checkpoint; otherwise DVCLive starts afresh
         trim_curves(resume_from)
 
-    with Live(dir=TRAIN_LOG, save_dvc_exp=False, dvcyaml=None, report=None, resume=bool(resume_from)) as live, \
+    with Live(dir=paths.TRAIN_LOG, save_dvc_exp=False, dvcyaml=None, report=None, resume=bool(resume_from)) as live, \
             tqdm(total=p.max_steps, desc="finetune", unit="step") as bar:
         def on_step(step: int, metrics: dict) -> None:
             live.step = step - 1  # steps count from 0 in DVCLive
@@ -98,7 +94,7 @@ def main(params_path: str = "params.yaml") -> None:
             bar.n = step
             bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items() if "loss" in k})
 
-        with io.atomic_path(MODEL_DIR, directory=True) as out:
+        with io.atomic_path(paths.MODEL_DIR, directory=True) as out:
             summary = backend.finetune(train, held, p, out, on_step, checkpoint)
             facts = {name: summary[name] for name in MODEL_FACTS if name in summary}
             models.write_manifest(out, backend=p.backend, base_model=p.model, **{"steps": p.max_steps, **facts})

@@ -31,7 +31,7 @@ import pandas as pd
 import torch
 from accelerate import PartialState
 
-from elm import cli, generation, io, models, text
+from elm import cli, generation, io, models, paths, text
 from elm.errors import ElmError
 from elm.params.clean import Clean
 from elm.params.generate import Generate
@@ -39,31 +39,26 @@ from elm.params.validation import load
 
 logger = logging.getLogger(__name__)
 
-CLEAN_POSTS = "data/clean/posts.parquet"
-MODEL_DIR = "models/finetuned"
-GENERATED = Path("data/generated/posts.jsonl")
-METRICS = "reports/metrics/generate.json"
-BREAKDOWN = "reports/generate/breakdown.json"
 
 
 def main(params_path: str = "params.yaml") -> None:
     p = load(Generate, params_path)
     clean_params = load(Clean, params_path)
-    posts = io.read_table(CLEAN_POSTS, "clean")
+    posts = io.read_table(paths.CLEAN_POSTS, "clean")
     train = posts[posts["split"] == "train"]
-    manifest = models.read_manifest(MODEL_DIR)
+    manifest = models.read_manifest(paths.MODEL_DIR)
     state = PartialState(cpu=not torch.cuda.is_available())  # one of several processes under torchrun
 
-    generator = models.backend(manifest["backend"]).load(MODEL_DIR, p.precision)
+    generator = models.backend(manifest["backend"]).load(paths.MODEL_DIR, p.precision)
     if not p.max_new_tokens:
         p = dataclasses.replace(p, max_new_tokens=generation.auto_max_new_tokens(generator, train))
         if state.is_main_process:
             logger.info(f"generate: max_new_tokens auto: {p.max_new_tokens}")
     settings = {**dataclasses.asdict(p), "model": manifest["base_model"]}
     # a partial file is resumed only for the same settings and the very same fine-tuned model
-    resume_key = {**settings, "model_file_time": Path(MODEL_DIR, models.MANIFEST).stat().st_mtime_ns}
+    resume_key = {**settings, "model_file_time": Path(paths.MODEL_DIR, models.MANIFEST).stat().st_mtime_ns}
     started = time.perf_counter()
-    rows = generation.sample_posts(generator, train, p, resume_key, GENERATED.parent, state.process_index,
+    rows = generation.sample_posts(generator, train, p, resume_key, paths.GENERATED.parent, state.process_index,
                                    state.num_processes, state.wait_for_everyone)
     seconds = time.perf_counter() - started
     state.wait_for_everyone()  # every process has read the partial files
@@ -80,7 +75,7 @@ def main(params_path: str = "params.yaml") -> None:
                        "(finetune.max_steps)")
     kept["settings"] = [settings] * len(kept)
 
-    io.write_table(kept[["account", "text", "settings"]], GENERATED)
+    io.write_table(kept[["account", "text", "settings"]], paths.GENERATED)
     exact, ngram = int((copies == "exact").sum()), int((copies == "ngram").sum())
     dropped = {"unfinished": len(raw) - len(ended), **report["dropped"], "copy_exact": exact,
                f"copy_{p.copy_ngram}gram": ngram}
@@ -93,9 +88,9 @@ def main(params_path: str = "params.yaml") -> None:
         "copy_rate": round((exact + ngram) / max(1, len(cleaned)), 4),
         "copy_rate_exact": round(exact / max(1, len(cleaned)), 4),
         "posts_per_s": round(len(raw) / seconds, 3),
-    }, METRICS)
-    io.write_json({"dropped": dropped, "accounts": generation.breakdown(raw, kept, train)}, BREAKDOWN)
-    generation.remove_partials(GENERATED.parent)
+    }, paths.GENERATE_METRICS)
+    io.write_json({"dropped": dropped, "accounts": generation.breakdown(raw, kept, train)}, paths.GENERATE_BREAKDOWN)
+    generation.remove_partials(paths.GENERATED.parent)
     print(f"generate: kept {len(kept)} of {len(raw)} posts ({len(raw) - len(ended)} that did not end within "
           f"{p.max_new_tokens} tokens, {exact} exact copies of training posts and {ngram} sharing "
           f"{p.copy_ngram} words in a row with one dropped)", flush=True)

@@ -15,7 +15,7 @@ of real and generated posts. Reads no params.
 """
 from __future__ import annotations
 
-from elm import cli, io, results
+from elm import cli, io, paths, results
 from elm.human import ANSWERS, judge_posts, measure, no_answers, read_answers
 
 
@@ -25,14 +25,14 @@ def main(params_path: str = "params.yaml") -> None:  # reads no params
         headline, breakdown = measure(answers, judge_posts(results.read_predictions()))
     else:
         headline, breakdown = no_answers()
-    io.write_json(breakdown, results.HUMAN_BREAKDOWN)
-    io.write_json(headline, results.HUMAN_METRICS)
+    io.write_json(breakdown, paths.HUMAN_BREAKDOWN)
+    io.write_json(headline, paths.HUMAN_METRICS)
     if not headline["answers"]:
-        print(f"human: {headline['status']}; wrote {results.HUMAN_METRICS}")
+        print(f"human: {headline['status']}; wrote {paths.HUMAN_METRICS}")
     else:
         print(f"human: {headline['answers']} answers by {headline['readers']} reader(s): accuracy "
               f"{headline['accuracy']:.1%} ({headline['accuracy_low']:.1%}-{headline['accuracy_high']:.1%}); "
-              f"wrote {results.HUMAN_METRICS} and {results.HUMAN_BREAKDOWN}")
+              f"wrote {paths.HUMAN_METRICS} and {paths.HUMAN_BREAKDOWN}")
 
 
 if __name__ == "__main__":

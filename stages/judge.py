@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import uvicorn
 
-from elm import cli, results
+from elm import cli, paths, results
 from elm.errors import ElmError
 from elm.human import ANSWERS, AnswerLog, judge_posts
 from elm.judge import LOOPBACK_HOSTS, create_app
@@ -43,7 +43,7 @@ def main(params_path: str = "params.yaml", host: str = LOOPBACK, port: int = 876
     p = load(Judge, params_path)
     posts = judge_posts(results.read_predictions())
     if posts.empty:
-        raise ElmError(f"{results.PREDICTIONS} holds no test posts to judge; rerun `dvc repro classify`")
+        raise ElmError(f"{paths.PREDICTIONS} holds no test posts to judge; rerun `dvc repro classify`")
     answers = AnswerLog(ANSWERS)
     app = create_app(posts, answers, p.posts_per_reader, p.seed,
                      allowed_hosts=LOOPBACK_HOSTS if host == LOOPBACK else None)

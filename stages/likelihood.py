@@ -29,18 +29,14 @@ import time
 import pandas as pd
 from tqdm import tqdm
 
-from elm import cli, io, models
+from elm import cli, io, models, paths
 from elm.errors import ElmError
 from elm.labels import LABEL_NAMES
 from elm.params.likelihood import Likelihood
 from elm.params.validation import load
 
-MODEL_DIR = "models/finetuned"
-SAMPLE = "data/sample/sample.parquet"
-FEATURES = "data/sample/likelihood.parquet"
 
-
-def read_sample(path: str = SAMPLE) -> pd.DataFrame:
+def read_sample(path: str = paths.SAMPLE) -> pd.DataFrame:
     """The account and text of every sampled post, in the sample's order."""
     posts = io.read_table(path, stage_hint="sample")
     missing = [column for column in ("text", "account") if column not in posts.columns]
@@ -53,7 +49,7 @@ def read_sample(path: str = SAMPLE) -> pd.DataFrame:
     return table
 
 
-def load_scorer(model_dir: str = MODEL_DIR, precision: str = "fp32"):
+def load_scorer(model_dir: str = paths.MODEL_DIR, precision: str = "fp32"):
     """The scorer of the backend that wrote ``model_dir``, with a clear error when it has none."""
     manifest = models.read_manifest(model_dir)
     backend = models.backend(manifest.get("backend", ""))
@@ -97,7 +93,7 @@ def main(params_path: str = "params.yaml") -> None:
     started = time.perf_counter()
     features = score(scorer, posts, p.batch_size, p.max_tokens)
     seconds = time.perf_counter() - started
-    io.write_table(features, FEATURES)
+    io.write_table(features, paths.LIKELIHOOD)
     print(f"likelihood: scored {len(features)} posts ({int(features['tokens'].sum())} tokens) in {seconds:.1f} s, "
           f"{len(features) / max(seconds, 1e-9):.1f} posts/s")
     if "label" in posts.columns:

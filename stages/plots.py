@@ -18,27 +18,21 @@ from __future__ import annotations
 
 import logging
 
-from elm import cli, io
+from elm import cli, io, paths
 from elm.params.plots import Plots
 from elm.params.validation import load
 from elm.plots import CHARTS, TOP_FEATURES, bar_chart, misclassified_words, posts_per_account, top_words
 
 logger = logging.getLogger(__name__)
 
-CORPUS = "data/clean/posts.parquet"
-SAMPLE = "data/sample/sample.parquet"
-PREDICTIONS = "reports/classify/predictions.csv"
-IMPORTANCES = "reports/classify/importances.csv"
-TABLE_DIR = "reports/plots"
-FIGURE_DIR = "reports/figures"
 
 
 def main(params_path: str = "params.yaml") -> None:
     p = load(Plots, params_path)
-    corpus = io.read_table(CORPUS, stage_hint="clean")
-    sample = io.read_table(SAMPLE, stage_hint="sample")
-    predictions = io.read_table(PREDICTIONS, stage_hint="classify")
-    importances = io.read_table(IMPORTANCES, stage_hint="classify")
+    corpus = io.read_table(paths.CLEAN_POSTS, stage_hint="clean")
+    sample = io.read_table(paths.SAMPLE, stage_hint="sample")
+    predictions = io.read_table(paths.PREDICTIONS, stage_hint="classify")
+    importances = io.read_table(paths.IMPORTANCES, stage_hint="classify")
     tables = {
         "posts_per_account": posts_per_account(corpus, sample),
         "top_words": top_words(sample, p.top_words),
@@ -46,8 +40,8 @@ def main(params_path: str = "params.yaml") -> None:
         "misclassified_words": misclassified_words(predictions, p.top_words),
     }
     with (
-        io.atomic_path(TABLE_DIR, directory=True) as table_dir,
-        io.atomic_path(FIGURE_DIR, directory=True) as figure_dir,
+        io.atomic_path(paths.PLOT_TABLES, directory=True) as table_dir,
+        io.atomic_path(paths.FIGURES, directory=True) as figure_dir,
     ):
         for name, table in tables.items():
             io.write_table(table, table_dir / f"{name}.csv")

@@ -28,36 +28,35 @@ from __future__ import annotations
 
 import logging
 
-from elm import cli, io, results
+from elm import cli, io, paths, results
 from elm.params.report import Report
 from elm.params.validation import load
 from elm.report import build_page
 
 logger = logging.getLogger(__name__)
 
-PAGE = "reports/index.html"
 
 
 def main(params_path: str = "params.yaml") -> None:
     p = load(Report, params_path)
     inputs = {
-        "classify_metrics": results.read_json(results.CLASSIFY_SCORES, "classify", required=True),
+        "classify_metrics": results.read_json(paths.CLASSIFY_SCORES, "classify", required=True),
         "predictions": results.read_predictions(),
-        "evaluate_metrics": results.read_json(results.EVALUATE_SUMMARY, "evaluate", required=False),
-        "train_metrics": results.read_json(results.TRAIN_METRICS, "finetune", required=False),
-        "sample_metrics": results.read_json(results.SAMPLE_BREAKDOWN, "sample", required=False),
-        "human_metrics": results.read_json(results.HUMAN_METRICS, "human", required=False),
-        "human_breakdown": results.read_json(results.HUMAN_BREAKDOWN, "human", required=False),
+        "evaluate_metrics": results.read_json(paths.EVALUATE_SUMMARY, "evaluate", required=False),
+        "train_metrics": results.read_json(paths.TRAIN_METRICS, "finetune", required=False),
+        "sample_metrics": results.read_json(paths.SAMPLE_BREAKDOWN, "sample", required=False),
+        "human_metrics": results.read_json(paths.HUMAN_METRICS, "human", required=False),
+        "human_breakdown": results.read_json(paths.HUMAN_BREAKDOWN, "human", required=False),
         "figures": results.read_figures(),
     }
     page = build_page(examples_per_account=p.examples_per_account, **inputs)
-    with io.atomic_path(PAGE) as tmp:
+    with io.atomic_path(paths.REPORT_PAGE) as tmp:
         tmp.write_text(page, encoding="utf-8")
-    for path, key in ((results.EVALUATE_SUMMARY, "evaluate_metrics"), (results.TRAIN_METRICS, "train_metrics"),
-                      (results.FIGURE_DIR, "figures"), (results.HUMAN_METRICS, "human_metrics")):
+    for path, key in ((paths.EVALUATE_SUMMARY, "evaluate_metrics"), (paths.TRAIN_METRICS, "train_metrics"),
+                      (paths.FIGURES, "figures"), (paths.HUMAN_METRICS, "human_metrics")):
         if inputs[key] is None:
             logger.info(f"report: {path} not found; the page says it is missing")
-    print(f"report: wrote {PAGE} ({len(page.encode('utf-8')) / 1024:.0f} KiB); open it in a browser")
+    print(f"report: wrote {paths.REPORT_PAGE} ({len(page.encode('utf-8')) / 1024:.0f} KiB); open it in a browser")
 
 
 if __name__ == "__main__":

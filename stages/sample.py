@@ -31,7 +31,7 @@ import logging
 
 import pandas as pd
 
-from elm import cli, io, results
+from elm import cli, io, paths
 from elm.errors import ElmError
 from elm.labels import REAL_LABEL
 from elm.params.sample import Sample
@@ -41,11 +41,6 @@ from elm.sentiment import removal_counts, sentiment_filter
 
 logger = logging.getLogger(__name__)
 
-REAL = "data/clean/posts.parquet"
-GENERATED = "data/generated/posts.jsonl"
-SAMPLE = "data/sample/sample.parquet"
-METRICS = "reports/metrics/sample.json"
-REMOVED = "data/sample/removed_by_sentiment.parquet"
 HELD_OUT, TRAIN = "eval", "train"  # clean's splits: posts the model never trained on, and those it did
 
 
@@ -55,7 +50,7 @@ def real_posts(posts: pd.DataFrame, real_from: str) -> pd.DataFrame:
         return posts
     held_out = posts[posts["split"] == HELD_OUT]
     if held_out.empty:
-        raise ElmError(f"{REAL} holds no held-out ({HELD_OUT}) posts to sample real posts from; raise "
+        raise ElmError(f"{paths.CLEAN_POSTS} holds no held-out ({HELD_OUT}) posts to sample real posts from; raise "
                        "clean.eval_fraction (and rerun `dvc repro clean`), or set sample.real_from to all "
                        "(real posts may then include posts the model trained on)")
     return held_out
@@ -63,19 +58,19 @@ def real_posts(posts: pd.DataFrame, real_from: str) -> pd.DataFrame:
 
 def main(params_path: str = "params.yaml") -> None:
     p = load(Sample, params_path)
-    posts = io.read_posts(REAL, "clean", ("account", "text", "split"))
+    posts = io.read_posts(paths.CLEAN_POSTS, "clean", ("account", "text", "split"))
     real = real_posts(posts, p.real_from)
     train = posts[posts["split"] == TRAIN] if p.match_lengths else None
-    generated = io.read_posts(GENERATED, "generate", ("account", "text"))
+    generated = io.read_posts(paths.GENERATED, "generate", ("account", "text"))
     kept, removed = sentiment_filter(generated, p.min_sentiment)
     if kept.empty:
         raise ElmError(f"sample.min_sentiment {p.min_sentiment} removes every one of the {len(generated)} generated "
                        f"posts (their best compound score is {removed['compound'].max():.3f}); lower it, or set it "
                        f"to null to keep every post")
-    io.write_table(removed.reset_index(drop=True), REMOVED)
+    io.write_table(removed.reset_index(drop=True), paths.REMOVED_BY_SENTIMENT)
     size = sample_size(p.posts_per_class, len(real), len(kept))
     sample = draw_sample(real, kept, size, p.seed, train)
-    io.write_table(sample, SAMPLE)
+    io.write_table(sample, paths.SAMPLE)
     real_per_account = sample[sample["label"] == REAL_LABEL]["account"].value_counts().sort_index()
     breakdown = {
         "posts_per_class": size,
@@ -85,13 +80,13 @@ def main(params_path: str = "params.yaml") -> None:
         "real_per_account": {str(a): int(n) for a, n in real_per_account.items()},
         "sentiment_filter": removal_counts(generated, removed, p.min_sentiment),
     }
-    io.write_json(breakdown, results.SAMPLE_BREAKDOWN)
+    io.write_json(breakdown, paths.SAMPLE_BREAKDOWN)
     io.write_json({key: breakdown[key] for key in ("posts_per_class", "real_available", "generated_available")}
-                  | {"removed_by_sentiment": breakdown["sentiment_filter"]["generated_removed"]}, METRICS)
+                  | {"removed_by_sentiment": breakdown["sentiment_filter"]["generated_removed"]}, paths.SAMPLE_METRICS)
     if p.min_sentiment is not None:
         logger.info(f"sample: the sentiment filter (compound >= {p.min_sentiment}) removed {len(removed)} of "
-                    f"{len(generated)} generated posts -> {REMOVED}")
-    logger.info(f"sample: {size} real + {size} generated posts -> {SAMPLE}")
+                    f"{len(generated)} generated posts -> {paths.REMOVED_BY_SENTIMENT}")
+    logger.info(f"sample: {size} real + {size} generated posts -> {paths.SAMPLE}")
 
 
 if __name__ == "__main__":

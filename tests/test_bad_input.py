@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from elm.errors import ElmError
-from elm.params.scrape import Scrape, TableSource
+from elm.params.scrape import ArchiveSource, Scrape, TableSource, TwintSource
 from elm.params.validation import build
 from elm.sources import archive, files, table, twint
 
@@ -26,11 +26,11 @@ TEN_MB = 10 * 1024 * 1024
 
 
 def read_twint(folder, handle, on_bad_row="fail"):
-    return twint.read(handle, params.TwintSource(dir=str(folder)), on_bad_row)
+    return twint.read(handle, TwintSource(dir=str(folder)), on_bad_row)
 
 
 def read_archive(folder, handle, on_bad_row="fail"):
-    return archive.read(handle, params.ArchiveSource(dir=str(folder)), on_bad_row)
+    return archive.read(handle, ArchiveSource(dir=str(folder)), on_bad_row)
 
 
 def read_table(path, handle="ana", on_bad_row="fail", **columns):

@@ -40,7 +40,7 @@ STUDY_PROFILE = profiles.merged(ROOT / "profiles" / "study-classify.yaml", ROOT 
 STUDY_FOREST_ACCURACY = (0.60, 0.65)
 
 
-def classify_params(default_params: dict) -> params.Classify:
+def classify_params(default_params: dict) -> Classify:
     return build(Classify, tiny_params(default_params)["classify"], "classify")
 
 

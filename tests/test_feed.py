@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 
-from elm import results
+from elm import paths
 from stages import feed
 
 from helpers import Elements
@@ -20,7 +20,7 @@ POSTS = [  # account, text, in generation order
 def write_generated(root) -> None:
     (root / "data/generated").mkdir(parents=True)
     lines = [json.dumps({"account": a, "text": t, "settings": "{}"}) for a, t in POSTS]
-    (root / results.GENERATED).write_text("\n".join(lines) + "\n")
+    (root / paths.GENERATED).write_text("\n".join(lines) + "\n")
 
 
 def test_the_feed_holds_the_upbeat_generated_posts_newest_first_as_text(workdir, default_params):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from elm import human, results
+from elm import human, paths, results
 from elm.errors import ElmError
 
 from browser import needs_chromedriver, webdriver
@@ -37,7 +37,7 @@ ANSWERS = Path(human.ANSWERS)
 def write_predictions(root: Path) -> pd.DataFrame:
     table = pd.DataFrame(POSTS, columns=["text", "label", "account", "naive_bayes_pred", "random_forest_pred"])
     (root / "reports/classify").mkdir(parents=True, exist_ok=True)
-    table.to_csv(root / results.PREDICTIONS, index=False)
+    table.to_csv(root / paths.PREDICTIONS, index=False)
     return table.assign(id=[results.post_id(a, t) for a, t in zip(table["account"], table["text"])]).set_index("id")
 
 
@@ -187,13 +187,13 @@ def test_a_reader_judges_with_clicks_and_keys_across_a_restart(project, server, 
     assert [(a["post"], a["answer"], a["follow"], a["upbeat"]) for a in recorded] == clicked
     assert {a["reader"] for a in recorded} == {"alice"}
     run_stage("human", project)
-    metrics = json.loads((project / results.HUMAN_METRICS).read_text())
+    metrics = json.loads((project / paths.HUMAN_METRICS).read_text())
     right = sum((answer == "real") == (labels.loc[post, "label"] == 1) for post, answer, *_ in clicked)
     assert metrics["answers"] == 6 and metrics["readers"] == 1 and metrics["posts_judged"] == 6
     assert metrics["accuracy"] == round(right / 6, 4)
     assert metrics["accuracy_low"] <= metrics["accuracy"] <= metrics["accuracy_high"]
     assert metrics["pairwise_agreement"] is None  # one reader: nothing to agree on
-    breakdown = json.loads((project / results.HUMAN_BREAKDOWN).read_text())
+    breakdown = json.loads((project / paths.HUMAN_BREAKDOWN).read_text())
     assert breakdown["per_reader"]["alice"]["answers"] == 6
     assert breakdown["ratings"]["generated"]["follow rated"] + breakdown["ratings"]["real"]["follow rated"] == 2
 
@@ -268,9 +268,9 @@ def test_a_corrupt_answer_line_is_a_clear_error(workdir):
 
 def test_with_no_answers_the_stage_writes_an_explicit_metric(project):
     run_stage("human", project)
-    metrics = json.loads((project / results.HUMAN_METRICS).read_text())
+    metrics = json.loads((project / paths.HUMAN_METRICS).read_text())
     assert metrics["answers"] == 0 and metrics["accuracy"] is None and "no answers" in metrics["status"]
-    assert json.loads((project / results.HUMAN_BREAKDOWN).read_text()) == {}
+    assert json.loads((project / paths.HUMAN_BREAKDOWN).read_text()) == {}
 
 
 def test_agreement_accuracy_and_detectors_on_the_same_posts(project):

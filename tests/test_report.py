@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from elm import report, results
+from elm import paths, report
 from elm.errors import ElmError
 from stages import report as report_stage
 
@@ -103,7 +103,7 @@ def test_missing_optional_inputs_are_named_not_fatal():
 
     html = page(predictions=study, figures=None)
 
-    for missing in (results.EVALUATE_SUMMARY, results.TRAIN_METRICS, results.FIGURE_DIR + "/"):
+    for missing in (paths.EVALUATE_SUMMARY, paths.TRAIN_METRICS, paths.FIGURES + "/"):
         assert missing in html
     assert report.NO_ACCOUNT in html and "name no accounts" in html
 
@@ -132,12 +132,12 @@ def test_evaluate_and_training_metrics_are_tabled():
 def write_inputs(root: Path, figures: dict[str, bytes] | None = None) -> None:
     (root / "reports/metrics").mkdir(parents=True)
     (root / "reports/classify").mkdir(parents=True)
-    (root / results.CLASSIFY_SCORES).write_text(json.dumps(classify_metrics()))
-    predictions().to_csv(root / results.PREDICTIONS, index=False)
+    (root / paths.CLASSIFY_SCORES).write_text(json.dumps(classify_metrics()))
+    predictions().to_csv(root / paths.PREDICTIONS, index=False)
     if figures is not None:
-        (root / results.FIGURE_DIR).mkdir(parents=True)
+        (root / paths.FIGURES).mkdir(parents=True)
         for name, data in figures.items():
-            (root / results.FIGURE_DIR / name).write_bytes(data)
+            (root / paths.FIGURES / name).write_bytes(data)
 
 
 def test_the_optimism_filter_says_what_it_removed_or_that_it_is_off():
@@ -163,17 +163,17 @@ def test_stage_writes_the_page_from_what_exists(workdir):
 
 
 @pytest.mark.parametrize("broken, message", [
-    (lambda root: (root / results.CLASSIFY_SCORES).unlink(),
+    (lambda root: (root / paths.CLASSIFY_SCORES).unlink(),
      r"reports/classify/scores.json: not found; run `dvc repro classify` first"),
-    (lambda root: (root / results.CLASSIFY_SCORES).write_text("{not json"),
+    (lambda root: (root / paths.CLASSIFY_SCORES).write_text("{not json"),
      r"reports/classify/scores.json: not readable JSON .*; rerun `dvc repro classify`"),
-    (lambda root: (root / results.PREDICTIONS).unlink(),
+    (lambda root: (root / paths.PREDICTIONS).unlink(),
      r"reports/classify/predictions.csv: not found; run `dvc repro classify` first"),
-    (lambda root: (root / results.PREDICTIONS).write_text("text,account\nhello,sailor\n"),
+    (lambda root: (root / paths.PREDICTIONS).write_text("text,account\nhello,sailor\n"),
      r"predictions.csv: missing column\(s\) label; rerun `dvc repro classify`"),
-    (lambda root: (root / results.EVALUATE_SUMMARY).parent.mkdir() or (root / results.EVALUATE_SUMMARY).write_text("[1, 2]"),
+    (lambda root: (root / paths.EVALUATE_SUMMARY).parent.mkdir() or (root / paths.EVALUATE_SUMMARY).write_text("[1, 2]"),
      r"summary.json: expected a JSON object, got list; rerun `dvc repro evaluate`"),
-    (lambda root: (root / results.FIGURE_DIR / "a.png").write_bytes(b"GIF89a"),
+    (lambda root: (root / paths.FIGURES / "a.png").write_bytes(b"GIF89a"),
      r"reports/figures/a.png: not a PNG image; rerun `dvc repro plots`"),
 ])
 def test_a_missing_or_corrupt_input_is_a_clear_error(workdir, broken, message):
@@ -222,7 +222,7 @@ def tiny_report(tmp_path_factory) -> Path:
 @needs_chromium
 def test_the_tiny_runs_report_renders_in_chromium_with_every_figure_decoded(tiny_report):
     figures = sorted(p.name for p in (tiny_report / "reports/figures").glob("*.png"))
-    metrics = json.loads((tiny_report / results.CLASSIFY_SCORES).read_text())
+    metrics = json.loads((tiny_report / paths.CLASSIFY_SCORES).read_text())
     page_path = tiny_report / report_stage.PAGE
 
     dom = browser_dom(page_path, probe=True)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from elm.errors import ElmError
-from elm.params.scrape import DemoSource, Scrape, TableSource
+from elm.params.scrape import ArchiveSource, DemoSource, Scrape, TableSource, TwintSource
 from elm.params.validation import build
 from elm.sources import RAW_COLUMNS, archive, demo, files, table, twint
 
@@ -112,7 +112,7 @@ def test_demo_is_marked_synthetic_and_fast():
 
 @pytest.mark.parametrize("handle, rows", [("conan", 4392), ("dalailama", 1404), ("stevemartin", 526)])
 def test_real_twint_exports(real_data, handle, rows):
-    posts = twint.read(handle, params.TwintSource(dir=str(real_data / "twint")))
+    posts = twint.read(handle, TwintSource(dir=str(real_data / "twint")))
     assert len(posts) == rows
     assert list(posts.columns) == RAW_COLUMNS
     assert posts.id.is_unique and posts.id.str.fullmatch(r"\d+").all()
@@ -124,7 +124,7 @@ def test_real_twint_exports(real_data, handle, rows):
 
 
 def test_real_twint_times_follow_the_zone_abbreviation_not_the_timezone_column(real_data):
-    posts = twint.read("conan", params.TwintSource(dir=str(real_data / "twint")))
+    posts = twint.read("conan", TwintSource(dir=str(real_data / "twint")))
     raw = posts.raw.map(json.loads)
     summer = raw.map(lambda r: r["created_at"] == "2020-10-31 11:26:00 CDT")
     winter = raw.map(lambda r: r["created_at"] == "2021-01-22 14:14:00 CST")
@@ -143,7 +143,7 @@ def test_twint_comma_csv_with_epoch_milliseconds_and_bom(tmp_path):
         '2,1612118703000,"two\nlines",fr\n',
         encoding="utf-8",
     )
-    posts = twint.read("ann", params.TwintSource(dir=str(tmp_path)))
+    posts = twint.read("ann", TwintSource(dir=str(tmp_path)))
     assert posts.text.tolist() == ["Hello, world", "two\nlines"]
     assert posts.created_at.tolist() == ["2021-01-31T18:45:02Z", "2021-01-31T18:45:03Z"]
     assert posts.language.tolist() == ["en", "fr"]
@@ -153,19 +153,19 @@ def test_twint_json_lines_and_a_bad_line(tmp_path):
     rows = [{"id": 11, "created_at": "2021-01-31 18:45:02 EST", "tweet": "json post", "language": "en"},
             {"id": 12, "created_at": 1612118702000, "tweet": "another", "language": "es"}]
     (tmp_path / "bo.json").write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
-    posts = twint.read("bo", params.TwintSource(dir=str(tmp_path)))
+    posts = twint.read("bo", TwintSource(dir=str(tmp_path)))
     assert posts.id.tolist() == ["11", "12"]
     assert posts.created_at.tolist() == ["2021-01-31T23:45:02Z", "2021-01-31T18:45:02Z"]
 
     (tmp_path / "cy.jsonl").write_text(json.dumps(rows[0]) + "\n{not json\n", encoding="utf-8")
     with pytest.raises(ElmError, match=r"cy\.jsonl: line 2 is not valid JSON"):
-        twint.read("cy", params.TwintSource(dir=str(tmp_path)))
+        twint.read("cy", TwintSource(dir=str(tmp_path)))
 
 
 def test_twint_missing_column_names_file_column_and_columns_found(tmp_path):
     (tmp_path / "di.csv").write_text("id\tdate\ttext\n1\t2021-01-01\thi\n", encoding="utf-8")
     with pytest.raises(ElmError) as err:
-        twint.read("di", params.TwintSource(dir=str(tmp_path)))
+        twint.read("di", TwintSource(dir=str(tmp_path)))
     message = str(err.value)
     assert "di.csv" in message and "'tweet'" in message and "id, date, text" in message
 
@@ -173,13 +173,13 @@ def test_twint_missing_column_names_file_column_and_columns_found(tmp_path):
 def test_twint_undecodable_bytes_name_the_line_and_byte(tmp_path):
     (tmp_path / "ed.csv").write_bytes(b"\xef\xbb\xbfid\ttweet\n1\tfine\n2\tbad \xff byte\n")
     with pytest.raises(ElmError, match=r"ed\.csv: line 3 \(byte 25\) is not valid UTF-8"):
-        twint.read("ed", params.TwintSource(dir=str(tmp_path)))
+        twint.read("ed", TwintSource(dir=str(tmp_path)))
 
 
 def test_twint_missing_export_lists_paths_tried(tmp_path):
     (tmp_path / "other.csv").write_text("id\ttweet\n", encoding="utf-8")
     with pytest.raises(ElmError) as err:
-        twint.read("fay", params.TwintSource(dir=str(tmp_path)))
+        twint.read("fay", TwintSource(dir=str(tmp_path)))
     assert all(f"fay{suffix}" in str(err.value) for suffix in (".csv", ".json", ".jsonl"))
     assert "other.csv" in str(err.value)
 
@@ -198,7 +198,7 @@ def test_archive_reads_tweets_js_and_its_parts(tmp_path):
     write_tweets_js(data / "tweets.js", 0, [("1", "first &amp; best", "Wed Oct 10 20:19:24 +0000 2018", "en")])
     write_tweets_js(data / "tweets-part2.js", 2, [("3", "third", "Fri Oct 12 08:00:00 +0200 2018", "de")])
     write_tweets_js(data / "tweets-part1.js", 1, [("2", "second", "Thu Oct 11 10:00:00 +0000 2018", "en")])
-    posts = archive.read("gus", params.ArchiveSource(dir=str(tmp_path)))
+    posts = archive.read("gus", ArchiveSource(dir=str(tmp_path)))
     assert posts.id.tolist() == ["1", "2", "3"]
     assert posts.text[0] == "first &amp; best"
     assert posts.created_at.tolist() == ["2018-10-10T20:19:24Z", "2018-10-11T10:00:00Z", "2018-10-12T06:00:00Z"]
@@ -208,9 +208,9 @@ def test_archive_reads_tweets_js_and_its_parts(tmp_path):
 
 def test_archive_accepts_a_flat_file_and_lists_paths_tried(tmp_path):
     write_tweets_js(tmp_path / "hal.js", 0, [("9", "flat", "Wed Oct 10 20:19:24 +0000 2018", "en")])
-    assert archive.read("hal", params.ArchiveSource(dir=str(tmp_path))).text.tolist() == ["flat"]
+    assert archive.read("hal", ArchiveSource(dir=str(tmp_path))).text.tolist() == ["flat"]
     with pytest.raises(ElmError) as err:
-        archive.read("ivy", params.ArchiveSource(dir=str(tmp_path)))
+        archive.read("ivy", ArchiveSource(dir=str(tmp_path)))
     for tried in ("ivy/data/tweets.js", "ivy/tweets.js", "ivy.js"):
         assert tried in str(err.value)
 
@@ -219,10 +219,10 @@ def test_archive_errors_name_the_file_and_line(tmp_path):
     bad_prefix = tmp_path / "jo.js"
     bad_prefix.write_text('[{"tweet": {}}]', encoding="utf-8")
     with pytest.raises(ElmError, match="window.YTD.tweets.part0"):
-        archive.read("jo", params.ArchiveSource(dir=str(tmp_path)))
+        archive.read("jo", ArchiveSource(dir=str(tmp_path)))
     (tmp_path / "kai.js").write_text('window.YTD.tweets.part0 = [\n  {"tweet": {}},\n  oops\n]', encoding="utf-8")
     with pytest.raises(ElmError, match=r"kai\.js: line 3 is not valid JSON"):
-        archive.read("kai", params.ArchiveSource(dir=str(tmp_path)))
+        archive.read("kai", ArchiveSource(dir=str(tmp_path)))
 
 
 # --- table ------------------------------------------------------------------------------------

@@ -8,22 +8,20 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from elm import io
+from elm import io, paths
 from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
 
-SAMPLE = "data/sample/sample.parquet"  # the `sample` stage's output
-LIKELIHOOD = "data/sample/likelihood.parquet"  # the `likelihood` stage's features of SAMPLE's posts, row by row
 TEXT_COLUMNS = ("text", "tweet_clean")  # the study's set names its text column tweet_clean
 
 
 def read_labelled_posts(path: str) -> pd.DataFrame:
     """text, label (1 real / 0 generated) and account ("" when the file has none) of every post in ``path``."""
-    fix = "rerun `dvc repro sample`" if path == SAMPLE else "fix the file or point classify.input at another one"
-    if path != SAMPLE and not Path(path).exists():
+    fix = "rerun `dvc repro sample`" if path == paths.SAMPLE else "fix the file or point classify.input at another one"
+    if path != paths.SAMPLE and not Path(path).exists():
         raise ElmError(
             f"classify.input: {path} not found (paths are relative to the project root); "
-            f"set it to a labelled set, or to {SAMPLE} for the pipeline's own sample"
+            f"set it to a labelled set, or to {paths.SAMPLE} for the pipeline's own sample"
         )
     posts = io.read_table(path, stage_hint="sample")
     text_column = next((column for column in TEXT_COLUMNS if column in posts.columns), None)
@@ -45,14 +43,14 @@ def read_labelled_posts(path: str) -> pd.DataFrame:
     return pd.DataFrame({"text": texts, "label": labels.astype(int), "account": accounts})
 
 
-def read_likelihood_features(posts: pd.DataFrame, path: str = LIKELIHOOD) -> pd.DataFrame:
+def read_likelihood_features(posts: pd.DataFrame, path: str = paths.LIKELIHOOD) -> pd.DataFrame:
     """The `likelihood` stage's numeric features of ``posts`` (read from the sample), row by row.
 
     The file repeats each post's text, so features scored on another sample are refused, not misaligned."""
     features = io.read_table(path, stage_hint="likelihood")
 
     def stale(detail: str) -> ElmError:
-        return ElmError(f"{path} was scored on another sample than {SAMPLE} ({detail}); rerun `dvc repro likelihood`")
+        return ElmError(f"{path} was scored on another sample than {paths.SAMPLE} ({detail}); rerun `dvc repro likelihood`")
 
     if "text" not in features.columns:
         raise ElmError(f"{path}: no text column; rerun `dvc repro likelihood`")
@@ -74,7 +72,7 @@ def check_trainable(labels, test_size: float, cv: int) -> None:
         found = ", ".join(f"{label!r}: {n}" for label, n in counts.items()) or "no posts"
         raise ElmError(
             f"the detectors need posts of both labels, 1 (real) and 0 (generated); found {found}. "
-            f"Check classify.input (by default {SAMPLE}, from the `sample` stage's inputs "
+            f"Check classify.input (by default {paths.SAMPLE}, from the `sample` stage's inputs "
             "data/clean/posts.parquet and data/generated/posts.jsonl)"
         )
     # Each class needs a test post and, after the split, at least `cv` training posts (+1 for rounding).

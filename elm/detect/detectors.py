@@ -104,7 +104,7 @@ class Entry:
     """One detector: the view it reads, how it is fitted -> (model, settings worth recording), when it runs."""
 
     view: str
-    fit: Callable[[object, np.ndarray, params.Classify], tuple[object, dict]]
+    fit: Callable[[object, np.ndarray, Classify], tuple[object, dict]]
     runs: Callable[[Inputs], bool] = field(default=lambda i: True)
 
 

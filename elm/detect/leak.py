@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from sklearn.tree import DecisionTreeClassifier, export_text
 
+from elm import paths
+
 LEAK_ACCURACY = 0.55  # above this the leak check warns
 LEAK_TREE_DEPTH = 3  # few enough rules to read, and too few to memorise a small training set
 LEAK_TREE_MIN_LEAF = 10
-RULES_FILE = "reports/classify/leak_check.txt"
 
 WARNING_HEADLINE = "the leak check tells real from generated posts by surface features alone"
 WARNING_MEANING = ("The classes differ in form (leading @, length, punctuation, casing, ...), so the other "
                    "detectors' scores measure that as well as style.")
-WARNING_FIX = f"See {RULES_FILE} for the rules; clean real and generated posts identically."
+WARNING_FIX = f"See {paths.LEAK_RULES} for the rules; clean real and generated posts identically."
 
 
 def fit_leak_check(X, y, seed: int) -> DecisionTreeClassifier:

@@ -11,6 +11,7 @@ The object follows scikit-learn's estimator interface (``fit``, ``predict_proba`
 """
 from __future__ import annotations
 
+import logging
 import time
 
 import numpy as np

@@ -54,6 +54,7 @@ except ModuleNotFoundError as err:
                    f"run `make setup-gpt2simple` (or `pip install -r requirements-gpt2simple.txt` and then "
                    f"`pip install --no-deps gpt-2-simple==0.8.1`)") from None
 
+from elm import paths
 from elm.errors import ElmError
 from elm.io import atomic_path
 from elm.models import END_TOKEN as END
@@ -66,7 +67,6 @@ logger = logging.getLogger(__name__)
 tf.get_logger().setLevel("ERROR")  # the library calls APIs TensorFlow 2 marks deprecated, on every save
 
 WINDOW = 1024  # tokens in every training window gpt_2_simple draws (fixed in the library)
-BASE_MODELS = Path("models/base")  # where named models are downloaded
 DOWNLOAD_URL = "https://openaipublic.blob.core.windows.net/gpt-2/models"  # the host download_gpt2 reads
 STEP_LINE = re.compile(r"\[(\d+) \| ([\d.]+)\] loss=(\S+) avg=")
 SAVE_LINE = re.compile(r"Saving .*model-(\d+)$")
@@ -122,8 +122,8 @@ def check_checkpoint(folder: Path) -> Path:
 
 def download(name: str) -> Path:
     """``models/base/<name>``, downloaded by ``gpt_2_simple.download_gpt2`` unless already there."""
-    folder = BASE_MODELS / name
-    if gpt2.is_gpt2_downloaded(str(BASE_MODELS), name):
+    folder = paths.BASE_MODELS / name
+    if gpt2.is_gpt2_downloaded(str(paths.BASE_MODELS), name):
         return folder
     fix = (f"where there is internet run `python -c \"import gpt_2_simple as g; "
            f"g.download_gpt2(model_name='{name}')\"`, copy the folder models/{name} it writes to {folder} here "

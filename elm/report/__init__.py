@@ -16,17 +16,9 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from elm import paths
 from elm.detect import leak
 from elm.labels import GENERATED_LABEL, REAL_LABEL
-from elm.results import (
-    CLASSIFY_SCORES,
-    EVALUATE_SUMMARY,
-    FIGURE_DIR,
-    HUMAN_METRICS,
-    PREDICTIONS,
-    SAMPLE_BREAKDOWN,
-    TRAIN_METRICS,
-)
 
 TEMPLATES = Path(__file__).parent / "templates"
 NO_ACCOUNT = "(no account given)"
@@ -172,8 +164,9 @@ def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metri
     """The whole report page as one HTML string."""
     found = detectors(classify_metrics)
     strongest = strongest_detector(found, predictions)
-    missing = [path for path, value in ((EVALUATE_SUMMARY, evaluate_metrics), (TRAIN_METRICS, train_metrics),
-                                        (FIGURE_DIR + "/", figures)) if value is None]
+    missing = [str(path) for path, value in ((paths.EVALUATE_SUMMARY, evaluate_metrics),
+                                             (paths.TRAIN_METRICS, train_metrics), (f"{paths.FIGURES}/", figures))
+               if value is None]
     shown = {}
     if strongest is not None:
         shown = {account: {kind: posts.to_dict("records") for kind, posts in kinds.items()}
@@ -198,9 +191,9 @@ def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metri
         if final is not None else None,
         human=human_metrics, human_tables=human_tables(human_breakdown or {}),
         figures=figure_uris(figures) if figures is not None else None,
-        paths={"evaluate": EVALUATE_SUMMARY, "train": TRAIN_METRICS, "figures": FIGURE_DIR,
-               "predictions": PREDICTIONS, "classify": CLASSIFY_SCORES, "human": HUMAN_METRICS,
-               "sample": SAMPLE_BREAKDOWN},
+        paths={"evaluate": paths.EVALUATE_SUMMARY, "train": paths.TRAIN_METRICS, "figures": paths.FIGURES,
+               "predictions": paths.PREDICTIONS, "classify": paths.CLASSIFY_SCORES, "human": paths.HUMAN_METRICS,
+               "sample": paths.SAMPLE_BREAKDOWN},
     )
 
 

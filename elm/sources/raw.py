@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from elm import paths
 from elm.errors import ElmError
 from elm.sources import RAW_COLUMNS, is_live, parse_account, read
 
 logger = logging.getLogger(__name__)
 
-RAW_DIR = Path("data/raw")
 FETCH_STATE = "fetched.json"
 
 
@@ -32,7 +32,7 @@ def raw_filenames(accounts: list[str]) -> dict[str, str]:
         earlier = next((s for s, n in by_name.items() if n.casefold() == name.casefold()), None)
         if earlier is not None:
             raise ElmError(
-                f"scrape.accounts: {spec!r} repeats {earlier!r} (both would be {RAW_DIR}/{name}); list each account once"
+                f"scrape.accounts: {spec!r} repeats {earlier!r} (both would be {paths.RAW_DIR}/{name}); list each account once"
             )
         by_name[spec] = name
     return by_name
