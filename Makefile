@@ -46,10 +46,10 @@ lint: setup-dev
 # them into params.yaml (comments kept); `dvc exp run $$(make -s profile-args PROFILE=...)` runs one as an
 # experiment instead, params.yaml untouched.
 profile: setup
-	$(BIN)/python -c 'import sys; from elm import cli; cli.profile_command(sys.argv[1:])' apply $(PROFILE)
+	$(BIN)/python -m elm profile apply $(PROFILE)
 
 profile-args: setup
-	@$(BIN)/python -c 'import sys; from elm import cli; cli.profile_command(sys.argv[1:])' args $(PROFILE)
+	@$(BIN)/python -m elm profile args $(PROFILE)
 
 clean-venv:
 	rm -rf $(VENV)

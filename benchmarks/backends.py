@@ -64,7 +64,7 @@ def synthetic_words(count: int, rng: np.random.Generator) -> list[str]:
 
 def synthetic_posts(words: list[str], count: int) -> list[str]:
     """``count`` training lines `account: twenty words`, as Elm formats posts."""
-    from elm.models import format_post
+    from elm.models.format import format_post
 
     return [format_post(ACCOUNTS[n % len(ACCOUNTS)], " ".join(words[n * 20:(n + 1) * 20])) for n in range(count)]
 
@@ -72,7 +72,9 @@ def synthetic_posts(words: list[str], count: int) -> list[str]:
 def build_models(shape: dict, folder: Path, seed: int) -> None:
     """The same random GPT-2 shape for both backends, one vocabulary: ``folder/gpt2simple`` and
     ``folder/transformers``."""
-    from elm.models import gpt2simple, train_bpe
+    from elm.models.bpe import train_bpe
+    from elm.models.gpt2simple import common as g2s_common
+    from elm.models.gpt2simple import train as g2s_train
 
     words = synthetic_words(400_000, np.random.default_rng(seed))
     tokenizer = train_bpe([" ".join(words[i:i + 20]) for i in range(0, len(words), 20)],
@@ -80,17 +82,17 @@ def build_models(shape: dict, folder: Path, seed: int) -> None:
     if tokenizer.get_vocab_size() != shape["vocab_size"]:
         sys.exit(f"the synthetic corpus gave {tokenizer.get_vocab_size()} tokens, not {shape['vocab_size']}")
     layers = {key: shape[key] for key in LAYERS}
-    gpt2simple.write_random_checkpoint(folder / "gpt2simple", tokenizer, **layers, seed=seed)
+    g2s_train.write_random_checkpoint(folder / "gpt2simple", tokenizer, **layers, seed=seed)
 
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
     torch.manual_seed(seed)
-    end = tokenizer.token_to_id(gpt2simple.END)
-    config = GPT2Config(vocab_size=shape["vocab_size"], n_positions=gpt2simple.WINDOW, **layers,
+    end = tokenizer.token_to_id(g2s_common.END)
+    config = GPT2Config(vocab_size=shape["vocab_size"], n_positions=g2s_train.WINDOW, **layers,
                         bos_token_id=end, eos_token_id=end)
     GPT2LMHeadModel(config).save_pretrained(folder / "transformers")
-    PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token=gpt2simple.END, pad_token=gpt2simple.END) \
+    PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token=g2s_common.END, pad_token=g2s_common.END) \
         .save_pretrained(folder / "transformers")
     (folder / "posts.json").write_text(json.dumps(synthetic_posts(words, 600)))
 
@@ -127,9 +129,9 @@ def ending_model(folder: Path, mean_tokens: float) -> None:
 # ---------------------------------------------------------------- one backend, in its own process
 
 
-def finetune_speed(backend, model: Path, posts: list[str], batch_size: int, seq_len: int, steps: int,
+def finetune_speed(finetune, model: Path, posts: list[str], batch_size: int, seq_len: int, steps: int,
                    out: Path) -> float:
-    """Median tokens/s of the steps after the first, fine-tuning ``model`` through ``backend.finetune``."""
+    """Median tokens/s of the steps after the first, fine-tuning ``model`` through a backend's ``finetune``."""
     from elm.params.finetune import Finetune
     from elm.params.validation import build
 
@@ -138,7 +140,7 @@ def finetune_speed(backend, model: Path, posts: list[str], batch_size: int, seq_
                    warmup_steps=0, eval_every=0, eval_batches=1, checkpoint_every=0,
                    dropout=0.0)  # equal work: gpt-2-simple's GPT-2 has no dropout (Elm's is ignored there)
     rates = []
-    backend.finetune(posts[:-20], posts[-20:], build(Finetune, section, "benchmark"), out,
+    finetune(posts[:-20], posts[-20:], build(Finetune, section, "benchmark"), out,
                      lambda step, metrics: rates.append(metrics["tokens_per_s"]))
     return statistics.median(rates[1:])
 
@@ -171,23 +173,26 @@ def generation_speed(generator, seconds: float) -> float:
 
 def measure(backend_name: str, folder: Path, steps: int, seconds: float) -> dict:
     """One backend's numbers on the models in ``folder``; run in a process of its own."""
-    from elm import models
-
-    backend = models.backend(backend_name)
+    if backend_name == "gpt2simple":
+        from elm.models.gpt2simple.generate import Gpt2SimpleGenerator as generator
+        from elm.models.gpt2simple.train import finetune
+    else:
+        from elm.models.transformers.generate import TransformersGenerator as generator
+        from elm.models.transformers.train import finetune
     posts = json.loads((folder / "posts.json").read_text())
     model = folder / backend_name
     if backend_name == "gpt2simple":
-        windows = {"1x1024": finetune_speed(backend, model, posts, 1, 1024, steps, folder / "out-gpt2simple")}
+        windows = {"1x1024": finetune_speed(finetune, model, posts, 1, 1024, steps, folder / "out-gpt2simple")}
     else:
         defaults = yaml.safe_load((ROOT / "params.yaml").read_text())["finetune"]
         batch, seq_len = defaults["batch_size"], defaults["seq_len"]
-        windows = {f"{batch}x{seq_len}": finetune_speed(backend, model, posts, batch, seq_len, steps,
+        windows = {f"{batch}x{seq_len}": finetune_speed(finetune, model, posts, batch, seq_len, steps,
                                                         folder / "out-default"),
-                   "1x1024": finetune_speed(backend, model, posts, 1, 1024, steps, folder / "out-window")}
+                   "1x1024": finetune_speed(finetune, model, posts, 1, 1024, steps, folder / "out-window")}
     result = {"finetune_tokens_per_s": windows,
-              "generate_posts_per_s": generation_speed(backend.load(model), seconds)}
+              "generate_posts_per_s": generation_speed(generator(model), seconds)}
     if backend_name == "transformers":
-        ending = backend.load(folder / "transformers-ending")
+        ending = generator(folder / "transformers-ending")
         result["ending"] = {"posts_per_s": generation_speed(ending, seconds), "mean_tokens": mean_tokens_sampled(ending)}
     return result
 
@@ -197,7 +202,7 @@ def mean_tokens_sampled(generator, posts: int = 256) -> float:
     settings: counted on the sampler's token ids, as decoded text would re-tokenize differently."""
     import torch
 
-    from elm.models import sampling
+    from elm.models.transformers import generate as hf_generate
     from elm.params.generate import Generate
     from elm.params.validation import build
 
@@ -205,7 +210,7 @@ def mean_tokens_sampled(generator, posts: int = 256) -> float:
     batch = generator.tokenizer([f"{ACCOUNTS[0]}:"] * posts, return_tensors="pt", add_special_tokens=False)
     torch.manual_seed(0)
     with torch.inference_mode():
-        tokens = sampling.sample(generator.model, batch["input_ids"], batch["attention_mask"], generator.stop_ids,
+        tokens = hf_generate.decode(generator.model, batch["input_ids"], batch["attention_mask"], generator.stop_ids,
                                  settings.max_new_tokens, settings.temperature, settings.top_k, settings.top_p)
     return statistics.mean(map(len, tokens))
 

@@ -27,11 +27,11 @@ from pathlib import Path
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-ROOT = Path(__file__).resolve().parents[1]
-
-from elm.models import weight_first
+from elm.models.transformers import generate as hf_generate
 
 from best_of import best_of, cpu_line  # benchmarks/: this script's folder
+
+ROOT = Path(__file__).resolve().parents[1]
 
 MLP_IN = (768, 3072)
 
@@ -41,7 +41,7 @@ def variants() -> dict[str, tuple[torch.nn.Module, torch.dtype | None]]:
     torch.manual_seed(0)
     plain = GPT2LMHeadModel(GPT2Config(n_layer=12, n_embd=768, n_head=12, vocab_size=50257)).eval()
     first = copy.deepcopy(plain)
-    weight_first.convert(first)
+    hf_generate.weight_first(first)
     return {"fp32": (plain, None), "fp32 weight-first": (first, None), "bf16 autocast": (plain, torch.bfloat16),
             "bf16 weights": (copy.deepcopy(plain).to(torch.bfloat16), None)}
 

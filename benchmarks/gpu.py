@@ -15,7 +15,7 @@ and a word-level vocabulary of GPT-2's size (50,257 entries, one token per word,
   the 355M shape with the study's settings (generate section of the study profile, batch size from the
   GPU profile), its end token made likely enough that posts end after 23 tokens on average as real posts
   do (``ending_model`` of benchmarks/backends.py); the projected time for the study's 100,000;
-- likelihood: ``elm.models.hf.Scorer`` scores those posts (the likelihood stage's encode + features).
+- likelihood: ``elm.models.hf_score.Scorer`` scores those posts (the likelihood stage's encode + features).
 
     PYTHONPATH=. python benchmarks/gpu.py         # CUDA: sized for at most 8 minutes on one H200 (not yet run there)
     PYTHONPATH=. python benchmarks/gpu.py --tiny  # a 2-layer model on CPU in seconds: the code paths only
@@ -71,7 +71,7 @@ def word_tokenizer(vocab_size: int):
     from transformers import PreTrainedTokenizerFast
 
     from benchmarks.backends import ACCOUNTS
-    from elm.models import END_TOKEN
+    from elm.models.format import END_TOKEN
 
     words = [f"{account}:" for account in ACCOUNTS]
     words += [f"w{i}" for i in range(vocab_size - 1 - len(words))] + [END_TOKEN]
@@ -96,7 +96,7 @@ def documents(tokenizer, count: int, seed: int) -> list[str]:
     import numpy as np
 
     from benchmarks.backends import ACCOUNTS
-    from elm.models import format_post
+    from elm.models.format import format_post
 
     rng = np.random.default_rng(seed)
     top = len(tokenizer) - 1
@@ -119,11 +119,13 @@ def finetune_row(shape: str, label: str, batch: int, seq_len: int, compiled: boo
     """Train ``steps`` steps with Elm's loop; the median of the steps after the warm-up ones."""
     import torch
 
-    from elm.models import hf, precision, train
+    from elm.models import precision
+    from elm.models.transformers import common as hf_common
+    from elm.models.transformers import train as hf_train
     from elm.params.finetune import Finetune
     from elm.params.validation import build
 
-    dev = hf.device()
+    dev = hf_common.device()
     tokenizer = word_tokenizer(args.vocab_size)
     model = random_model(SHAPES[shape], args.vocab_size, dev)
     per_token = flops_per_token(model, seq_len)
@@ -137,7 +139,7 @@ def finetune_row(shape: str, label: str, batch: int, seq_len: int, compiled: boo
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     started = time.perf_counter()
-    train.train(model, tokenizer, docs, docs[:64], p, lambda step, m: rates.append(m["tokens_per_s"]), None,
+    hf_train.fit(model, tokenizer, docs, docs[:64], p, lambda step, m: rates.append(m["tokens_per_s"]), None,
                 precision.autocast_dtype(p.precision, dev, "train"))
     wall = time.perf_counter() - started
     rate = statistics.median(rates[args.warmup_steps:])
@@ -184,11 +186,13 @@ def fine_tuning(args) -> list[dict]:
 
 
 def generation_and_scoring(args) -> list[dict]:
-    """Sample ``args.posts`` posts with hf.Generator, then score them with hf.Scorer."""
+    """Sample ``args.posts`` posts with hf.Generator, then score them with hf_score.Scorer."""
     import torch
 
     from benchmarks.backends import ACCOUNTS, ending_model
-    from elm.models import hf, prompt_for
+    from elm.models.format import prompt_for
+    from elm.models.transformers import generate as hf_generate
+    from elm.models.transformers import score as hf_score
     from elm.params.generate import Generate
     from elm.params.validation import build
 
@@ -208,7 +212,7 @@ def generation_and_scoring(args) -> list[dict]:
         ending_model(folder, MEAN_POST_TOKENS)
         model_dir = folder / "transformers-ending"
 
-        generator = hf.load(model_dir)
+        generator = hf_generate.TransformersGenerator(model_dir)
         accounts = [ACCOUNTS[n % len(ACCOUNTS)] for n in range(args.posts)]
         generator([prompt_for(a) for a in accounts[:settings.batch_size]], settings, args.seed)  # warm-up
         log(f"generating {args.posts:,} posts in batches of {settings.batch_size}")
@@ -231,7 +235,7 @@ def generation_and_scoring(args) -> list[dict]:
         del generator
         gc.collect()
 
-        scorer = hf.scorer(model_dir, "auto")
+        scorer = hf_score.Scorer(model_dir, "auto")
         encoded = [scorer.encode(prompt_for(a), f" {t}", 128) for a, t in ended]
         encoded.sort(key=lambda e: -len(e[0]))  # as the likelihood stage orders them: batches of like lengths
         log(f"scoring {len(encoded):,} posts in batches of {scoring['batch_size']}")

@@ -3,7 +3,7 @@ r"""How well Elm imitates real accounts: the real pipeline on a profile and your
     python benchmarks/imitation.py --profile profiles/real-cpu.yaml --import-dir ../shared/data/twint
 
 Builds a scratch copy of this project (git's tracked files, without dvc.lock, in a new git repo),
-lays the profile over its params.yaml (elm.profiles.overlay: mappings merge, lists replace), copies
+lays the profile over its params.yaml (elm.params.validation.overlay: mappings merge, lists replace), copies
 --import-dir to where the profile's accounts are read from (scrape.twint.dir for twint: accounts,
 scrape.archive.dir for archive:, or --import-as), runs the real `dvc repro` there and prints one
 markdown table:
@@ -51,14 +51,14 @@ import pandas as pd
 import yaml
 from scipy.stats import ks_2samp
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from elm import paths, profiles
 from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
 from elm.models.precision import describe_cpu
 
 from repro_times import timed_repro  # benchmarks/: this script's folder
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SCORES = paths.CLASSIFY_SCORES
 EVALUATE = paths.EVALUATE_SUMMARY

@@ -60,7 +60,7 @@ def measure(threads: int, repeats: int) -> dict:
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    from elm.models import sampling, weight_first
+    from elm.models.transformers import generate as hf_generate
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -69,13 +69,13 @@ def measure(threads: int, repeats: int) -> dict:
 
     def sample_run():
         torch.manual_seed(1)
-        return sampling.sample(model, prompts, torch.ones_like(prompts), [model.config.eos_token_id], TOKENS,
+        return hf_generate.decode(model, prompts, torch.ones_like(prompts), [model.config.eos_token_id], TOKENS,
                                0.8, 0, 1.0)
 
     with torch.inference_mode():
         usual, tokens = time_layers(model, repeats), sample_run()
         usual[SAMPLING] = median_seconds(sample_run, 2)
-        weight_first.convert(model)
+        hf_generate.weight_first(model)
         first = time_layers(model, repeats)
         if sample_run() != tokens:
             sys.exit("the weight-first layers sampled other tokens from the same seed")

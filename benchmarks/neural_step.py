@@ -13,14 +13,14 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from elm.detect import neural
-from elm.models import hf
+from elm.models import precision
 from elm.params.finetune import Finetune
 from elm.params.scrape import DemoSource
 from elm.params.validation import load
 from elm.sources import demo
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv=None) -> None:
@@ -38,7 +38,7 @@ def main(argv=None) -> None:
                                            max_tokens=args.max_tokens, precision=args.precision,
                                            threads=args.threads)
     classifier.start()
-    dtype = hf.autocast_dtype(args.precision, classifier.device)
+    dtype = precision.autocast_dtype(args.precision, classifier.device)
     print(f"{args.model}, {args.precision} ({dtype or 'fp32'}), {args.threads} thread(s), {args.batch_size} posts a step")
     for step in range(args.steps):
         rows = slice(step * args.batch_size, (step + 1) * args.batch_size)

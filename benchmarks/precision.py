@@ -5,7 +5,7 @@ bf16 is what the stages run: sampling with the model's weights in bf16, scoring 
 What ``precision: auto`` should choose for ``generate`` and ``likelihood`` on this CPU
 (elm/models/precision.py). The default model (params.yaml's finetune.model, SmolLM2-135M-Instruct
 from its GGUF) is saved once as plain weights in a temp folder; then, through the stages' own code
-(``hf.Generator`` and ``hf.Scorer``):
+(``hf.Generator`` and ``hf_score.Scorer``):
 
 - generate: batches of params.yaml's generate.batch_size posts (prompts ``<account>:``, the default
   run's temperature and max_new_tokens); the pretrained model ends its posts itself, so this is the
@@ -32,9 +32,11 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-
-from elm.models import hf, precision, prompt_for
+from elm.models import precision
+from elm.models.format import prompt_for
+from elm.models.transformers import common as hf_common
+from elm.models.transformers import generate as hf_generate
+from elm.models.transformers import score as hf_score
 from elm.params.finetune import Finetune
 from elm.params.generate import Generate
 from elm.params.likelihood import Likelihood
@@ -42,11 +44,13 @@ from elm.params.validation import load
 
 from best_of import cpu_line  # benchmarks/: this script's folder
 
+ROOT = Path(__file__).resolve().parents[1]
+
 ACCOUNTS = ("ada_sails", "basil_bakes", "coach_cleo", "dr_dune")
 
 
 def save_default_model(folder: Path) -> Path:
-    model, tokenizer = hf.load_pretrained(load(Finetune, ROOT / "params.yaml").model)
+    model, tokenizer = hf_common.load_pretrained(load(Finetune, ROOT / "params.yaml").model)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -81,8 +85,8 @@ def main(argv=None) -> None:
     choices = ("fp32", "bf16")
     with tempfile.TemporaryDirectory() as tmp:
         folder = save_default_model(Path(tmp))
-        generators = {p: hf.Generator(folder, p) for p in choices}
-        scorers = {p: hf.Scorer(folder, p) for p in choices}
+        generators = {p: hf_generate.TransformersGenerator(folder, p) for p in choices}
+        scorers = {p: hf_score.Scorer(folder, p) for p in choices}
         generated, scored = {p: [] for p in choices}, {p: [] for p in choices}
         texts: list[str] = []
         for p in choices:  # warm-up

@@ -35,9 +35,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from elm import profiles
+
+ROOT = Path(__file__).resolve().parents[1]
 
 STEPS = ("scrape", "clean", "sample", "classify")
 STUDY_WINNER = {"criterion": ["entropy"], "max_depth": [None], "min_samples_leaf": [3], "min_samples_split": [5],

@@ -1,14 +1,14 @@
 """Where one fine-tuning step of GPT-2 124M (random weights) spends its time on CPU, part by part.
 
-The step ``elm.models.train.train_step`` runs, at ``--batch`` x ``--seq`` tokens (default 1 x 1024: the
+The step ``elm.models.hf_train.train_step`` runs, at ``--batch`` x ``--seq`` tokens (default 1 x 1024: the
 windows gpt-2-simple always trains on, so the backend benchmark's equal-window row), under the autocast
 ``finetune.precision: auto`` picks on this CPU, its parts timed apart:
 
 - forward + backward, with transformers' ``gelu_new`` (eight elementwise kernels) and with the same
-  function as one kernel (``elm.models.train.fuse_gelu``, which finetune applies on CUDA);
+  function as one kernel (``elm.models.hf_train.fuse_gelu``, which finetune applies on CUDA);
 - clipping the gradients to norm 1;
 - the AdamW update with torch's default on CPU (a loop of small ops per tensor) and fused (one kernel,
-  what ``elm.models.train.optimizer_for`` builds on CPUs).
+  what ``elm.models.hf_train.optimizer_for`` builds on CPUs).
 
 Printed: the best milliseconds of ``--repeats`` runs of each part, the variants alternating order each
 repeat, and the step's tokens/s with each choice.
@@ -26,11 +26,12 @@ from pathlib import Path
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-ROOT = Path(__file__).resolve().parents[1]
-
-from elm.models import precision, train
+from elm.models import precision
+from elm.models.transformers import train as hf_train
 
 from best_of import best_of, cpu_line  # benchmarks/: this script's folder
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def timed(work) -> float:
@@ -61,7 +62,7 @@ def main(argv=None) -> None:
                         resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)  # finetune.dropout 0, as benchmarked
     plain = GPT2LMHeadModel(config).train()
     fused = copy.deepcopy(plain)
-    train.fuse_gelu(fused)
+    hf_train.fuse_gelu(fused)
     ids = torch.randint(0, config.vocab_size, (args.batch, args.seq), generator=torch.Generator().manual_seed(1))
     optimizers = {"AdamW, torch's default": torch.optim.AdamW(plain.parameters(), lr=1e-5),
                   "AdamW, fused": torch.optim.AdamW(plain.parameters(), lr=1e-5, fused=True)}

@@ -86,33 +86,15 @@ def run(main, doc: str, argv=None, arguments=None) -> None:
 
 @contextlib.contextmanager
 def profiled(profile: str, params_path: str):
-    """A temporary params file: ``params_path`` with ``profile`` laid over it, validated."""
+    """A temporary params file: ``params_path`` with ``profile`` laid over it. The stage validates its own
+    section as it loads it (``make profile`` validates every section: elm/profiles.py)."""
     import yaml
 
-    from elm import profiles
+    from elm.params.validation import overlay, read
 
-    data = profiles.merged(profile, params_path)
+    data = overlay(read(params_path), read(profile))
     with tempfile.TemporaryDirectory(prefix="elm-params-") as folder:
         path = Path(folder) / "params.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        logger.info(f"params: {params_path} with {profile} laid over it, as {path}")
         yield str(path)
-
-
-def profile_command(argv: list[str]) -> None:
-    """``apply PROFILE`` (write it into params.yaml) or ``args PROFILE`` (print it as ``dvc exp run -S`` flags):
-    what the Makefile's ``profile`` and ``profile-args`` targets run (elm/profiles.py)."""
-    import shlex
-
-    from elm import profiles
-
-    configure_logging()
-    command, profile_path = argv
-    try:
-        if command == "apply":
-            profiles.apply(profile_path)
-            logger.info(f"params.yaml: {profile_path} applied (`git diff params.yaml` shows what changed)")
-        else:
-            print(shlex.join(profiles.set_args(profile_path)))
-    except ElmError as err:
-        logger.error(f"error: {err}")
-        sys.exit(2)

@@ -23,8 +23,8 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from elm import models
 from elm.errors import ElmError
+from elm.models.format import format_post, prompt_for
 from elm.proportions import stratified_counts
 
 logger = logging.getLogger(__name__)
@@ -47,8 +47,8 @@ def plan_batches(train_posts: pd.DataFrame, total: int, batch_size: int) -> list
 def auto_max_new_tokens(generator, train_posts: pd.DataFrame) -> int:
     """Room for the longest training post (in the fine-tuned tokenizer's tokens) plus ``MARGIN``, and the
     end token: a generated post may run a little longer than any real one, not much longer."""
-    prompts = [models.prompt_for(account) for account in train_posts["account"]]
-    lines = [models.format_post(a, t) for a, t in zip(train_posts["account"], train_posts["text"])]
+    prompts = [prompt_for(account) for account in train_posts["account"]]
+    lines = [format_post(a, t) for a, t in zip(train_posts["account"], train_posts["text"])]
     longest = max(generator.post_lengths(prompts, lines))
     return longest + math.ceil(longest * MARGIN) + 1
 
@@ -92,7 +92,7 @@ def remove_partials(folder: Path) -> None:
         partial.unlink(missing_ok=True)
 
 
-def sample_posts(generator, train_posts: pd.DataFrame, p, resume_key: dict, folder: Path,
+def generate_posts(generator, train_posts: pd.DataFrame, p, resume_key: dict, folder: Path,
                  rank: int = 0, world: int = 1, barrier=lambda: None) -> list[dict]:
     """Rows (batch, account, text; text ``None`` for a post that did not end) of every batch sampled, in
     batch order, with ``p.posts`` ended posts split across accounts as ``plan_batches`` splits them.
@@ -122,7 +122,7 @@ def sample_posts(generator, train_posts: pd.DataFrame, p, resume_key: dict, fold
             for b in mine:
                 accounts = batches[b - first]
                 if b not in done:
-                    texts = generator([models.prompt_for(a) for a in accounts], p, seed=p.seed * 1_000_003 + b)
+                    texts = generator([prompt_for(a) for a in accounts], p, seed=p.seed * 1_000_003 + b)
                     done[b] = [{"batch": b, "batch_size": len(accounts), "account": a, "text": t,
                                 "settings": resume_key} for a, t in zip(accounts, texts)]
                     out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in done[b])

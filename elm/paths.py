@@ -25,6 +25,7 @@ CHECKPOINT = Path("models/.checkpoints/finetune.pt")  # and its marker finetune.
 BASE_MODELS = Path("models/base")  # models a backend downloads by name (gpt2simple)
 TRAIN_LOG = Path("reports/train")  # DVCLive's folder: metrics.json and plots/metrics/*.tsv
 TRAIN_METRICS = TRAIN_LOG / "metrics.json"
+TRAIN_CURVES = TRAIN_LOG / "plots" / "metrics"  # one .tsv per curve, drawn by `dvc plots show`
 
 # generate
 GENERATED = Path("data/generated/posts.jsonl")

@@ -11,24 +11,12 @@ anything else (a number, a string, a list) replaces the value underneath. Three 
 """
 from __future__ import annotations
 
-import copy
 import io as _io
 from pathlib import Path
 
 from elm.io import atomic_path
 from elm.params import sections
-from elm.params.validation import PARAMS_FILE, read
-
-
-def overlay(base: dict, profile: dict) -> dict:
-    """``base`` with ``profile``'s keys laid over it: mappings merge, other values replace."""
-    merged = copy.deepcopy(base)
-    for key, value in profile.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = overlay(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
+from elm.params.validation import PARAMS_FILE, overlay, read
 
 
 def merged(profile_path: Path | str, params_path: Path | str = PARAMS_FILE) -> dict:

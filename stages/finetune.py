@@ -22,16 +22,18 @@ import dataclasses
 import hashlib
 import json
 import logging
-from pathlib import Path
 
 import torch
 from accelerate import PartialState
 from dvclive import Live
 from tqdm import tqdm
 
-from elm import cli, io, models, paths
+from elm import cli, io, paths
 from elm.errors import ElmError
 from elm.models.checkpoint import Checkpoint
+from elm.models.format import format_post
+from elm.models.interface import Trainer
+from elm.models.manifest import write_manifest
 from elm.params.finetune import Finetune
 from elm.params.validation import load
 
@@ -45,7 +47,7 @@ MODEL_FACTS = ("steps", "train_rows", "parameters", "trainable_parameters")
 
 def documents(posts) -> tuple[list[str], list[str]]:
     """Training and eval lines (`account: text`) from the clean posts."""
-    lines = [models.format_post(a, t) for a, t in zip(posts["account"], posts["text"])]
+    lines = [format_post(a, t) for a, t in zip(posts["account"], posts["text"])]
     is_eval = (posts["split"] == "eval").tolist()
     train = [line for line, held_out in zip(lines, is_eval) if not held_out]
     held = [line for line, held_out in zip(lines, is_eval) if held_out]
@@ -64,7 +66,7 @@ def fingerprint(p, train: list[str], held: list[str]) -> str:
 
 def trim_curves(last_step: int) -> None:
     """Drop the curve rows a killed run logged after its last checkpoint (they are redone)."""
-    for tsv in Path(paths.TRAIN_LOG, "plots", "metrics").rglob("*.tsv"):
+    for tsv in paths.TRAIN_CURVES.rglob("*.tsv"):
         header, *rows = tsv.read_text().splitlines()
         step_column = header.split("\t").index("step")
         kept = [r for r in rows if int(r.split("\t")[step_column]) < last_step]
@@ -72,13 +74,22 @@ def trim_curves(last_step: int) -> None:
             tmp.write_text("\n".join([header, *kept]) + "\n")
 
 
+def trainer(backend: str) -> Trainer:
+    """The fine-tuning of ``finetune.backend``; only that backend's code is imported (and listed in dvc.yaml)."""
+    if backend == "gpt2simple":
+        from elm.models.gpt2simple.train import finetune
+    else:
+        from elm.models.transformers.train import finetune
+    return finetune
+
+
 def main(params_path: str = "params.yaml") -> None:
     p = load(Finetune, params_path)
     train, held = documents(io.read_table(paths.CLEAN_POSTS, "clean"))
-    backend = models.backend(p.backend)
+    finetune = trainer(p.backend)
     checkpoint = Checkpoint(paths.CHECKPOINT, fingerprint(p, train, held))
     if not PartialState(cpu=not torch.cuda.is_available()).is_main_process:  # another process of a data-parallel run: it trains, the first reports
-        backend.finetune(train, held, p, None, lambda step, metrics: None, checkpoint)
+        finetune(train, held, p, None, lambda step, metrics: None, checkpoint)
         return
     logger.info(f"finetune: {p.model} on {len(train)} posts ({len(held)} held out), {p.max_steps} steps")
     resume_from = checkpoint.step()
@@ -95,9 +106,9 @@ def main(params_path: str = "params.yaml") -> None:
             bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items() if "loss" in k})
 
         with io.atomic_path(paths.MODEL_DIR, directory=True) as out:
-            summary = backend.finetune(train, held, p, out, on_step, checkpoint)
+            summary = finetune(train, held, p, out, on_step, checkpoint)
             facts = {name: summary[name] for name in MODEL_FACTS if name in summary}
-            models.write_manifest(out, backend=p.backend, base_model=p.model, **{"steps": p.max_steps, **facts})
+            write_manifest(out, backend=p.backend, base_model=p.model, **{"steps": p.max_steps, **facts})
         for name in HEADLINE:  # beside DVCLive's last-step values: what a run is compared by
             live.log_metric(f"final/{name}", summary[name], plot=False)
     checkpoint.clear()  # the transformers state, or gpt2simple's run folder

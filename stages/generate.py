@@ -31,14 +31,27 @@ import pandas as pd
 import torch
 from accelerate import PartialState
 
-from elm import cli, generation, io, models, paths, text
+from elm import cli, generation, io, paths, text
 from elm.errors import ElmError
+from elm.models.interface import Generator
+from elm.models.manifest import MANIFEST, check_backend
 from elm.params.clean import Clean
 from elm.params.generate import Generate
-from elm.params.validation import load
+from elm.params.validation import load, read_value
 
 logger = logging.getLogger(__name__)
 
+
+
+def load_generator(backend: str, precision: str) -> Generator:
+    """The fine-tuned model, ready to sample with ``backend``'s code (only that backend's is imported)."""
+    if backend == "gpt2simple":
+        from elm.models.gpt2simple.generate import Gpt2SimpleGenerator
+
+        return Gpt2SimpleGenerator(paths.MODEL_DIR)  # TensorFlow samples in fp32: precision does not apply
+    from elm.models.transformers.generate import TransformersGenerator
+
+    return TransformersGenerator(paths.MODEL_DIR, precision)
 
 
 def main(params_path: str = "params.yaml") -> None:
@@ -46,19 +59,19 @@ def main(params_path: str = "params.yaml") -> None:
     clean_params = load(Clean, params_path)
     posts = io.read_table(paths.CLEAN_POSTS, "clean")
     train = posts[posts["split"] == "train"]
-    manifest = models.read_manifest(paths.MODEL_DIR)
+    manifest = check_backend(paths.MODEL_DIR, read_value("finetune", "backend", params_path))
     state = PartialState(cpu=not torch.cuda.is_available())  # one of several processes under torchrun
 
-    generator = models.backend(manifest["backend"]).load(paths.MODEL_DIR, p.precision)
+    generator = load_generator(manifest["backend"], p.precision)
     if not p.max_new_tokens:
         p = dataclasses.replace(p, max_new_tokens=generation.auto_max_new_tokens(generator, train))
         if state.is_main_process:
             logger.info(f"generate: max_new_tokens auto: {p.max_new_tokens}")
     settings = {**dataclasses.asdict(p), "model": manifest["base_model"]}
     # a partial file is resumed only for the same settings and the very same fine-tuned model
-    resume_key = {**settings, "model_file_time": Path(paths.MODEL_DIR, models.MANIFEST).stat().st_mtime_ns}
+    resume_key = {**settings, "model_file_time": Path(paths.MODEL_DIR, MANIFEST).stat().st_mtime_ns}
     started = time.perf_counter()
-    rows = generation.sample_posts(generator, train, p, resume_key, paths.GENERATED.parent, state.process_index,
+    rows = generation.generate_posts(generator, train, p, resume_key, paths.GENERATED.parent, state.process_index,
                                    state.num_processes, state.wait_for_everyone)
     seconds = time.perf_counter() - started
     state.wait_for_everyone()  # every process has read the partial files

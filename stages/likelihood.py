@@ -29,9 +29,12 @@ import time
 import pandas as pd
 from tqdm import tqdm
 
-from elm import cli, io, models, paths
+from elm import cli, io, paths
 from elm.errors import ElmError
 from elm.labels import LABEL_NAMES
+from elm.models.format import format_post, prompt_for
+from elm.models.manifest import read_manifest
+from elm.models.transformers.score import Scorer
 from elm.params.likelihood import Likelihood
 from elm.params.validation import load
 
@@ -49,20 +52,20 @@ def read_sample(path: str = paths.SAMPLE) -> pd.DataFrame:
     return table
 
 
-def load_scorer(model_dir: str = paths.MODEL_DIR, precision: str = "fp32"):
-    """The scorer of the backend that wrote ``model_dir``, with a clear error when it has none."""
-    manifest = models.read_manifest(model_dir)
-    backend = models.backend(manifest.get("backend", ""))
-    if not hasattr(backend, "scorer"):
-        raise ElmError(f"{model_dir}: written by the {manifest['backend']!r} backend, which cannot score posts; "
-                       "the likelihood detector needs the transformers backend (finetune.backend: transformers)")
-    return backend.scorer(model_dir, precision)
+def load_scorer(model_dir: str = paths.MODEL_DIR, precision: str = "fp32") -> Scorer:
+    """The transformers backend's scorer of ``model_dir``, with a clear error for a model another backend wrote."""
+    backend = read_manifest(model_dir).get("backend", "")
+    if backend != "transformers":
+        raise ElmError(f"{model_dir}: written by the {backend!r} backend, which cannot score posts; the likelihood "
+                       "detector needs the transformers backend (finetune.backend: transformers), or set "
+                       "classify.lm_likelihood.enabled to false and skip this stage")
+    return Scorer(model_dir, precision)
 
 
 def split_post(account: str, text: str) -> tuple[str, str]:
     """A post's training line cut where generation starts: the prompt (``account:``) and the rest (`` text``)."""
-    line, prompt = models.format_post(account, text), models.prompt_for(account)
-    assert line.startswith(prompt), "models.format_post must begin with models.prompt_for"
+    line, prompt = format_post(account, text), prompt_for(account)
+    assert line.startswith(prompt), "format_post must begin with prompt_for"
     return prompt, line[len(prompt):] if text else ""  # an empty post has no tokens to score
 
 

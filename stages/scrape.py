@@ -29,7 +29,7 @@ from elm import cli, io
 from elm.errors import ElmError
 from elm.params.scrape import Scrape
 from elm.params.validation import load
-from elm.sources import expand, is_live
+from elm.sources.accounts import expand, is_live
 from elm.sources.raw import FETCH_STATE, RAW_DIR, gather, raw_filenames, read_fetch_state, read_held
 
 logger = logging.getLogger(__name__)

@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from elm.models import precision
+from elm.models.manifest import write_manifest
+from elm.models.transformers import train as hf_train
+
 from helpers import ROOT, corpus, scratch_params
 
 # Real posts for the tests that need them (Twint exports of conan, dalailama and stevemartin in twint/, the
@@ -54,20 +58,17 @@ def workdir(tmp_path, monkeypatch, default_params) -> Workdir:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A 2-layer GPT-2 trained from scratch on two voices, saved, with its step metrics."""
-    from elm import models
-    from elm.models import hf
 
     out = tmp_path_factory.mktemp("model")
     steps = []
-    summary = hf.finetune(corpus(), corpus(1), scratch_params(), out, lambda step, m: steps.append(m))
-    models.write_manifest(out, backend="transformers", base_model="scratch", steps=60)
+    summary = hf_train.finetune(corpus(), corpus(1), scratch_params(), out, lambda step, m: steps.append(m))
+    write_manifest(out, backend="transformers", base_model="scratch", steps=60)
     return out, steps, summary
 
 
 def pytest_terminal_summary(terminalreporter):
     """Every run ends by naming its CPU (also under -q): with ``precision: auto``, bf16 support changes outputs,
     never a test's outcome (each test forces the precision it checks or fakes the CPU flags)."""
-    from elm.models import precision
 
     terminalreporter.write_line(f"ran on: {precision.describe_cpu()}")
 

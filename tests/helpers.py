@@ -11,9 +11,9 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from elm import io, models
-from elm.detect import data as detect_data
+from elm import io, paths
 from elm.labels import GENERATED_LABEL, REAL_LABEL
+from elm.models.format import format_post
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,7 +76,7 @@ TINY_CHAR_LOGREG = {"C": 1.0, "max_features": 5000}
 
 def tiny_params(default_params: dict) -> dict:
     default_params["classify"] |= {
-        "input": detect_data.SAMPLE, "random_forest": TINY_FOREST, "char_logreg": TINY_CHAR_LOGREG,
+        "input": paths.SAMPLE, "random_forest": TINY_FOREST, "char_logreg": TINY_CHAR_LOGREG,
         "lm_likelihood": {"enabled": False, "C": 1.0},  # tests/test_likelihood.py covers it
     }
     return default_params
@@ -94,7 +94,7 @@ MIXED_PROMPTS = ["sailor:", "baker:", "sailor: wind in", "baker: fresh rye bread
 
 
 def corpus(repeat: int = 12) -> list[str]:
-    return [models.format_post(account, text) for _ in range(repeat)
+    return [format_post(account, text) for _ in range(repeat)
             for account, texts in VOICES.items() for text in texts]
 
 

@@ -12,7 +12,7 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
 
-from elm import io, profiles
+from elm import io, paths, profiles
 from elm.detect import data as detect_data
 from elm.detect import detectors
 from elm.detect import features as detect_features
@@ -52,8 +52,8 @@ def lookalike(per_class: int) -> pd.DataFrame:
 
 def read_metrics() -> dict:
     """The detail scores (reports/classify/scores.json), checked against the headline metrics file."""
-    detail = json.loads(open(classify.SCORES).read())
-    assert json.loads(open(classify.METRICS).read()) == detectors.headline(detail)
+    detail = json.loads(open(paths.CLASSIFY_SCORES).read())
+    assert json.loads(open(paths.CLASSIFY_METRICS).read()) == detectors.headline(detail)
     return detail
 
 
@@ -144,7 +144,7 @@ def test_leak_check_catches_a_cleaning_difference(workdir, default_params, capsy
     data = lookalike(per_class=100)
     generated = data["label"] == GENERATED_LABEL
     data.loc[generated, "text"] = "@someone " + data.loc[generated, "text"]
-    io.write_table(data, detect_data.SAMPLE)
+    io.write_table(data, paths.SAMPLE)
 
     classify.main()
 
@@ -177,7 +177,7 @@ def test_adding_a_detector_is_one_registry_entry(monkeypatch, default_params):
 def test_stage_writes_metrics_and_reports(workdir, default_params, capsys):
     workdir.write_params(tiny_params(default_params))
     data = separable(per_class=60)
-    io.write_table(data, detect_data.SAMPLE)
+    io.write_table(data, paths.SAMPLE)
 
     classify.main()
 
@@ -225,12 +225,12 @@ def test_stage_writes_metrics_and_reports(workdir, default_params, capsys):
 
 def test_stage_is_deterministic(workdir, default_params):
     workdir.write_params(tiny_params(default_params))
-    io.write_table(lookalike(per_class=40), detect_data.SAMPLE)
+    io.write_table(lookalike(per_class=40), paths.SAMPLE)
 
     classify.main()
-    first = open("reports/classify/predictions.csv").read(), open(classify.METRICS).read()
+    first = open("reports/classify/predictions.csv").read(), open(paths.CLASSIFY_METRICS).read()
     classify.main()
-    again = open("reports/classify/predictions.csv").read(), open(classify.METRICS).read()
+    again = open("reports/classify/predictions.csv").read(), open(paths.CLASSIFY_METRICS).read()
 
     assert first == again
 
@@ -276,7 +276,7 @@ def test_bad_input_is_a_clear_error(workdir, default_params, table, message):
 def test_one_class_sample_is_a_clear_error(workdir, default_params):
     workdir.write_params(tiny_params(default_params))
     data = separable(per_class=30)
-    io.write_table(data[data["label"] == REAL_LABEL], detect_data.SAMPLE)
+    io.write_table(data[data["label"] == REAL_LABEL], paths.SAMPLE)
 
     with pytest.raises(ElmError, match=r"both labels.*found 1: 30.*classify.input.*sample"):
         classify.main()
@@ -375,8 +375,8 @@ def lm_params(default_params: dict) -> dict:
 def test_lm_likelihood_detector_is_reported_like_the_others(workdir, default_params):
     workdir.write_params(lm_params(default_params))
     data = lookalike(per_class=60)  # the texts cannot tell; the likelihood features can
-    io.write_table(data, detect_data.SAMPLE)
-    io.write_table(likelihood_features(data), detect_data.LIKELIHOOD)
+    io.write_table(data, paths.SAMPLE)
+    io.write_table(likelihood_features(data), paths.LIKELIHOOD)
 
     classify.main()
 
@@ -414,9 +414,9 @@ def test_lm_likelihood_uses_the_same_split_as_the_other_detectors(default_params
 def test_stale_or_missing_likelihood_features_are_a_clear_error(workdir, default_params, change, message):
     workdir.write_params(lm_params(default_params))
     data = lookalike(per_class=40)
-    io.write_table(data, detect_data.SAMPLE)
+    io.write_table(data, paths.SAMPLE)
     if change is not None:
-        io.write_table(change(likelihood_features(data)), detect_data.LIKELIHOOD)
+        io.write_table(change(likelihood_features(data)), paths.LIKELIHOOD)
 
     with pytest.raises(ElmError, match=message):
         classify.main()

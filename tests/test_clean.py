@@ -13,7 +13,7 @@ import pytest
 
 from elm import io
 from elm.errors import ElmError
-from elm.sources import normalize
+from elm.sources.records import normalize
 from stages import clean
 
 from helpers import ROOT

@@ -28,7 +28,7 @@ def test_the_feed_holds_the_upbeat_generated_posts_newest_first_as_text(workdir,
 
     feed.main()
 
-    page = (workdir / feed.PAGE).read_text(encoding="utf-8")
+    page = (workdir / paths.FEED_PAGE).read_text(encoding="utf-8")
     parsed = Elements(page)
     assert parsed.named("script") == [] and "default-src 'none'" in page
     shown = [re.sub(r"\s+", " ", text) for text in parsed.text]
@@ -46,4 +46,4 @@ def test_max_posts_and_a_threshold_nothing_reaches(workdir, default_params):
 
     feed.main()
 
-    assert "No generated post reaches a compound score of 0.99" in (workdir / feed.PAGE).read_text()
+    assert "No generated post reaches a compound score of 0.99" in (workdir / paths.FEED_PAGE).read_text()

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import torch
 
-from elm import generation, models
-from stages import generate
+from elm import generation, paths
+from elm.models.manifest import read_manifest
 
 from stage_runner import TINY, kill_stage_when, run_stage, stage_env, write_params
 
@@ -38,7 +38,7 @@ def copy_project(src, dst, params):
 
 def test_finetune_writes_the_model_manifest_and_training_curves(trained_project):
     model_dir = trained_project / "models/finetuned"
-    manifest = models.read_manifest(model_dir)
+    manifest = read_manifest(model_dir)
     assert {k: manifest[k] for k in ("backend", "base_model", "steps")} == {"backend": "transformers",
                                                                             "base_model": "scratch", "steps": 20}
     assert manifest["train_rows"] > 0 and manifest["parameters"] == manifest["trainable_parameters"] > 100_000
@@ -56,14 +56,14 @@ def test_finetune_writes_the_model_manifest_and_training_curves(trained_project)
 
 def test_generate_cleans_posts_and_reports_what_it_dropped(trained_project):
     run_stage("generate", trained_project)
-    posts = pd.read_json(trained_project / generate.GENERATED, lines=True)
+    posts = pd.read_json(trained_project / paths.GENERATED, lines=True)
     assert set(posts["account"]) <= {"ada_sails", "basil_bakes", "coach_cleo", "dr_dune"}
     assert (posts["text"].str.len() >= TINY["clean"]["min_chars"]).all()
     # no link and no hashtag as clean defines them (a lone "#" or "C#" is not one)
     assert not posts["text"].str.contains(r"https?://|(?<!\w)#+\w", regex=True).any()
     assert posts["settings"][0]["temperature"] == TINY["generate"]["temperature"]
-    metrics = json.loads((trained_project / generate.METRICS).read_text())
-    breakdown = json.loads((trained_project / generate.BREAKDOWN).read_text())
+    metrics = json.loads((trained_project / paths.GENERATE_METRICS).read_text())
+    breakdown = json.loads((trained_project / paths.GENERATE_BREAKDOWN).read_text())
     dropped, accounts = breakdown["dropped"], breakdown["accounts"]
     # posts that ran past max_new_tokens are dropped, and more sampled until all the posts asked for ended
     assert metrics["unfinished"] == dropped["unfinished"] > 0
@@ -71,7 +71,7 @@ def test_generate_cleans_posts_and_reports_what_it_dropped(trained_project):
     assert metrics["posts_generated"] == TINY["generate"]["posts"]
     assert metrics["posts_kept"] == len(posts)
     assert metrics["posts_sampled"] - sum(dropped.values()) == len(posts) == metrics["posts_sampled"] - metrics["dropped"]
-    assert not list((trained_project / generate.GENERATED.parent).glob("*.partial"))
+    assert not list((trained_project / paths.GENERATED.parent).glob("*.partial"))
     assert sum(a["kept"] for a in accounts.values()) == len(posts)
     assert sum(a["unfinished"] for a in accounts.values()) == metrics["unfinished"]
     assert all(a["real"]["mean_chars"] >= TINY["clean"]["min_chars"] for a in accounts.values())
@@ -104,14 +104,14 @@ def test_generate_killed_mid_run_resumes_and_matches_an_uninterrupted_run(traine
     whole, params = generated_once
     killed = copy_project(trained_project, tmp_path / "killed", params)
 
-    partial = generation.partial_file(killed / generate.GENERATED.parent, 0)
+    partial = generation.partial_file(killed / paths.GENERATED.parent, 0)
     kill_stage_when("generate", killed, lambda: partial.exists() and len(partial.read_text().splitlines()) >= 32)
     done_before = len(partial.read_text().splitlines())
     assert 32 <= done_before < 160
 
     resumed = run_stage("generate", killed)
     assert "resuming" in resumed.stderr
-    assert (killed / generate.GENERATED).read_text() == (whole / generate.GENERATED).read_text()
+    assert (killed / paths.GENERATED).read_text() == (whole / paths.GENERATED).read_text()
 
 
 def test_a_partial_file_from_other_settings_is_not_resumed(tmp_path):
@@ -190,7 +190,7 @@ def test_finetune_trains_data_parallel_over_two_processes(trained_project, tmp_p
                           timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "data-parallel over 2 processes" in done.stderr
-    assert models.read_manifest(project / "models/finetuned")["steps"] == 6
+    assert read_manifest(project / "models/finetuned")["steps"] == 6
     curve = (project / "reports/train/plots/metrics/train/loss.tsv").read_text().splitlines()
     assert len(curve) == 1 + 6  # one process logged, once per step
     speed = json.loads((project / "reports/train/metrics.json").read_text())["final"]
@@ -206,11 +206,11 @@ def test_generate_data_parallel_over_two_processes_samples_the_posts_of_one(trai
                           timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "generate [1]" in done.stderr  # the second process sampled its share of the batches
-    assert (project / generate.GENERATED).read_text() == (whole / generate.GENERATED).read_text()
-    metrics = json.loads((project / generate.METRICS).read_text())
-    expected = json.loads((whole / generate.METRICS).read_text())
+    assert (project / paths.GENERATED).read_text() == (whole / paths.GENERATED).read_text()
+    metrics = json.loads((project / paths.GENERATE_METRICS).read_text())
+    expected = json.loads((whole / paths.GENERATE_METRICS).read_text())
     assert {**metrics, "posts_per_s": 0} == {**expected, "posts_per_s": 0}
-    assert not list((project / generate.GENERATED.parent).glob("*.partial"))
+    assert not list((project / paths.GENERATED.parent).glob("*.partial"))
 
 
 def free_port() -> int:

@@ -13,14 +13,18 @@ import pytest
 pytest.importorskip("tensorflow", reason="the optional gpt2simple backend is not installed (make setup-gpt2simple)")
 pytest.importorskip("gpt_2_simple", reason="the optional gpt2simple backend is not installed (make setup-gpt2simple)")
 
-from elm import models
+from elm import paths
 from elm.errors import ElmError  # noqa: E402
-from elm.models import gpt2simple  # noqa: E402
+from elm.models.bpe import train_bpe
 from elm.models.checkpoint import Checkpoint  # noqa: E402
+from elm.models.format import format_post
+from elm.models.gpt2simple import common as g2s_common
+from elm.models.gpt2simple import generate as g2s_generate
+from elm.models.gpt2simple import train as g2s_train
+from elm.models.manifest import read_manifest
 from elm.params.finetune import Finetune
 from elm.params.generate import Generate
 from elm.params.validation import build
-from stages import generate  # noqa: E402
 
 from stage_runner import DVC, TINY, kill_stage_when, new_project, run_stage, sh, stages_run, write_params  # noqa: E402
 
@@ -30,7 +34,7 @@ VOICES = {
     "baker": ["sourdough starter bubbling on the counter", "proofing the dough overnight for crusty loaves",
               "butter, flour and patience make the croissant", "fresh rye bread out of the oven at six"],
 }
-CORPUS = [models.format_post(account, text) for _ in range(12) for account, texts in VOICES.items() for text in texts]
+CORPUS = [format_post(account, text) for _ in range(12) for account, texts in VOICES.items() for text in texts]
 LIBRARY_OPTIONS = {"only_train_transformer_layers": False, "use_memory_saving_gradients": False, "sample_every": 0,
                    "sample_length": 100}
 WORDS = {word.strip(",") for texts in VOICES.values() for text in texts for word in text.split() if len(word) > 3}
@@ -51,8 +55,8 @@ def sampling_params(**overrides):
 @pytest.fixture(scope="module")
 def base_model(tmp_path_factory):
     """A random 2-layer GPT-2 in gpt-2-simple's layout, its BPE vocabulary trained on the corpus."""
-    tokenizer = models.train_bpe(gpt2simple.training_lines(CORPUS), 400)
-    return gpt2simple.write_random_checkpoint(tmp_path_factory.mktemp("base") / "tiny", tokenizer, 2, 2, 64)
+    tokenizer = train_bpe(g2s_train.training_lines(CORPUS), 400)
+    return g2s_train.write_random_checkpoint(tmp_path_factory.mktemp("base") / "tiny", tokenizer, 2, 2, 64)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +68,7 @@ def trained(tmp_path_factory, base_model):
     steps = []
     sampling_every_15 = {**LIBRARY_OPTIONS, "sample_every": 15, "sample_length": 10}
     section = finetune_params(model=str(base_model), gpt2simple=sampling_every_15)
-    summary = gpt2simple.finetune(CORPUS, CORPUS[:8], section, out, lambda step, metrics: steps.append((step, metrics)),
+    summary = g2s_train.finetune(CORPUS, CORPUS[:8], section, out, lambda step, metrics: steps.append((step, metrics)),
                                   Checkpoint(checkpoint, "run-a"))
     return out, checkpoint, steps, summary
 
@@ -74,8 +78,8 @@ def test_training_lowers_the_eval_loss_and_reports_every_step(base_model, traine
     assert [step for step, _ in steps] == list(range(1, 31))
     assert all(m["tokens_per_s"] > 0 and m["learning_rate"] == 5e-3 for _, m in steps)
     assert "eval/loss" in steps[-1][1] and not any("eval/loss" in m for _, m in steps[:-1])
-    enc = gpt2simple.gpt2_encoder.get_encoder(str(base_model))
-    before = gpt2simple.eval_loss(base_model, gpt2simple.encode(enc, CORPUS[:8], 4096), 2)
+    enc = g2s_common.gpt2_encoder.get_encoder(str(base_model))
+    before = g2s_train.eval_loss(base_model, g2s_train.encode(enc, CORPUS[:8], 4096), 2)
     assert summary["eval_loss"] < before - 2.0  # random: ln(400) ~ 6.0
     assert steps[-1][1]["train/loss"] < steps[0][1]["train/loss"] - 2.0
     assert summary["parameters"] == 400 * 64 + 1024 * 64 + 2 * (12 * 64 * 64 + 13 * 64) + 2 * 64
@@ -91,13 +95,13 @@ def test_the_model_folder_is_a_gpt_2_simple_run_that_loads_from_anywhere(trained
     assert json.loads(checkpoint.with_suffix(".json").read_text()) == {"step": 30, "fingerprint": "run-a"}
     moved = tmp_path / "elsewhere" / "finetuned"
     shutil.copytree(out, moved)
-    generator = gpt2simple.load(moved)
+    generator = g2s_generate.Gpt2SimpleGenerator(moved)
     assert len(generator(["sailor:"], sampling_params(), seed=0)) == 1
 
 
 def test_generation_is_seeded_and_each_post_is_one_line_of_training_words(trained):
     out, _, _, _ = trained
-    generator = models.backend("gpt2simple").load(out)
+    generator = g2s_generate.Gpt2SimpleGenerator(out)
     prompts = ["sailor:"] * 3 + ["baker:"] * 2 + ["sailor:"]
     room = sampling_params(max_new_tokens=40)  # None: a post not ended within 40 tokens, never one cut off
     first = generator(prompts, room, seed=3)
@@ -114,7 +118,7 @@ def test_a_killed_run_resumes_from_its_saved_step_and_another_run_starts_afresh(
 
     def steps_of(run: str, max_steps: int, out):
         steps = []
-        gpt2simple.finetune(CORPUS, CORPUS[:8], finetune_params(model=str(base_model), max_steps=max_steps), out,
+        g2s_train.finetune(CORPUS, CORPUS[:8], finetune_params(model=str(base_model), max_steps=max_steps), out,
                             lambda step, m: steps.append(step), Checkpoint(checkpoint, run))
         return steps
 
@@ -131,7 +135,7 @@ def test_ctrl_c_during_training_is_not_taken_for_a_finished_run(base_model, tmp_
 
     checkpoint = tmp_path / "checkpoints" / "finetune.pt"
     with pytest.raises(KeyboardInterrupt):
-        gpt2simple.finetune(CORPUS, [], finetune_params(model=str(base_model)), tmp_path / "out", interrupt_at_step_3,
+        g2s_train.finetune(CORPUS, [], finetune_params(model=str(base_model)), tmp_path / "out", interrupt_at_step_3,
                             Checkpoint(checkpoint, "run-c"))
     assert not (tmp_path / "out").exists()
     assert json.loads(checkpoint.with_suffix(".json").read_text())["fingerprint"] == "run-c"  # it can resume
@@ -140,7 +144,7 @@ def test_ctrl_c_during_training_is_not_taken_for_a_finished_run(base_model, tmp_
 def test_scratch_builds_a_random_gpt2_of_the_scratch_shape(tmp_path):
     section = finetune_params(model="scratch", max_steps=1,
                               scratch={"vocab_size": 350, "n_layer": 1, "n_head": 2, "n_embd": 32})
-    summary = gpt2simple.finetune(CORPUS, [], section, tmp_path, lambda step, m: None)
+    summary = g2s_train.finetune(CORPUS, [], section, tmp_path, lambda step, m: None)
     shape = json.loads((tmp_path / "hparams.json").read_text())
     assert shape == {"n_vocab": 350, "n_ctx": 1024, "n_embd": 32, "n_head": 2, "n_layer": 1}
     assert len(json.loads((tmp_path / "encoder.json").read_text())) == 350
@@ -153,7 +157,7 @@ def test_scratch_builds_a_random_gpt2_of_the_scratch_shape(tmp_path):
 ])
 def test_bad_finetune_params_are_explained(change, message, tmp_path):
     with pytest.raises(ElmError, match=message):
-        gpt2simple.finetune(CORPUS, [], finetune_params(**change), tmp_path, lambda step, m: None)
+        g2s_train.finetune(CORPUS, [], finetune_params(**change), tmp_path, lambda step, m: None)
 
 
 def test_a_model_with_a_short_context_or_a_corpus_under_one_window_is_refused(base_model, tmp_path):
@@ -162,16 +166,16 @@ def test_a_model_with_a_short_context_or_a_corpus_under_one_window_is_refused(ba
     shape = json.loads((short / "hparams.json").read_text())
     (short / "hparams.json").write_text(json.dumps({**shape, "n_ctx": 512}))
     with pytest.raises(ElmError, match="n_ctx is 512"):
-        gpt2simple.finetune(CORPUS, [], finetune_params(model=str(short)), tmp_path / "a", lambda step, m: None)
+        g2s_train.finetune(CORPUS, [], finetune_params(model=str(short)), tmp_path / "a", lambda step, m: None)
     with pytest.raises(ElmError, match="more than 1024"):
-        gpt2simple.finetune(CORPUS[:8], [], finetune_params(model=str(base_model)), tmp_path / "b", lambda s, m: None)
+        g2s_train.finetune(CORPUS[:8], [], finetune_params(model=str(base_model)), tmp_path / "b", lambda s, m: None)
 
 
 def test_a_named_model_that_cannot_be_downloaded_says_how_to_provide_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(gpt2simple, "BASE_MODELS", tmp_path / "base")
-    monkeypatch.setattr(gpt2simple, "DOWNLOAD_URL", "http://127.0.0.1:9")  # the discard port: nothing listens
+    monkeypatch.setattr(paths, "BASE_MODELS", tmp_path / "base")
+    monkeypatch.setattr(g2s_train, "DOWNLOAD_URL", "http://127.0.0.1:9")  # the discard port: nothing listens
     with pytest.raises(ElmError, match="cannot download GPT-2 124M.*download_gpt2"):
-        gpt2simple.finetune(CORPUS, [], finetune_params(model="124M"), tmp_path / "out", lambda step, m: None)
+        g2s_train.finetune(CORPUS, [], finetune_params(model="124M"), tmp_path / "out", lambda step, m: None)
     assert not (tmp_path / "base" / "124M").exists()
 
 
@@ -207,7 +211,7 @@ def test_dvc_repro_fine_tunes_and_generates_with_the_backend(base_model, tmp_pat
     assert stages_run(sh(DVC, "repro", "generate", cwd=project)) == []  # recorded in dvc.lock: nothing reruns
 
     model_dir = project / "models/finetuned"
-    manifest = models.read_manifest(model_dir)
+    manifest = read_manifest(model_dir)
     assert {k: manifest[k] for k in ("backend", "base_model", "steps")} == {"backend": "gpt2simple",
                                                                             "base_model": str(base_model), "steps": 4}
     assert manifest["parameters"] > 0
@@ -218,9 +222,9 @@ def test_dvc_repro_fine_tunes_and_generates_with_the_backend(base_model, tmp_pat
     assert len((curves / "train/loss.tsv").read_text().splitlines()) == 5  # header + 4 steps
     assert len((curves / "eval/loss.tsv").read_text().splitlines()) == 2  # measured once, at the end
 
-    posts = pd.read_json(project / generate.GENERATED, lines=True)
+    posts = pd.read_json(project / paths.GENERATED, lines=True)
     assert set(posts["account"]) <= {"ada_sails", "basil_bakes", "coach_cleo", "dr_dune"}
-    report = json.loads((project / generate.METRICS).read_text())
+    report = json.loads((project / paths.GENERATE_METRICS).read_text())
     assert report["posts_generated"] == 40 and report["posts_kept"] == len(posts) > 0
 
 
@@ -238,11 +242,11 @@ def test_a_killed_finetune_stage_resumes_from_the_library_s_last_save(base_model
 
 
 def test_a_sample_without_an_end_token_or_a_line_break_did_not_end():
-    assert gpt2simple.post("baker: fresh rye\n<|endoftext|>", "baker:") == "fresh rye"
-    assert gpt2simple.post("fresh rye<|endoftext|>more", "baker:") == "fresh rye"
-    assert gpt2simple.post("baker: fresh rye bread out of the", "baker:") is None
+    assert g2s_generate.post("baker: fresh rye\n<|endoftext|>", "baker:") == "fresh rye"
+    assert g2s_generate.post("fresh rye<|endoftext|>more", "baker:") == "fresh rye"
+    assert g2s_generate.post("baker: fresh rye bread out of the", "baker:") is None
 
 
 def test_min_p_and_typical_p_are_refused_by_gpt_2_simple():
     with pytest.raises(ElmError, match="gpt-2-simple samples with neither"):
-        gpt2simple.sampling(sampling_params(min_p=0.1))
+        g2s_generate.sampling(sampling_params(min_p=0.1))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from elm import profiles
+from elm.params.validation import overlay
 
 from helpers import VOCABULARY, posts
 from stage_runner import ROOT, TINY, stage_env
@@ -28,7 +28,7 @@ def test_a_tiny_run_prints_every_score_in_one_table(tmp_path):
     write_export(exports, "sailor", VOCABULARY["sailor"], 250, seed=1)
     write_export(exports, "baker", VOCABULARY["baker"], 250, seed=2)
     # an overlay: the tiny profile's budget, two Twint accounts
-    profile = profiles.overlay(TINY, {"scrape": {"accounts": ["twint:sailor", "twint:baker"]}})
+    profile = overlay(TINY, {"scrape": {"accounts": ["twint:sailor", "twint:baker"]}})
     (tmp_path / "profile.yaml").write_text(yaml.safe_dump(profile))
     kept = tmp_path / "run"
 

@@ -13,7 +13,8 @@ import yaml
 from elm.errors import ElmError
 from elm.params.scrape import TableSource
 from elm.params.validation import build
-from elm.sources import archive, bluesky, mastodon, normalize, twint, xapi
+from elm.sources import archive, bluesky, mastodon, twint, xapi
+from elm.sources.records import normalize
 from stages import clean, scrape
 
 NO_COLUMNS = {"id_column": "", "created_at_column": "", "language_column": ""}

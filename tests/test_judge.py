@@ -31,7 +31,7 @@ POSTS = [  # text, label (1 real, 0 generated), account, naive_bayes_pred, rando
     ("Bake the bread with the bread of bread today.", 0, "basil_bakes", 0, 0),
     (SCRIPT_POST, 0, "basil_bakes", 1, 0),
 ]
-ANSWERS = Path(human.ANSWERS)
+ANSWERS = Path(paths.ANSWERS)
 
 
 def write_predictions(root: Path) -> pd.DataFrame:

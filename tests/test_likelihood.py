@@ -11,13 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from elm import io, models
+from elm import io, paths
 from elm.detect import data as detect_data
 from elm.detect import detectors
 from elm.detect import metrics as detect_metrics
 from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
-from elm.models import hf
+from elm.models.format import format_post, prompt_for
+from elm.models.manifest import write_manifest
+from elm.models.transformers import score as hf_score
+from elm.models.transformers import train as hf_train
 from elm.params.classify import Classify
 from elm.params.finetune import Finetune
 from elm.params.validation import build, load
@@ -27,7 +30,7 @@ from helpers import ROOT, VOCABULARY, posts
 from stage_runner import TINY, run_stage, write_params
 
 ACCOUNTS = ("sailor", "baker")
-FEATURES = ["tokens", "mean_logprob", "mean_entropy", *hf.rank_bucket_names()]
+FEATURES = ["tokens", "mean_logprob", "mean_entropy", *hf_score.rank_bucket_names()]
 
 
 def training_posts() -> pd.DataFrame:
@@ -46,10 +49,10 @@ def noise(count: int, seed: int) -> list[str]:
 def model_dir(tmp_path_factory):
     """A scratch GPT-2 trained as the tiny profile's finetune trains it (a few seconds), with its manifest."""
     p = build(Finetune, TINY["finetune"], "finetune")
-    docs = [models.format_post(a, t) for a, t in zip(*training_posts()[["account", "text"]].to_numpy().T)]
+    docs = [format_post(a, t) for a, t in zip(*training_posts()[["account", "text"]].to_numpy().T)]
     out = tmp_path_factory.mktemp("likelihood-model")
-    hf.finetune(docs, docs[:16], p, out, lambda step, metrics: None)
-    models.write_manifest(out, backend="transformers", base_model="scratch", steps=p.max_steps)
+    hf_train.finetune(docs, docs[:16], p, out, lambda step, metrics: None)
+    write_manifest(out, backend="transformers", base_model="scratch", steps=p.max_steps)
     return out
 
 
@@ -76,10 +79,10 @@ def test_features_are_sane(scorer):
     assert len(scored) == len(data) - 1  # only the empty text has no tokens
     assert (scored["mean_logprob"] <= 0).all()
     assert ((scored["mean_entropy"] >= 0) & (scored["mean_entropy"] <= math.log(len(scorer.tokenizer)) + 1e-4)).all()
-    assert np.allclose(scored[hf.rank_bucket_names()].sum(axis=1), 1.0)
+    assert np.allclose(scored[hf_score.rank_bucket_names()].sum(axis=1), 1.0)
     # the tokens of the text, not of the `account:` prompt that conditions them
     tokenize = lambda s: len(scorer.tokenizer(s, add_special_tokens=False)["input_ids"])  # noqa: E731
-    expected = [tokenize(models.format_post(a, t)) - tokenize(models.prompt_for(a)) if t else 0
+    expected = [tokenize(format_post(a, t)) - tokenize(prompt_for(a)) if t else 0
                 for a, t in zip(data["account"], data["text"])]
     assert features["tokens"].tolist() == expected
 
@@ -122,7 +125,7 @@ def test_the_detector_tells_training_text_from_noise(scorer):
 
 
 def stage_dir(tmp_path, model_dir):
-    shutil.copytree(model_dir, tmp_path / likelihood.MODEL_DIR)
+    shutil.copytree(model_dir, tmp_path / paths.MODEL_DIR)
     write_params(tmp_path, TINY)
     return tmp_path
 
@@ -130,15 +133,15 @@ def stage_dir(tmp_path, model_dir):
 def test_stage_writes_one_row_per_sampled_post(tmp_path, model_dir):
     project = stage_dir(tmp_path, model_dir)
     sample = mixed_posts().assign(label=[REAL_LABEL] * 12 + [GENERATED_LABEL] * 8)
-    io.write_table(sample, project / likelihood.SAMPLE)
+    io.write_table(sample, project / paths.SAMPLE)
 
     done = run_stage("likelihood", project)
 
-    features = pd.read_parquet(project / likelihood.FEATURES)
+    features = pd.read_parquet(project / paths.LIKELIHOOD)
     assert features["text"].tolist() == sample["text"].tolist() and list(features.columns[2:]) == FEATURES
     assert "posts/s" in done.stdout and "mean log-prob per token, real" in done.stdout
     # what classify reads of it: the features, aligned with the sample
-    read = detect_data.read_likelihood_features(sample[["text", "label", "account"]], str(project / likelihood.FEATURES))
+    read = detect_data.read_likelihood_features(sample[["text", "label", "account"]], str(project / paths.LIKELIHOOD))
     assert list(read.columns) == FEATURES
 
 
@@ -150,24 +153,23 @@ def test_stage_writes_one_row_per_sampled_post(tmp_path, model_dir):
 def test_bad_input_is_a_clear_error(tmp_path, model_dir, setup, message):
     project = stage_dir(tmp_path, model_dir)
     if setup == "no model":
-        shutil.rmtree(project / likelihood.MODEL_DIR)
+        shutil.rmtree(project / paths.MODEL_DIR)
     if setup != "no sample":
         table = mixed_posts().assign(label=REAL_LABEL)
         if setup == "no text column":
             table = table.rename(columns={"text": "post"})[["post", "label", "account"]]
-        io.write_table(table, project / likelihood.SAMPLE)
+        io.write_table(table, project / paths.SAMPLE)
 
     done = run_stage("likelihood", project, check=False)
 
     assert done.returncode == 2, done.stderr[-2000:]
     assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
     assert re.search(message, done.stderr), done.stderr
-    assert not (project / likelihood.FEATURES).exists()
+    assert not (project / paths.LIKELIHOOD).exists()
 
 
-def test_a_backend_without_a_scorer_says_so(tmp_path, monkeypatch):
-    monkeypatch.setitem(models.BACKENDS, "textonly", "elm.text")  # a module with no `scorer`
-    models.write_manifest(tmp_path, backend="textonly", base_model="x")
+def test_a_backend_without_a_scorer_says_so(tmp_path):
+    write_manifest(tmp_path, backend="gpt2simple", base_model="x")
 
-    with pytest.raises(ElmError, match=r"'textonly' backend, which cannot score posts; .*needs the transformers"):
+    with pytest.raises(ElmError, match=r"'gpt2simple' backend, which cannot score posts; .*needs the transformers"):
         likelihood.load_scorer(str(tmp_path))

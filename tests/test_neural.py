@@ -7,11 +7,11 @@ import types
 import numpy as np
 import pytest
 
-from elm import io
+from elm import io, paths
 from elm.detect import data as detect_data
 from elm.detect.neural import SequenceClassifier
 from elm.errors import ElmError
-from elm.models import hf
+from elm.models.transformers import train as hf_train
 from stages import classify
 
 from helpers import separable, tiny_params
@@ -23,7 +23,7 @@ SCRATCH = types.SimpleNamespace(vocab_size=400, n_layer=2, n_head=2, n_embd=32)
 def tiny_model(tmp_path_factory):
     """A randomly initialised 2-layer GPT-2 and its BPE tokenizer, saved as the finetune stage saves one."""
     texts = list(separable(per_class=100)["text"])
-    model, tokenizer = hf.scratch_model(texts, SCRATCH, seq_len=64)
+    model, tokenizer = hf_train.scratch_model(texts, SCRATCH, seq_len=64)
     folder = tmp_path_factory.mktemp("tiny-gpt2")
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -55,13 +55,13 @@ def test_the_stage_reports_it_like_the_other_detectors(workdir, default_params, 
     params_file["classify"]["neural"] = {"enabled": True, "model": tiny_model, "max_steps": 60, "batch_size": 16,
                                          "learning_rate": 2e-3, "max_tokens": 32, "precision": "fp32", "threads": 1}
     workdir.write_params(params_file)
-    io.write_table(separable(per_class=60), detect_data.SAMPLE)
+    io.write_table(separable(per_class=60), paths.SAMPLE)
 
     classify.main()
 
-    scores = json.loads(open(classify.SCORES).read())
+    scores = json.loads(open(paths.CLASSIFY_SCORES).read())
     assert scores["neural"]["accuracy"] > 0.9 and scores["neural"]["roc_auc"] > 0.9, scores
-    assert json.loads(open(classify.METRICS).read())["neural"] == {"accuracy": scores["neural"]["accuracy"]}
+    assert json.loads(open(paths.CLASSIFY_METRICS).read())["neural"] == {"accuracy": scores["neural"]["accuracy"]}
 
 
 def test_a_model_that_cannot_load_is_a_clear_error(tmp_path):

@@ -8,7 +8,7 @@ import yaml
 
 from elm import profiles
 from elm.params import sections
-from elm.params.validation import ParamsError, read
+from elm.params.validation import ParamsError, overlay, read
 
 from helpers import ROOT
 
@@ -60,7 +60,7 @@ def test_overlay_merges_mappings_and_replaces_lists_and_values():
     profile = {"scrape": {"accounts": ["twint:conan"], "demo": {"seed": 1}}, "sample": {"posts_per_class": 1500},
                "classify": {"neural": {"enabled": True}}}
 
-    merged = profiles.overlay(base, profile)
+    merged = overlay(base, profile)
 
     assert merged == {"scrape": {"accounts": ["twint:conan"], "demo": {"posts_per_account": 650, "seed": 1}},
                       "sample": {"posts_per_class": 1500, "seed": 0}, "classify": {"neural": {"enabled": True}}}

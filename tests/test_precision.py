@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from elm import models
-from elm.models import hf, precision, weight_first
+from elm.models import precision
+from elm.models.format import prompt_for
+from elm.models.transformers import generate as hf_generate
+from elm.models.transformers import score as hf_score
 
 from helpers import MIXED_PROMPTS, sampling_params
 
@@ -54,11 +56,11 @@ def test_an_unknown_precision_or_work_is_refused():
 
 
 def test_fp32_sampling_runs_weight_first_layers_and_bf16_sampling_the_model_s_own(trained):
-    fp32, bf16 = hf.load(trained[0], "fp32"), hf.load(trained[0], "bf16")
-    assert fp32.dtype is None and any(isinstance(m, weight_first.WeightFirstLinear) for m in fp32.model.modules())
+    fp32, bf16 = hf_generate.TransformersGenerator(trained[0], "fp32"), hf_generate.TransformersGenerator(trained[0], "bf16")
+    assert fp32.dtype is None and any(isinstance(m, hf_generate.WeightFirstLinear) for m in fp32.model.modules())
     assert bf16.dtype is torch.bfloat16 and all(w.dtype is torch.bfloat16 for w in bf16.model.parameters())
-    assert not any(isinstance(m, weight_first.WeightFirstLinear) for m in bf16.model.modules())
-    prompts = [models.prompt_for("baker")] * 4
+    assert not any(isinstance(m, hf_generate.WeightFirstLinear) for m in bf16.model.modules())
+    prompts = [prompt_for("baker")] * 4
     room = sampling_params(max_new_tokens=40)  # the tiny model's posts end within 40 tokens
     for generator in (fp32, bf16):
         texts = generator(prompts, room, seed=1)
@@ -68,7 +70,7 @@ def test_fp32_sampling_runs_weight_first_layers_and_bf16_sampling_the_model_s_ow
 
 
 def test_bf16_scoring_gives_fp32_s_features_up_to_bf16_rounding(trained):
-    fp32, bf16 = hf.scorer(trained[0], "fp32"), hf.scorer(trained[0], "bf16")
+    fp32, bf16 = hf_score.Scorer(trained[0], "fp32"), hf_score.Scorer(trained[0], "bf16")
     assert fp32.dtype is None and bf16.dtype is torch.bfloat16
     batch = [fp32.encode(prompt, " " + prompt + " fresh rye bread out of the oven", 64) for prompt in MIXED_PROMPTS]
     for a, b in zip(fp32.features(batch), bf16.features(batch)):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from elm import io, proportions
+from elm import io, paths, proportions
 from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
 from elm.sample import pick_by_length
@@ -56,7 +56,7 @@ def test_sample_is_balanced_labelled_and_reported(workdir, default_params):
     }
     assert json.loads(open("reports/metrics/sample.json").read()) == {  # the headline dvc exp show compares
         "posts_per_class": 30, "real_available": 60, "generated_available": 50, "removed_by_sentiment": 0}
-    assert pd.read_parquet(sample.REMOVED).empty
+    assert pd.read_parquet(paths.REMOVED_BY_SENTIMENT).empty
 
 
 def test_sample_is_shuffled(workdir, default_params):
@@ -232,7 +232,7 @@ def test_the_sentiment_filter_keeps_only_posts_at_or_above_the_threshold_and_rep
 
     drawn, metrics = read_outputs()
     assert set(drawn.loc[drawn["label"] == GENERATED_LABEL, "text"]) == set(CHEERFUL)
-    removed = pd.read_parquet(sample.REMOVED)
+    removed = pd.read_parquet(paths.REMOVED_BY_SENTIMENT)
     assert set(removed["text"]) == set(GLOOMY) and (removed["compound"] < 0.05).all()
     assert metrics["sentiment_filter"] == {"min_sentiment": 0.05, "generated_removed": 3, "generated_removed_share": 0.5,
                                            "removed_per_account": {"baker": 3, "sailor": 0}}

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from elm.models import sampling
+from elm.models.transformers import generate as hf_generate
 
 REFERENCE = Path(__file__).with_name("data") / "sampler_reference.json"
 STOPS = [0, 7, 13]  # ~5% of a 64-token vocabulary: rows end at different steps, some run to the limit
@@ -37,7 +37,7 @@ def frozen_outputs(model) -> dict:
     outputs = {}
     for temperature, top_k, top_p in FROZEN_CASES:
         torch.manual_seed(1234)
-        outputs[f"t{temperature}_k{top_k}_p{top_p}"] = sampling.sample(
+        outputs[f"t{temperature}_k{top_k}_p{top_p}"] = hf_generate.decode(
             model, ids, mask, STOPS, 30, temperature, top_k, top_p)
     return outputs
 
@@ -60,10 +60,10 @@ def test_warpers_come_in_transformers_order_and_off_values_add_none():
         TypicalLogitsWarper,
     )
 
-    every = sampling.warpers(0.7, 10, 0.9, min_p=0.05, typical_p=0.95)
+    every = hf_generate.warpers(0.7, 10, 0.9, min_p=0.05, typical_p=0.95)
     assert [type(w) for w in every] == [TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper,
                                         MinPLogitsWarper, TypicalLogitsWarper]
-    assert [type(w) for w in sampling.warpers(0.7, 0, 1.0, min_p=0.0, typical_p=1.0)] == [TemperatureLogitsWarper]
+    assert [type(w) for w in hf_generate.warpers(0.7, 0, 1.0, min_p=0.0, typical_p=1.0)] == [TemperatureLogitsWarper]
 
 
 # -log p of [0.5, 0.3, 0.15, 0.05] against its entropy (1.14 nats): 0.45, 0.06, 0.76, 1.85
@@ -73,8 +73,8 @@ PROBS = torch.tensor([[0.5, 0.3, 0.15, 0.05]])
 def shares(temperature=1.0, min_p=0.0, typical_p=1.0, draws=40_000) -> torch.Tensor:
     torch.manual_seed(0)
     logits = PROBS.log().repeat(draws, 1)
-    warped = sampling.warpers(temperature, 0, 1.0, min_p=min_p, typical_p=typical_p)(None, logits)
-    return torch.bincount(sampling.draw(torch.softmax(warped, -1)), minlength=4) / draws
+    warped = hf_generate.warpers(temperature, 0, 1.0, min_p=min_p, typical_p=typical_p)(None, logits)
+    return torch.bincount(hf_generate.draw(torch.softmax(warped, -1)), minlength=4) / draws
 
 
 def test_min_p_drops_tokens_below_its_share_of_the_top_token_and_samples_the_rest_in_proportion():
@@ -96,10 +96,10 @@ def test_min_p_one_is_greedy_and_a_tight_typical_p_draws_no_randomness():
 
     def run(seed, **warp):
         torch.manual_seed(seed)
-        return sampling.sample(model, ids, mask, STOPS, 12, 1.3, 0, 1.0, **warp)
+        return hf_generate.decode(model, ids, mask, STOPS, 12, 1.3, 0, 1.0, **warp)
 
     torch.manual_seed(0)
-    greedy = sampling.sample(model, ids, mask, STOPS, 12, 0.0, 0, 1.0)
+    greedy = hf_generate.decode(model, ids, mask, STOPS, 12, 0.0, 0, 1.0)
     assert run(1, min_p=1.0) == greedy
     assert run(1, typical_p=0.01) == run(2, typical_p=0.01)
     assert run(1) != run(2)
@@ -111,15 +111,15 @@ def test_rows_leave_the_batch_at_each_look_and_end_where_they_would_with_a_look_
     model = tiny_model()
     ids, mask = left_padded_prompts()
     torch.manual_seed(0)
-    greedy = sampling.sample(model, ids, mask, STOPS, 30, 0.0, 0, 1.0)
+    greedy = hf_generate.decode(model, ids, mask, STOPS, 30, 0.0, 0, 1.0)
     stops = STOPS + [greedy[0][3], greedy[2][11]]  # greedy rows now end at different steps
     fed = []
     hook = model.register_forward_hook(lambda module, args, kwargs, out: fed.append(len(kwargs["input_ids"])),
                                        with_kwargs=True)
     try:
-        every_step = sampling.sample(model, ids, mask, stops, 30, 0.0, 0, 1.0, check_every=1)
+        every_step = hf_generate.decode(model, ids, mask, stops, 30, 0.0, 0, 1.0, check_every=1)
         batch_sizes_every_step, fed[:] = fed[1:], []
-        every_fifth = sampling.sample(model, ids, mask, stops, 30, 0.0, 0, 1.0, check_every=5)
+        every_fifth = hf_generate.decode(model, ids, mask, stops, 30, 0.0, 0, 1.0, check_every=5)
     finally:
         hook.remove()
     assert every_fifth == every_step
@@ -131,4 +131,4 @@ def test_rows_leave_the_batch_at_each_look_and_end_where_they_would_with_a_look_
 
 
 def test_ended_tells_a_post_that_ended_from_one_cut_at_the_limit():
-    assert sampling.ended([4, 5], 3) and not sampling.ended([4, 5, 6], 3)
+    assert hf_generate.ended([4, 5], 3) and not hf_generate.ended([4, 5, 6], 3)

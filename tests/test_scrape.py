@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from elm.errors import ElmError
-from elm.sources import RAW_COLUMNS, raw
+from elm.sources import raw
+from elm.sources.records import RAW_COLUMNS
 from stages import scrape
 
 from helpers import ROOT

@@ -14,7 +14,8 @@ import pytest
 from elm.errors import ElmError
 from elm.params.scrape import ArchiveSource, DemoSource, Scrape, TableSource, TwintSource
 from elm.params.validation import build
-from elm.sources import RAW_COLUMNS, archive, demo, files, table, twint
+from elm.sources import archive, demo, files, table, twint
+from elm.sources.records import RAW_COLUMNS
 
 DEFAULT_DEMO_HANDLES = ["ada_sails", "basil_bakes", "coach_cleo", "dr_dune"]
 

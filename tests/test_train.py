@@ -8,7 +8,13 @@ import sys
 import pytest
 import torch
 
+from elm.models import precision
 from elm.models.checkpoint import Checkpoint
+from elm.models.manifest import write_manifest
+from elm.models.transformers import common as hf_common
+from elm.models.transformers import generate as hf_generate
+from elm.models.transformers import score as hf_score
+from elm.models.transformers import train as hf_train
 
 from helpers import ROOT, corpus, sampling_params, scratch_params
 
@@ -47,23 +53,23 @@ def test_the_gpu_profile_s_batches_outgrow_the_study_s():
 def test_fused_gelu_is_gpt2_s_gelu_up_to_rounding():
     from transformers.activations import ACT2CLS
 
-    from elm.models import hf, train
 
-    model, _ = hf.scratch_model(corpus(), scratch_params().scratch, 32)
+    model, _ = hf_train.scratch_model(corpus(), scratch_params().scratch, 32)
     model.eval()
     x = torch.tensor([[5, 17, 3, 99, 42, 7]])
     with torch.no_grad():
         before = model(x).logits
-        train.fuse_gelu(model)
+        hf_train.fuse_gelu(model)
         after = model(x).logits
     assert not any(isinstance(m, ACT2CLS["gelu_new"]) for m in model.modules())
     assert any(isinstance(m, ACT2CLS["gelu_pytorch_tanh"]) for m in model.modules())
     assert torch.allclose(before, after, atol=1e-5)
 
 
-def test_finetune_never_imports_the_sampler():
-    code = ("import sys; import stages.finetune; from elm import models; models.backend('transformers'); "
-            "print(sorted(m for m in sys.modules if m in ('elm.models.sampling', 'elm.models.weight_first')))")
+def test_finetune_never_imports_the_sampler_or_the_other_backend():
+    code = ("import sys; import stages.finetune; stages.finetune.trainer('transformers'); "
+            "print(sorted(m for m in sys.modules if m.startswith(('elm.models.transformers.generate', "
+            "'elm.models.transformers.score', 'elm.models.gpt2simple'))))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
@@ -89,22 +95,19 @@ def test_the_gpu_benchmark_runs_elm_s_code_paths_tiny_on_cpu_importing_only_what
 
 def tiny_model(tmp_path):
     """A scratch GPT-2 fine-tuned a few steps by the transformers backend, saved with its manifest."""
-    from elm import models
-    from elm.models import hf
 
     out = tmp_path / "model"
-    summary = hf.finetune(corpus(), corpus(1), scratch_params(max_steps=4, precision="auto"), out, lambda s, m: None)
-    models.write_manifest(out, backend="transformers", base_model="scratch", steps=4)
+    summary = hf_train.finetune(corpus(), corpus(1), scratch_params(max_steps=4, precision="auto"), out, lambda s, m: None)
+    write_manifest(out, backend="transformers", base_model="scratch", steps=4)
     return out, summary
 
 
 def test_adamw_is_one_fused_kernel_on_cpus_as_on_cuda():
     """torch's default AdamW on CPU loops over small ops per tensor: several times slower (benchmarks/train_step.py)."""
-    from elm.models import hf, train
 
     p = scratch_params(max_steps=1)
-    model, _ = hf.scratch_model(corpus(), p.scratch, p.seq_len)
-    optimizer = train.optimizer_for(model, p, torch.device("cpu"))
+    model, _ = hf_train.scratch_model(corpus(), p.scratch, p.seq_len)
+    optimizer = hf_train.optimizer_for(model, p, torch.device("cpu"))
     assert optimizer.defaults["fused"] is True
     model(input_ids=torch.tensor([[1, 2, 3]]), labels=torch.tensor([[1, 2, 3]])).loss.backward()
     before = [p.detach().clone() for p in model.parameters()]
@@ -120,35 +123,33 @@ def record_mlp_outputs(model) -> list[torch.Tensor]:
 
 @pytest.mark.cuda
 def test_training_runs_in_bf16_on_the_gpu_with_fused_adamw(tmp_path):
-    from elm.models import hf, precision, train
 
     p = scratch_params(max_steps=3, precision="auto")
-    model, tokenizer = hf.scratch_model(corpus(), p.scratch, p.seq_len)
+    model, tokenizer = hf_train.scratch_model(corpus(), p.scratch, p.seq_len)
     seen = record_mlp_outputs(model)
-    dev = hf.device()
-    trained, summary = train.train(model, tokenizer, corpus(), corpus(1), p, lambda s, m: None, None,
+    dev = hf_common.device()
+    trained, summary = hf_train.fit(model, tokenizer, corpus(), corpus(1), p, lambda s, m: None, None,
                                    precision.autocast_dtype(p.precision, dev, "train"))
     assert dev.type == "cuda" and summary["steps"] == 3
     assert all(out.device.type == "cuda" and out.dtype == torch.bfloat16 for out in seen)
     assert next(trained.parameters()).dtype == torch.float32  # autocast: the weights stay fp32
-    assert train.optimizer_for(trained, p, dev).defaults["fused"] is True
+    assert hf_train.optimizer_for(trained, p, dev).defaults["fused"] is True
     assert torch.get_float32_matmul_precision() == "high"  # TF32
     assert not any(type(m).__name__ == "NewGELUActivation" for m in trained.modules())  # one-kernel GELU
 
 
 @pytest.mark.cuda
 def test_generation_and_scoring_run_on_the_gpu(tmp_path):
-    from elm.models import hf
 
     model_dir, _ = tiny_model(tmp_path)
-    generator = hf.load(model_dir)
+    generator = hf_generate.TransformersGenerator(model_dir)
     seen = record_mlp_outputs(generator.model)
     posts = generator(["baker:"] * 4, sampling_params(), seed=0)
     assert len(posts) == 4 and all(isinstance(p, str) for p in posts)
     assert generator.dtype == torch.bfloat16
     assert all(out.device.type == "cuda" and out.dtype == torch.bfloat16 for out in seen)
 
-    scorer = hf.scorer(model_dir)
+    scorer = hf_score.Scorer(model_dir)
     assert next(scorer.model.parameters()).device.type == "cuda"
     features = scorer.features([scorer.encode("baker:", " fresh rye bread out of the oven", 64)])
     assert features[0]["tokens"] > 0 and features[0]["mean_logprob"] < 0

@@ -19,8 +19,9 @@ import torch
 
 from elm.errors import ElmError
 from elm.labels import GENERATED_LABEL, REAL_LABEL
-from elm.models import hf, train
-from elm.models.precision import autocast_dtype
+from elm.models.precision import autocast, autocast_dtype
+from elm.models.schedule import BatchOrder, lambda_schedule
+from elm.models.transformers.common import device, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def load_for_classification(spec: str):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging
 
-    where, extra = hf.resolve(spec)
+    where, extra = resolve(spec)
     verbosity = logging.get_verbosity()
     logging.set_verbosity_error()  # "some weights were newly initialized": the head, as intended
     try:
@@ -51,8 +52,8 @@ def load_for_classification(spec: str):
 
 
 class SequenceClassifier:
-    """``max_steps`` AdamW steps of ``batch_size`` posts (each cut to ``max_tokens`` tokens), a linear
-    warm-up over the first tenth, then linear decay to zero."""
+    """``max_steps`` AdamW steps of ``batch_size`` posts (each cut to ``max_tokens`` tokens), with fine-tuning's
+    schedule (``elm.models.schedule``): warm-up over the first tenth, then cosine decay to a tenth."""
 
     classes_ = np.array([GENERATED_LABEL, REAL_LABEL])  # head output i scores label classes_[i]
 
@@ -61,19 +62,13 @@ class SequenceClassifier:
         self.spec, self.max_steps, self.batch_size = model, max_steps, batch_size
         self.learning_rate, self.max_tokens, self.precision = learning_rate, max_tokens, precision
         self.threads, self.seed = threads, seed
-        self.device = hf.device()
+        self.device = device()
         self.model = self.tokenizer = self.optimizer = self.schedule = None
 
     def _batch(self, texts: list[str]) -> dict:
         encoded = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_tokens,
                                  return_tensors="pt")
         return {key: value.to(self.device) for key, value in encoded.items() if key in ("input_ids", "attention_mask")}
-
-    def _lr_factor(self, step: int) -> float:
-        warmup = max(1, self.max_steps // 10)
-        if step < warmup:
-            return (step + 1) / warmup
-        return (self.max_steps - step) / max(1, self.max_steps - warmup)
 
     def start(self) -> None:
         """Load the model with a fresh head and set up the optimizer: ready for ``train_step``."""
@@ -84,12 +79,12 @@ class SequenceClassifier:
         self.tokenizer.padding_side = "right"
         self.model.to(self.device).train()
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.learning_rate)
-        self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
+        self.schedule = lambda_schedule(self.optimizer, max(1, self.max_steps // 10), self.max_steps)
 
     def train_step(self, texts: list[str], labels: torch.Tensor) -> float:
         """One optimizer step on a batch of posts; its loss."""
         dtype = autocast_dtype(self.precision, self.device, "train")
-        with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        with autocast(self.device, dtype):
             logits = self.model(**self._batch(texts)).logits
         loss = torch.nn.functional.cross_entropy(logits.float(), labels.to(self.device))
         loss.backward()
@@ -101,7 +96,7 @@ class SequenceClassifier:
     def fit(self, texts, y) -> "SequenceClassifier":
         texts, y = list(texts), torch.tensor(np.array(y, dtype=np.int64))
         self.start()
-        order = train.BatchOrder(len(texts), self.batch_size, self.seed)
+        order = BatchOrder(len(texts), self.batch_size, self.seed)
         start = last_report = time.monotonic()
         for step in range(self.max_steps):
             rows = order(step).tolist()
@@ -120,7 +115,7 @@ class SequenceClassifier:
             raise RuntimeError("fit the classifier first")
         texts, dtype, parts = list(texts), autocast_dtype(self.precision, self.device, "score"), []
         for begin in range(0, len(texts), self.batch_size):
-            with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            with autocast(self.device, dtype):
                 logits = self.model(**self._batch(texts[begin:begin + self.batch_size])).logits
             parts.append(torch.softmax(logits.float(), dim=-1).cpu().numpy())
         return np.concatenate(parts) if parts else np.zeros((0, 2))

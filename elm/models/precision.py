@@ -76,3 +76,8 @@ def autocast_dtype(precision: str, device: torch.device, work: str, flags: set[s
     if precision == "bf16" or (precision == "auto" and auto_is_bf16(work, device, flags)):
         return torch.bfloat16
     return None
+
+
+def autocast(device: torch.device, dtype):
+    """The context that runs a forward pass in ``dtype`` (``autocast_dtype``'s answer; ``None``: plain fp32)."""
+    return torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)

@@ -1,8 +1,10 @@
-"""The validation every params section shares: reading the file strictly, and building a section's dataclass
-with its keys, types and ranges checked (``bounded`` fields carry a minimum, a maximum or the allowed choices).
+"""The validation every params section shares: reading the file strictly (and laying a profile over it), and
+building a section's dataclass with its keys, types and ranges checked (``bounded`` fields carry a minimum, a
+maximum or the allowed choices).
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import types
@@ -67,6 +69,26 @@ def load(schema, path: Path | str = PARAMS_FILE):
     if schema.section not in data:
         raise ParamsError(f"{path}: section '{schema.section}' is missing; copy it from the project's params.yaml")
     return build(schema, data[schema.section], f"{path}: {schema.section}")
+
+
+def overlay(base: dict, profile: dict) -> dict:
+    """``base`` with ``profile``'s keys laid over it: mappings merge, other values replace."""
+    merged = copy.deepcopy(base)
+    for key, value in profile.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = overlay(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def read_value(section: str, key: str, path: Path | str = PARAMS_FILE):
+    """One key of another stage's section, unvalidated (its own stage validates it): e.g. ``generate`` reads
+    ``finetune.backend`` to check that the model it loads was written by the backend dvc.yaml lists."""
+    data = read(path).get(section)
+    if not isinstance(data, dict) or key not in data:
+        raise ParamsError(f"{path}: {section}.{key} is missing; copy it from the project's params.yaml")
+    return data[key]
 
 
 def build(cls, data, where: str):

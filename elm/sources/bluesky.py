@@ -12,7 +12,8 @@ stops at the first page holding a post already held.
 """
 from __future__ import annotations
 
-from elm.sources import live, normalize
+from elm.sources import live
+from elm.sources.records import normalize
 
 FEED_METHOD = "app.bsky.feed.getAuthorFeed"
 

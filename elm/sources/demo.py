@@ -21,7 +21,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from elm.sources import normalize
+from elm.sources.records import normalize
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from dateutil import parser as dateutil_parser
 
 from elm.errors import ElmError
 from elm.params.scrape import ON_ERROR
-from elm.sources import normalize
+from elm.sources.records import normalize
 
 logger = logging.getLogger(__name__)
 

@@ -167,7 +167,7 @@ def rate_limit_wait(headers, now: float) -> float | None:
 
 
 def collect(pages: Iterable[list[dict]], held_ids: frozenset[str], max_posts: int, session: Session) -> list[dict]:
-    """Records (for :func:`elm.sources.normalize`) from ``pages``, which yields an account's posts
+    """Records (for :func:`elm.sources.records.normalize`) from ``pages``, which yields an account's posts
     page by page, newest first. Stops at the first page holding a post already held (the rest are
     older), when the pages run out, or with ``max_posts`` new posts; posts seen twice are kept once."""
     posts: list[dict] = []

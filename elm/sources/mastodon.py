@@ -13,7 +13,8 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from elm.errors import ElmError
-from elm.sources import live, normalize
+from elm.sources import live
+from elm.sources.records import normalize
 
 
 def read(handle: str, params, http, held_ids: frozenset[str] = frozenset()):

@@ -13,7 +13,8 @@ import pandas as pd
 
 from elm import paths
 from elm.errors import ElmError
-from elm.sources import RAW_COLUMNS, is_live, parse_account, read
+from elm.sources.accounts import is_live, parse_account, read
+from elm.sources.records import RAW_COLUMNS
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,8 @@ import tweepy
 from dotenv import dotenv_values
 
 from elm.errors import ElmError
-from elm.sources import live, normalize
+from elm.sources import live
+from elm.sources.records import normalize
 
 TOKEN_VARIABLE = "X_BEARER_TOKEN"
 TWEEPY_HOST = "https://api.twitter.com"  # tweepy.Client puts this before every API route

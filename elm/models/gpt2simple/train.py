@@ -1,34 +1,12 @@
-"""The `gpt2simple` backend: the original study's library, gpt-2-simple 0.8.1, on TensorFlow 2.
-
-An optional install (`make setup-gpt2simple`). ``finetune.model`` is a gpt-2-simple model name (``124M``,
-``355M``, ...: downloaded once into ``models/base/<name>`` by the library, which needs the internet), a local
-directory in the library's layout (``encoder.json``, ``vocab.bpe``, ``hparams.json`` and a TensorFlow
-checkpoint, with ``n_ctx`` 1024), or ``scratch`` (a random GPT-2 of ``finetune.scratch``'s shape with a
-byte-level BPE vocabulary trained on the corpus).
-
-The training documents go to a text file, each followed by an ``<|endoftext|>`` line, as in the study, and
-``gpt_2_simple.finetune`` trains on it: ``max_steps`` -> ``steps``, ``batch_size``, ``learning_rate``,
-``grad_accum`` -> ``accumulate_gradients``, ``checkpoint_every`` -> ``save_every``, ``threads`` -> the
-TensorFlow session's threads, ``seed`` -> Python's, NumPy's and TensorFlow's seeds, and the section
-``finetune.gpt2simple`` holds the library's own options. The library draws random 1024-token windows and
-uses Adam at a constant learning rate, so ``seq_len``, ``warmup_steps``, ``weight_decay``, ``precision``,
-``compile``, ``dropout`` (the library's GPT-2 has none), ``eval_every``, ``early_stopping_patience`` and ``lora``
-do not apply. Train loss (to two decimals) and tokens/s come from the library's own per-step line; the eval loss is measured once, after the last step.
-A killed run resumes through the library's ``restore_from="latest"``: the weights and the step come back,
-the Adam moments and the window sampler start afresh.
-
-``models/finetuned/`` is a run folder in the library's layout: ``gpt_2_simple.load_gpt2(sess,
-run_name="finetuned", checkpoint_dir="models")`` loads it. Generation calls ``gpt_2_simple.generate`` with
-the prompt as ``prefix``, ``truncate="<|endoftext|>"``, ``include_prefix=False`` and generate's
-temperature, top_k, top_p (1.0: off) and max_new_tokens; it always samples ``max_new_tokens`` tokens, and
-each post is cut at the end token or the first line break (a sample with neither did not end: ``None``).
-"""
+"""The gpt2simple backend's fine-tuning (the ``finetune`` stage): the base checkpoint (a named GPT-2 downloaded by
+the library, a folder, or a random ``scratch`` GPT-2), the study's training text, ``gpt_2_simple.finetune`` with its
+per-step lines read into ``on_step``, the eval loss, and the run folder saved as the model."""
 from __future__ import annotations
 
-import logging
 import contextlib
 import io
 import json
+import logging
 import math
 import os
 import random
@@ -38,33 +16,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up notices drown the stage's own lines
-
-try:
-    import numpy as np
-    import requests
-    import tensorflow as tf
-    import gpt_2_simple as gpt2
-    from gpt_2_simple.src import encoder as gpt2_encoder
-    from gpt_2_simple.src import model as gpt2_model
-except ModuleNotFoundError as err:
-    from elm.errors import ElmError
-
-    raise ElmError(f"finetune.backend gpt2simple needs the Python package {err.name!r}, which is not installed: "
-                   f"run `make setup-gpt2simple` (or `pip install -r requirements-gpt2simple.txt` and then "
-                   f"`pip install --no-deps gpt-2-simple==0.8.1`)") from None
+import numpy as np
+import requests
 
 from elm import paths
 from elm.errors import ElmError
 from elm.io import atomic_path
-from elm.models import END_TOKEN as END
-from elm.models import train_bpe
+from elm.models.bpe import train_bpe
 from elm.models.checkpoint import Checkpoint
-from elm.models import check_max_new_tokens
+from elm.models.gpt2simple.common import END, gpt2, gpt2_encoder, gpt2_model, tf
 
 logger = logging.getLogger(__name__)
-
-tf.get_logger().setLevel("ERROR")  # the library calls APIs TensorFlow 2 marks deprecated, on every save
 
 WINDOW = 1024  # tokens in every training window gpt_2_simple draws (fixed in the library)
 DOWNLOAD_URL = "https://openaipublic.blob.core.windows.net/gpt-2/models"  # the host download_gpt2 reads
@@ -261,8 +223,8 @@ def run_folder(checkpoint: Checkpoint | None):
 
 def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path, on_step,
              checkpoint: Checkpoint | None = None) -> dict:
-    """The ``Backend.finetune`` of this backend (see ``elm.models``): ``gpt_2_simple.finetune``, then the
-    run folder saved into ``out_dir``.
+    """This backend's ``Trainer`` (``elm.models.interface``): ``gpt_2_simple.finetune``, then the run folder
+    saved into ``out_dir``.
 
     ``on_step(step, metrics)`` gets train loss, learning rate and tokens/s for every step, and the last
     step also the eval loss and perplexity. Each ``checkpoint_every`` steps the library saves its run and
@@ -375,80 +337,3 @@ def eval_loss(folder: Path, ids: list[int], batch_size: int) -> float:
                 total += float(sess.run(losses, {tokens: batch}).sum())
                 count += batch.shape[0] * (batch.shape[1] - 1)
     return total / count
-
-
-# ---------------------------------------------------------------- generation
-
-
-def sampling(params) -> dict:
-    """generate's sampling params as ``gpt_2_simple.generate`` takes them."""
-    if params.min_p > 0 or params.typical_p < 1:
-        raise ElmError("generate.min_p and generate.typical_p: gpt-2-simple samples with neither; set min_p 0 "
-                       "and typical_p 1.0, or fine-tune with finetune.backend transformers")
-    if params.temperature == 0:  # greedy: the library divides by the temperature, so take the top token
-        return {"temperature": 1.0, "top_k": 1, "top_p": 0.0}
-    # the library's top_p 0 is off, and a non-zero top_p overrides top_k
-    top_p = params.top_p if params.top_p < 1 else 0.0
-    return {"temperature": params.temperature, "top_k": params.top_k, "top_p": top_p}
-
-
-def post(text: str, prompt: str) -> str | None:
-    """The post in one sample: after the prompt (left in when no end token came), up to a line break;
-    ``None`` when neither came within the sampled tokens."""
-    text = text.removeprefix(prompt)
-    if END not in text and "\n" not in text:
-        return None
-    return text.split(END)[0].split("\n")[0].strip()
-
-
-class Generator:
-    """A fine-tuned run folder ready to sample posts: ``generator(prompts, params, seed) -> texts``, ``None``
-    for a post that did not end within ``params.max_new_tokens`` tokens.
-
-    ``gpt_2_simple.generate`` seeds each call afresh (the same seed gives the same posts, whatever came
-    before) but adds its sampling ops to the graph on every call, so the model is reloaded every
-    ``RELOAD_EVERY`` calls to keep the graph small."""
-
-    RELOAD_EVERY = 50
-
-    def __init__(self, model_dir: Path | str):
-        self.folder = Path(model_dir).resolve()
-        self.calls = 0
-        self.graph = self.session = None
-
-    def load(self) -> None:
-        if self.session is not None:
-            self.session.close()
-        self.graph = tf.Graph()
-        with self.graph.as_default(), contextlib.redirect_stdout(io.StringIO()):  # "Loading checkpoint ..."
-            self.session = gpt2.start_tf_sess()
-            gpt2.load_gpt2(self.session, run_name=self.folder.name, checkpoint_dir=str(self.folder.parent))
-
-    def __call__(self, prompts: list[str], params, seed: int) -> list[str | None]:
-        check_max_new_tokens(params)
-        if self.calls % self.RELOAD_EVERY == 0:
-            self.load()
-        self.calls += 1
-        # one library call per distinct prompt, each with a seed of its own (one seed would draw the same
-        # noise for every prompt)
-        by_prompt = {prompt: iter(self.sample(prompt, prompts.count(prompt), params, seed + n))
-                     for n, prompt in enumerate(dict.fromkeys(prompts))}
-        return [next(by_prompt[prompt]) for prompt in prompts]
-
-    def sample(self, prompt: str, count: int, params, seed: int) -> list[str | None]:
-        with self.graph.as_default():
-            texts = gpt2.generate(
-                self.session, run_name=self.folder.name, checkpoint_dir=str(self.folder.parent),
-                return_as_list=True, prefix=prompt, truncate=END, include_prefix=False, nsamples=count,
-                batch_size=count, length=params.max_new_tokens, seed=seed, **sampling(params))
-        return [post(text, prompt) for text in texts]
-
-    def post_lengths(self, prompts: list[str], lines: list[str]) -> list[int]:
-        """Tokens the model samples to write each training line after its prompt, the end token excluded."""
-        enc = gpt2_encoder.get_encoder(str(self.folder))
-        return [len(enc.encode(line)) - len(enc.encode(prompt)) for line, prompt in zip(lines, prompts)]
-
-
-def load(model_dir: Path | str, precision: str = "auto") -> Generator:
-    """The model ready to sample; TensorFlow samples in fp32 here, so ``precision`` does not apply."""
-    return Generator(model_dir)

@@ -1,28 +1,95 @@
-"""The transformers backend's training loop: plain PyTorch, data-parallel through accelerate.
+"""The transformers backend's fine-tuning (the ``finetune`` stage), read top to bottom: ``finetune`` prepares the
+model (the base model or a ``scratch`` GPT-2, dropout, LoRA adapters), ``fit`` trains it, ``finetune`` saves it.
 
-``train`` reads top to bottom: pack the documents into rows, build the optimizer and schedule, resume
-import logging
-from the checkpoint if this run has one, then per step: a ``train_step``, an ``evaluate`` every
-``eval_every`` steps (with early stopping), a checkpoint every ``checkpoint_every``. Its state between
-steps is ``Progress``. The model and tokenizer come in ready (``hf.finetune`` loads them and saves the
-result), so this module knows nothing of where a model comes from, nor of generation.
-
-AdamW runs as one fused kernel on CPUs and CUDA GPUs; bf16 autocast wherever ``autocast_dtype`` picks it.
-On CUDA also: TF32 for the fp32 matmuls that remain, GPT-2's GELU as one kernel, the packed rows held on
-the device, one host sync per step (the logged loss), and ``torch.compile`` with ``finetune.compile``.
+``fit`` is a plain PyTorch loop, data-parallel through accelerate: pack the documents into rows, build the
+optimizer and schedule, resume from the checkpoint if this run has one, then per step: a ``train_step``, an
+``eval_loss`` every ``eval_every`` steps (with early stopping), a checkpoint every ``checkpoint_every``. Its state
+between steps is ``Progress``. AdamW runs as one fused kernel on CPUs and CUDA GPUs; bf16 autocast wherever
+``autocast_dtype`` picks it. On CUDA also: TF32 for the fp32 matmuls that remain, GPT-2's GELU as one kernel, the
+packed rows held on the device, one host sync per step (the logged loss), and ``torch.compile`` with
+``finetune.compile``. Nothing here samples or scores: those are ``generate`` and ``score``.
 """
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
+from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
+from elm.models.bpe import train_bpe
 from elm.models.checkpoint import Checkpoint
+from elm.models.format import END_TOKEN
+from elm.models.precision import autocast, autocast_dtype
+from elm.models.schedule import BatchOrder, lambda_schedule
+from elm.models.transformers.common import device, load_pretrained
 
 logger = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- the model
+
+
+def scratch_model(texts: list[str], scratch, seq_len: int):
+    """A randomly initialised GPT-2 and a byte-level BPE tokenizer trained on ``texts``."""
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=train_bpe(texts, scratch.vocab_size),
+                                        eos_token=END_TOKEN, pad_token=END_TOKEN)
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=max(512, seq_len), n_embd=scratch.n_embd,
+                        n_layer=scratch.n_layer, n_head=scratch.n_head,
+                        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
+    return GPT2LMHeadModel(config), tokenizer
+
+
+def set_dropout(model, p: float) -> None:
+    """Every dropout probability of ``model`` set to ``p`` for this training run (the saved config keeps the
+    model's own). GPT-2 checkpoints drop 10% everywhere; attention dropout above 0 keeps PyTorch's SDPA on its
+    plain math kernel on CPU, whose dropout mask over every window x window score costs more than the
+    attention (1.7x slower 1 x 1024 steps of GPT-2 124M, benchmarks/README.md). gpt-2-simple trains without
+    dropout."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = p
+        if isinstance(getattr(module, "attention_dropout", None), float):  # Llama-style attention: a float, no module
+            module.attention_dropout = p
+
+
+def with_lora(model, lora):
+    """The model with LoRA adapters (peft): only the low-rank matrices train."""
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(r=lora.rank, lora_alpha=lora.alpha, lora_dropout=lora.dropout, task_type="CAUSAL_LM",
+                        target_modules=lora.target_modules or "all-linear")
+    return get_peft_model(model, config)
+
+
+def finetune(train_docs: list[str], eval_docs: list[str], params, out_dir: Path | None, on_step,
+             checkpoint: Checkpoint | None = None) -> dict:
+    """This backend's ``Trainer`` (``elm.models.interface``): load or build the model, add LoRA adapters if
+    asked, train it (``fit``), merge the adapters and save model + tokenizer."""
+    torch.manual_seed(params.seed)
+    if params.threads:
+        torch.set_num_threads(params.threads)
+    if params.model == "scratch":
+        model, tokenizer = scratch_model(train_docs, params.scratch, params.seq_len)
+    else:
+        model, tokenizer = load_pretrained(params.model)
+    if params.dropout is not None:
+        set_dropout(model, params.dropout)
+    if params.lora.rank:
+        model = with_lora(model, params.lora)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    dtype = autocast_dtype(params.precision, device(), "train")
+    model, summary = fit(model, tokenizer, train_docs, eval_docs, params, on_step, checkpoint, dtype)
+    if params.lora.rank:
+        model = model.merge_and_unload()  # plain weights: generate loads them like a full fine-tune
+    if out_dir is not None:
+        model.save_pretrained(out_dir)
+        tokenizer.save_pretrained(out_dir)
+    return {**summary, "parameters": sum(p.numel() for p in model.parameters()), "trainable_parameters": trainable}
 
 
 # ---------------------------------------------------------------- data
@@ -42,34 +109,7 @@ def pack(tokenizer, docs: list[str], seq_len: int) -> torch.Tensor:
     return torch.tensor(ids[: rows * seq_len]).view(rows, seq_len)
 
 
-class BatchOrder:
-    """Which packed rows form training batch ``k``: a fresh seeded shuffle every epoch.
-
-    A pure function of (seed, k), so a run resumed at step n draws exactly the batches an
-    uninterrupted run would have."""
-
-    def __init__(self, rows: int, batch_size: int, seed: int):
-        self.rows, self.batch_size, self.seed = rows, min(batch_size, rows), seed
-        self.per_epoch = rows // self.batch_size
-        self._epoch, self._order = None, None
-
-    def __call__(self, k: int) -> torch.Tensor:
-        epoch, position = divmod(k, self.per_epoch)
-        if epoch != self._epoch:
-            generator = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
-            self._epoch, self._order = epoch, torch.randperm(self.rows, generator=generator)
-        return self._order[position * self.batch_size:(position + 1) * self.batch_size]
-
-
 # ---------------------------------------------------------------- optimization
-
-
-def lr_factor(step: int, warmup: int, total: int) -> float:
-    """Linear warm-up to the full learning rate, then cosine decay to a tenth of it."""
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
 def use_tf32(dev: torch.device) -> None:
@@ -103,18 +143,13 @@ def optimizer_for(model, params, dev: torch.device) -> torch.optim.AdamW:
                              fused=True if dev.type in FUSED_ADAMW else None)
 
 
-def schedule_for(optimizer, params) -> torch.optim.lr_scheduler.LambdaLR:
-    return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: lr_factor(step, params.warmup_steps, params.max_steps))
-
-
 def train_step(model, optimizer, schedule, accelerator, micro_batches: list[torch.Tensor], dtype) -> torch.Tensor:
     """One optimizer step: forward and backward of each micro-batch under autocast (gradients
     accumulate), clip to norm 1, step, advance the schedule. Returns this process's loss as a
     float64 tensor on the device (reading it is the step's one host sync)."""
     total = torch.zeros((), dtype=torch.float64, device=micro_batches[0].device)
     for x in micro_batches:
-        with torch.autocast(x.device.type, dtype=dtype, enabled=dtype is not None):
+        with autocast(x.device, dtype):
             loss = model(input_ids=x, labels=x).loss / len(micro_batches)
         accelerator.backward(loss)
         total += loss.detach()
@@ -132,7 +167,7 @@ def eval_loss(model, data: torch.Tensor, batch_size: int, max_batches: int, dtyp
     losses = []
     for start in range(0, min(len(data), batch_size * max_batches), batch_size):
         x = data[start:start + batch_size].to(dev)
-        with torch.autocast(dev.type, dtype=dtype, enabled=dtype is not None):
+        with autocast(dev, dtype):
             losses.append(model(input_ids=x, labels=x).loss.item())
     model.train()
     return sum(losses) / len(losses)
@@ -175,7 +210,7 @@ def resume(state: dict, model, optimizer, schedule) -> Progress:
     return Progress(**state["progress"])
 
 
-def train(model, tokenizer, train_docs: list[str], eval_docs: list[str], params, on_step,
+def fit(model, tokenizer, train_docs: list[str], eval_docs: list[str], params, on_step,
           checkpoint: Checkpoint | None, dtype) -> tuple[torch.nn.Module, dict]:
     """Train ``model`` for ``params.max_steps`` steps (the finetune section); returns the trained model
     (unwrapped) and the run's summary. Launched as several processes (torchrun, accelerate launch) it
@@ -193,7 +228,7 @@ def train(model, tokenizer, train_docs: list[str], eval_docs: list[str], params,
     train_rows = pack(tokenizer, train_docs, params.seq_len).to(dev)
     eval_rows = pack(tokenizer, eval_docs, params.seq_len) if eval_docs else train_rows[:params.batch_size]
     optimizer = optimizer_for(model, params, dev)
-    schedule = schedule_for(optimizer, params)
+    schedule = lambda_schedule(optimizer, params.warmup_steps, params.max_steps)
     batch_rows = BatchOrder(len(train_rows), params.batch_size, params.seed)
     progress, best_weights, stop = Progress(), None, False
     state = checkpoint.load() if checkpoint else None
