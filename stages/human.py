@@ -16,11 +16,11 @@ of real and generated posts. Reads no params.
 from __future__ import annotations
 
 from elm import cli, io, paths, results
-from elm.human import ANSWERS, judge_posts, measure, no_answers, read_answers
+from elm.human import judge_posts, measure, no_answers, read_answers
 
 
 def main(params_path: str = "params.yaml") -> None:  # reads no params
-    answers = read_answers(ANSWERS)
+    answers = read_answers(paths.ANSWERS)
     if answers:
         headline, breakdown = measure(answers, judge_posts(results.read_predictions()))
     else:

@@ -24,7 +24,7 @@ import uvicorn
 
 from elm import cli, paths, results
 from elm.errors import ElmError
-from elm.human import ANSWERS, AnswerLog, judge_posts
+from elm.human import AnswerLog, judge_posts
 from elm.judge import LOOPBACK_HOSTS, create_app
 from elm.params.judge import Judge
 from elm.params.validation import load
@@ -44,13 +44,13 @@ def main(params_path: str = "params.yaml", host: str = LOOPBACK, port: int = 876
     posts = judge_posts(results.read_predictions())
     if posts.empty:
         raise ElmError(f"{paths.PREDICTIONS} holds no test posts to judge; rerun `dvc repro classify`")
-    answers = AnswerLog(ANSWERS)
+    answers = AnswerLog(paths.ANSWERS)
     app = create_app(posts, answers, p.posts_per_reader, p.seed,
                      allowed_hosts=LOOPBACK_HOSTS if host == LOOPBACK else None)
     where = ("only this machine can reach it" if host == LOOPBACK else
              f"bound to {host}: other machines can reach it, over plain HTTP (see --help)")
     print(f"judge: http://{host}:{port}/ ({where}); {len(posts)} test posts, "
-          f"{min(p.posts_per_reader, len(posts))} per reader; answers go to {ANSWERS}; Ctrl+C stops", flush=True)
+          f"{min(p.posts_per_reader, len(posts))} per reader; answers go to {paths.ANSWERS}; Ctrl+C stops", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import logging
 
-from elm import cli, io
+from elm import cli, io, paths
 from elm.errors import ElmError
 from elm.params.scrape import Scrape
 from elm.params.validation import load
 from elm.sources.accounts import expand, is_live
-from elm.sources.raw import FETCH_STATE, RAW_DIR, gather, raw_filenames, read_fetch_state, read_held
+from elm.sources.raw import gather, raw_filenames, read_fetch_state, read_held
 
 logger = logging.getLogger(__name__)
 
@@ -38,16 +38,16 @@ logger = logging.getLogger(__name__)
 def main(params_path="params.yaml"):
     scrape = load(Scrape, params_path)
     filenames = raw_filenames(expand(scrape.accounts, scrape))
-    fetched = read_fetch_state(RAW_DIR / FETCH_STATE)
+    fetched = read_fetch_state(paths.FETCH_STATE)
     kept_fetched = {}
-    with io.atomic_path(RAW_DIR, directory=True) as tmp:
+    with io.atomic_path(paths.RAW_DIR, directory=True) as tmp:
         for spec, filename in filenames.items():
             try:
-                posts, fetch = gather(spec, scrape, RAW_DIR / filename, fetched.get(spec))
+                posts, fetch = gather(spec, scrape, paths.RAW_DIR / filename, fetched.get(spec))
             except ElmError as err:
                 if scrape.on_account_error == "fail":
                     raise
-                posts, fetch = read_held(RAW_DIR / filename), fetched.get(spec)
+                posts, fetch = read_held(paths.RAW_DIR / filename), fetched.get(spec)
                 logger.info(f"scrape: skipped {spec} (scrape.on_account_error: skip), keeping its "
                             f"{0 if posts is None else len(posts)} held posts: {err}")
             if posts is None:
@@ -55,11 +55,11 @@ def main(params_path="params.yaml"):
             io.write_table(posts, tmp / filename)
             if fetch:
                 kept_fetched[spec] = fetch
-            logger.info(f"scrape: {spec}: {len(posts)} posts -> {RAW_DIR}/{filename}")
+            logger.info(f"scrape: {spec}: {len(posts)} posts -> {paths.RAW_DIR}/{filename}")
         if not any(tmp.iterdir()):
             raise ElmError("scrape: no account gave any posts (see the errors above); data/raw left as it was")
         if any(is_live(spec) for spec in filenames):
-            io.write_json(kept_fetched, tmp / FETCH_STATE)
+            io.write_json(kept_fetched, tmp / paths.FETCH_STATE.name)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from elm.sources.records import RAW_COLUMNS
 
 logger = logging.getLogger(__name__)
 
-FETCH_STATE = "fetched.json"
 
 
 def raw_filenames(accounts: list[str]) -> dict[str, str]:
