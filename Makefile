@@ -28,8 +28,14 @@ $(VENV)/.installed-gpt2simple: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --no-deps gpt-2-simple==0.8.1
 	touch $@
 
-setup: $(VENV)/.installed
-setup-dev: $(VENV)/.installed-dev
+# `dvc plots show` / `dvc plots diff`'s page with Vega inlined from vl-convert-python, so that its charts draw
+# offline, set as this clone's plots.html_template in .dvc/config.local (elm/offline_plots.py). Not tracked.
+PLOTS_TEMPLATE := .dvc/offline-plots.html
+$(PLOTS_TEMPLATE): elm/offline_plots.py $(VENV)/.installed
+	$(BIN)/python -m elm.offline_plots
+
+setup: $(VENV)/.installed $(PLOTS_TEMPLATE)
+setup-dev: $(VENV)/.installed-dev $(PLOTS_TEMPLATE)
 setup-gpt2simple: $(VENV)/.installed-gpt2simple
 
 # dvc.yaml's commands run `python`: the virtualenv's, once its bin/ leads PATH
