@@ -25,20 +25,25 @@ def chromium_flags(profile: Path) -> list[str]:
             f"--user-data-dir={profile}"]
 
 
+# No network at all, even on a machine that has one: no host name resolves, and a request for an address goes
+# to a proxy on a closed local port (chromium still opens file:// pages and, by default, loopback addresses).
+NO_NETWORK = ("--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9")
+
+
 def fresh_profile(parent: Path) -> Path:
     """A new empty folder in ``parent`` (a test's tmp_path) for one chromium run's profile."""
     return Path(tempfile.mkdtemp(prefix="chromium-profile-", dir=parent))
 
 
-def webdriver(parent: Path, window: tuple[int, int] = (412, 915)):
-    """A Selenium driver of headless chromium (a phone-sized window by default), its profile in ``parent``;
-    quit() it when done."""
+def webdriver(parent: Path, window: tuple[int, int] = (412, 915), flags: tuple[str, ...] = ()):
+    """A Selenium driver of headless chromium (a phone-sized window by default), its profile in ``parent``,
+    with ``flags`` added (e.g. NO_NETWORK); quit() it when done."""
     from selenium import webdriver as selenium_webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = selenium_webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in chromium_flags(fresh_profile(parent)):
+    for flag in [*chromium_flags(fresh_profile(parent)), *flags]:
         options.add_argument(flag)
     options.add_argument(f"--window-size={window[0]},{window[1]}")
     return selenium_webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
