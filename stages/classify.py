@@ -35,6 +35,7 @@ the directory reports/classify/:
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from elm import cli, io, paths
 from elm.detect import data, detectors, leak
@@ -52,9 +53,9 @@ def main(params_path: str = "params.yaml") -> None:
     posts = data.read_labelled_posts(p.input)
     likelihood = None
     if p.lm_likelihood.enabled:
-        if p.input != data.SAMPLE:
+        if Path(p.input) != paths.SAMPLE:
             raise ElmError(
-                f"classify.lm_likelihood.enabled: the LM-likelihood features ({data.LIKELIHOOD}) score the "
+                f"classify.lm_likelihood.enabled: the LM-likelihood features ({paths.LIKELIHOOD}) score the "
                 f"pipeline's sample, not {p.input}; set classify.lm_likelihood.enabled to false for other labelled sets"
             )
         likelihood = data.read_likelihood_features(posts)

@@ -103,7 +103,7 @@ def test_missing_optional_inputs_are_named_not_fatal():
 
     html = page(predictions=study, figures=None)
 
-    for missing in (paths.EVALUATE_SUMMARY, paths.TRAIN_METRICS, paths.FIGURES + "/"):
+    for missing in (paths.EVALUATE_SUMMARY, paths.TRAIN_METRICS, f"{paths.FIGURES}/"):
         assert missing in html
     assert report.NO_ACCOUNT in html and "name no accounts" in html
 
@@ -157,7 +157,7 @@ def test_stage_writes_the_page_from_what_exists(workdir):
 
     report_stage.main()
 
-    parsed = Elements((workdir / report_stage.PAGE).read_text(encoding="utf-8"))
+    parsed = Elements((workdir / paths.REPORT_PAGE).read_text(encoding="utf-8"))
     assert [attrs["alt"] for attrs in parsed.named("img")] == ["a.png", "b.png"]
     assert not list((workdir / "reports").glob(".index.html*"))  # no temporary file left behind
 
@@ -182,7 +182,7 @@ def test_a_missing_or_corrupt_input_is_a_clear_error(workdir, broken, message):
 
     with pytest.raises(ElmError, match=message):
         report_stage.main()
-    assert not (workdir / report_stage.PAGE).exists()
+    assert not (workdir / paths.REPORT_PAGE).exists()
 
 
 # --- In a real browser ---
@@ -223,7 +223,7 @@ def tiny_report(tmp_path_factory) -> Path:
 def test_the_tiny_runs_report_renders_in_chromium_with_every_figure_decoded(tiny_report):
     figures = sorted(p.name for p in (tiny_report / "reports/figures").glob("*.png"))
     metrics = json.loads((tiny_report / paths.CLASSIFY_SCORES).read_text())
-    page_path = tiny_report / report_stage.PAGE
+    page_path = tiny_report / paths.REPORT_PAGE
 
     dom = browser_dom(page_path, probe=True)
 

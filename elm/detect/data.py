@@ -15,8 +15,9 @@ from elm.labels import GENERATED_LABEL, REAL_LABEL
 TEXT_COLUMNS = ("text", "tweet_clean")  # the study's set names its text column tweet_clean
 
 
-def read_labelled_posts(path: str) -> pd.DataFrame:
+def read_labelled_posts(path: str | Path) -> pd.DataFrame:
     """text, label (1 real / 0 generated) and account ("" when the file has none) of every post in ``path``."""
+    path = Path(path)
     fix = "rerun `dvc repro sample`" if path == paths.SAMPLE else "fix the file or point classify.input at another one"
     if path != paths.SAMPLE and not Path(path).exists():
         raise ElmError(
