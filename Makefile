@@ -32,7 +32,7 @@ $(VENV)/.installed-gpt2simple: pyproject.toml $(VENV)/.installed
 # offline, set as this clone's plots.html_template in .dvc/config.local (elm/offline_plots.py). Not tracked.
 PLOTS_TEMPLATE := .dvc/offline-plots.html
 $(PLOTS_TEMPLATE): elm/offline_plots.py $(VENV)/.installed
-	$(BIN)/python -m elm.offline_plots
+	$(BIN)/python -m elm plots-template
 
 setup: $(VENV)/.installed $(PLOTS_TEMPLATE)
 setup-dev: $(VENV)/.installed-dev $(PLOTS_TEMPLATE)

@@ -1,4 +1,4 @@
-"""Atomic output writes and the table formats the stages share.
+"""Atomic output writes, and the one reader of the tables stages write (formats by suffix, columns checked).
 
 Every output goes to a temporary sibling first and is renamed into place only when complete, so a
 stage killed at any moment leaves the previous output or the new one, never half of one.
@@ -10,9 +10,11 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from elm.errors import ElmError
 
@@ -90,29 +92,43 @@ def write_table(df: pd.DataFrame, path: Path | str) -> None:
             raise ElmError(f"{path}: unsupported table suffix {path.suffix!r} (use .parquet, .csv or .jsonl)")
 
 
-def read_table(path: Path | str, stage_hint: str = "") -> pd.DataFrame:
-    """Read a table an earlier stage wrote, with a clear error when it is missing."""
+def read_table(path: Path | str, stage: str, required: Sequence[str] = (),
+               optional: Sequence[str] | None = None) -> pd.DataFrame:
+    """A table the ``stage`` stage wrote (.parquet, .csv or .jsonl), with an error naming the file, what is wrong
+    and the stage to rerun when it is missing, unreadable or lacks one of the ``required`` columns. With
+    ``optional`` given, only the required columns and those of ``optional`` the file has are read (a parquet
+    file's other columns stay on disk)."""
     path = Path(path)
+    rerun = f"rerun `dvc repro {stage}`"
     if not path.exists():
-        run = f"; run `dvc repro {stage_hint}` first" if stage_hint else ""
-        raise ElmError(f"{path}: not found{run}")
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    if path.suffix == ".csv":
-        return pd.read_csv(path, keep_default_na=False)
-    if path.suffix == ".jsonl":
-        return pd.read_json(path, lines=True, dtype=False)
-    raise ElmError(f"{path}: unsupported table suffix {path.suffix!r} (use .parquet, .csv or .jsonl)")
+        raise ElmError(f"{path}: not found; run `dvc repro {stage}` first")
+    try:
+        if path.suffix == ".parquet":
+            present = pq.read_schema(path).names
+            wanted = None if optional is None else [c for c in [*required, *optional] if c in present]
+            table = pd.read_parquet(path, columns=wanted)
+        elif path.suffix == ".csv":
+            table = pd.read_csv(path, keep_default_na=False)
+        elif path.suffix == ".jsonl":
+            table = pd.read_json(path, lines=True, dtype=False)
+        else:
+            raise ElmError(f"{path}: unsupported table suffix {path.suffix!r} (use .parquet, .csv or .jsonl)")
+    except (OSError, ValueError) as err:  # pyarrow's and pandas' errors for a damaged or foreign file
+        raise ElmError(f"{path}: not a readable {path.suffix[1:]} table ({err}); {rerun}") from None
+    missing = [column for column in required if column not in table.columns]
+    if missing:
+        raise ElmError(f"{path}: missing column(s) {', '.join(missing)} (found: "
+                       f"{', '.join(map(str, table.columns)) or 'none'}); {rerun}")
+    if optional is not None:
+        table = table[[c for c in [*required, *optional] if c in table.columns]]
+    return table
 
 
-def read_posts(path: Path | str, stage: str, columns) -> pd.DataFrame:
-    """The ``columns`` of every post with non-blank text in an earlier stage's output, indexed 0..n-1."""
-    posts = read_table(path, stage_hint=stage)
+def read_posts(path: Path | str, stage: str, columns: Sequence[str]) -> pd.DataFrame:
+    """The ``columns`` of every post with non-blank text in an earlier stage's output, as strings, indexed 0..n-1."""
+    posts = read_table(path, stage, required=columns)
     if posts.empty:
         raise ElmError(f"{path} holds no posts; check the `{stage}` stage's output and rerun `dvc repro {stage}`")
-    missing = [column for column in columns if column not in posts.columns]
-    if missing:
-        raise ElmError(f"{path}: missing column(s) {', '.join(missing)}; rerun `dvc repro {stage}`")
     posts = posts[list(columns)].fillna("").astype(str)
     posts = posts[posts["text"].str.strip() != ""].reset_index(drop=True)
     if posts.empty:

@@ -14,12 +14,10 @@ carries the CDN tags, so the page asks the network for nothing.
 """
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 from pathlib import Path
 
-from elm.cli import log
 from elm.errors import ElmError
 from elm.io import atomic_path
 
@@ -108,19 +106,3 @@ def install(root: Path) -> Path:
     if done.returncode != 0:
         raise ElmError(f"`dvc config --local plots.html_template {TEMPLATE_NAME}` failed in {root}:\n{done.stderr}")
     return path
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m elm.offline_plots", description=__doc__.split("\n")[0])
-    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project's root (default: here)")
-    args = parser.parse_args(argv)
-    try:
-        path = install(args.root)
-    except ElmError as err:
-        log(f"error: {err}")
-        sys.exit(2)
-    log(f"wrote {path} ({path.stat().st_size // 1024} KiB): `dvc plots show` now draws its charts offline")
-
-
-if __name__ == "__main__":
-    main()

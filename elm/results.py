@@ -40,10 +40,7 @@ def post_id(account: str, text: str) -> str:
 def read_predictions(path: str = paths.PREDICTIONS) -> pd.DataFrame:
     """The classify stage's test posts: id (``post_id``), text, label, account ("" when none) and the
     detectors' *_prob / *_pred columns."""
-    predictions = io.read_table(path, stage_hint="classify")
-    missing = [column for column in ("text", "label") if column not in predictions.columns]
-    if missing:
-        raise ElmError(f"{path}: missing column(s) {', '.join(missing)}; rerun `dvc repro classify`")
+    predictions = io.read_table(path, "classify", required=("text", "label"))
     labels = pd.to_numeric(predictions["label"], errors="coerce")
     if not labels.isin([REAL_LABEL, GENERATED_LABEL]).all():
         raise ElmError(f"{path}: label must be 1 (real) or 0 (generated) in every row; rerun `dvc repro classify`")

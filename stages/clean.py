@@ -31,7 +31,6 @@ import logging
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from elm import cli, io, paths
 from elm.errors import ElmError
@@ -67,24 +66,13 @@ def headline(report: dict) -> dict:
 
 
 def read_raw_posts(folder: Path) -> pd.DataFrame:
-    """All raw posts, file by file in name order, with the columns the clean stage needs."""
-    paths = sorted(folder.glob("*.parquet"))
-    if not paths:
+    """All raw posts, file by file in name order, with the columns the clean stage needs (``raw``, each source's
+    whole record and most of a file, stays on disk)."""
+    files = sorted(folder.glob("*.parquet"))
+    if not files:
         raise ElmError(f"{folder}: no *.parquet files; run `dvc repro scrape` first")
-    return pd.concat([read_raw_file(path) for path in paths], ignore_index=True)
-
-
-def read_raw_file(path: Path) -> pd.DataFrame:
-    """The columns this stage uses; ``raw`` (each source's whole record, most of the file) stays on disk."""
-    try:
-        present = pq.read_schema(path).names
-        missing = [column for column in RAW_COLUMNS if column not in present]
-        if missing:
-            raise ElmError(f"{path}: missing column(s) {', '.join(missing)}; rerun `dvc repro scrape` to rewrite it")
-        posts = pd.read_parquet(path, columns=[c for c in RAW_COLUMNS + OPTIONAL_COLUMNS if c in present])
-    except (OSError, ValueError) as err:  # pyarrow's errors for a damaged or foreign file
-        raise ElmError(f"{path}: not a readable parquet file ({err}); rerun `dvc repro scrape`") from None
-    return posts.astype({column: str for column in RAW_COLUMNS})
+    posts = [io.read_table(path, "scrape", required=RAW_COLUMNS, optional=OPTIONAL_COLUMNS) for path in files]
+    return pd.concat(posts, ignore_index=True).astype({column: str for column in RAW_COLUMNS})
 
 
 def print_summary(report: dict) -> None:

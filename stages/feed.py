@@ -11,7 +11,6 @@ Params (section `feed`): min_sentiment, max_posts.
 from __future__ import annotations
 
 from elm import cli, io, paths
-from elm.errors import ElmError
 from elm.params.feed import Feed
 from elm.params.validation import load
 from elm.report import build_feed
@@ -20,11 +19,8 @@ from elm.sentiment import compound_scores
 
 def main(params_path: str = "params.yaml") -> None:
     p = load(Feed, params_path)
-    generated = io.read_table(paths.GENERATED, stage_hint="generate")
-    missing = [column for column in ("account", "text") if column not in generated.columns]
-    if missing:
-        raise ElmError(f"{paths.GENERATED}: missing column(s) {', '.join(missing)}; rerun `dvc repro generate`")
-    posts = generated[["account", "text"]].fillna("").astype(str)
+    posts = io.read_table(paths.GENERATED, "generate", required=("account", "text"))
+    posts = posts[["account", "text"]].fillna("").astype(str)
     posts = posts.assign(compound=compound_scores(posts["text"]))
     feed = posts[posts["compound"] >= p.min_sentiment].iloc[::-1].head(p.max_posts)
     page = build_feed(feed, p.min_sentiment, len(posts))

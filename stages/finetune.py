@@ -85,7 +85,7 @@ def trainer(backend: str) -> Trainer:
 
 def main(params_path: str = "params.yaml") -> None:
     p = load(Finetune, params_path)
-    train, held = documents(io.read_table(paths.CLEAN_POSTS, "clean"))
+    train, held = documents(io.read_table(paths.CLEAN_POSTS, "clean", required=("account", "text", "split")))
     finetune = trainer(p.backend)
     checkpoint = Checkpoint(paths.CHECKPOINT, fingerprint(p, train, held))
     if not PartialState(cpu=not torch.cuda.is_available()).is_main_process:  # another process of a data-parallel run: it trains, the first reports

@@ -57,7 +57,7 @@ def load_generator(backend: str, precision: str) -> Generator:
 def main(params_path: str = "params.yaml") -> None:
     p = load(Generate, params_path)
     clean_params = load(Clean, params_path)
-    posts = io.read_table(paths.CLEAN_POSTS, "clean")
+    posts = io.read_table(paths.CLEAN_POSTS, "clean", required=("account", "text", "split"))
     train = posts[posts["split"] == "train"]
     manifest = check_backend(paths.MODEL_DIR, read_value("finetune", "backend", params_path))
     state = PartialState(cpu=not torch.cuda.is_available())  # one of several processes under torchrun

@@ -41,11 +41,7 @@ from elm.params.validation import load
 
 def read_sample(path: str = paths.SAMPLE) -> pd.DataFrame:
     """The account and text of every sampled post, in the sample's order."""
-    posts = io.read_table(path, stage_hint="sample")
-    missing = [column for column in ("text", "account") if column not in posts.columns]
-    if missing:
-        raise ElmError(f"{path}: missing column(s) {', '.join(missing)} (found: "
-                       f"{', '.join(map(str, posts.columns)) or 'none'}); rerun `dvc repro sample`")
+    posts = io.read_table(path, "sample", required=("text", "account"))
     table = posts[["text", "account"]].fillna("").astype(str).reset_index(drop=True)
     if "label" in posts.columns:
         table["label"] = posts["label"].to_numpy()

@@ -29,10 +29,10 @@ logger = logging.getLogger(__name__)
 
 def main(params_path: str = "params.yaml") -> None:
     p = load(Plots, params_path)
-    corpus = io.read_table(paths.CLEAN_POSTS, stage_hint="clean")
-    sample = io.read_table(paths.SAMPLE, stage_hint="sample")
-    predictions = io.read_table(paths.PREDICTIONS, stage_hint="classify")
-    importances = io.read_table(paths.IMPORTANCES, stage_hint="classify")
+    corpus = io.read_table(paths.CLEAN_POSTS, "clean", required=("account",))
+    sample = io.read_table(paths.SAMPLE, "sample", required=("text", "label", "account"))
+    predictions = io.read_table(paths.PREDICTIONS, "classify", required=("text", "label"))
+    importances = io.read_table(paths.IMPORTANCES, "classify", required=("feature", "importance"))
     tables = {
         "posts_per_account": posts_per_account(corpus, sample),
         "top_words": top_words(sample, p.top_words),

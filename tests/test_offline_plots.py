@@ -1,6 +1,6 @@
 """`dvc plots show` and `dvc plots diff` draw every chart with no network: the real `dvc` writes its pages in a
 copy of the project's committed plot files, once with DVC's own page (Vega from a CDN) and then with the
-template `python -m elm.offline_plots` (what `make setup` runs) writes, and headless chromium that can reach
+template `python -m elm plots-template` (what `make setup` runs) writes, and headless chromium that can reach
 no host opens each page. A chart counts as drawn when its Vega scene holds data marks (bars, lines, cells),
 not just axes, and the browser painted them."""
 from __future__ import annotations
@@ -103,7 +103,7 @@ def pages(tmp_path_factory) -> dict[str, Page]:
     """DVC's own page, then with Elm's template: `dvc plots show`, and `dvc plots diff HEAD` after a change."""
     repo = project_copy(tmp_path_factory.mktemp("offline-plots") / "elm")
     made = {"dvc default": dvc_page(repo, "default", "show")}
-    sh(sys.executable, "-m", "elm.offline_plots", cwd=repo, env=cli_env(PYTHONPATH=str(ROOT)))   # `make setup`
+    sh(sys.executable, "-m", "elm", "plots-template", cwd=repo, env=cli_env(PYTHONPATH=str(ROOT)))   # `make setup`
     assert "html_template = offline-plots.html" in (repo / ".dvc" / "config.local").read_text()
     made["show"] = dvc_page(repo, "show", "show")
     counts = repo / "reports" / "plots" / "posts_per_account.csv"

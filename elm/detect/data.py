@@ -24,7 +24,7 @@ def read_labelled_posts(path: str | Path) -> pd.DataFrame:
             f"classify.input: {path} not found (paths are relative to the project root); "
             f"set it to a labelled set, or to {paths.SAMPLE} for the pipeline's own sample"
         )
-    posts = io.read_table(path, stage_hint="sample")
+    posts = io.read_table(path, "sample")
     text_column = next((column for column in TEXT_COLUMNS if column in posts.columns), None)
     if text_column is None or "label" not in posts.columns:
         raise ElmError(
@@ -48,7 +48,7 @@ def read_likelihood_features(posts: pd.DataFrame, path: str = paths.LIKELIHOOD) 
     """The `likelihood` stage's numeric features of ``posts`` (read from the sample), row by row.
 
     The file repeats each post's text, so features scored on another sample are refused, not misaligned."""
-    features = io.read_table(path, stage_hint="likelihood")
+    features = io.read_table(path, "likelihood")
 
     def stale(detail: str) -> ElmError:
         return ElmError(f"{path} was scored on another sample than {paths.SAMPLE} ({detail}); rerun `dvc repro likelihood`")

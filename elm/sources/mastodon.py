@@ -10,9 +10,8 @@ held (``since_id``).
 """
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
 from elm.errors import ElmError
+from elm.markup import html_to_text
 from elm.sources import live
 from elm.sources.records import normalize
 
@@ -76,30 +75,3 @@ def status_record(status: dict) -> dict:
         "reply": status.get("in_reply_to_id") is not None,
         "raw": status,
     }
-
-
-def html_to_text(html: str) -> str:
-    """Mastodon's status HTML as the text its author typed."""
-    parser = _TextParser()
-    parser.feed(html)
-    parser.close()
-    return "".join(parser.parts).strip()
-
-
-class _TextParser(HTMLParser):
-    """Keeps text (entities decoded), turns ``<br>`` into a line break and a new ``<p>`` into a blank
-    line. Mastodon hides parts of long links in ``<span class="invisible">``; their text is kept, so
-    links come out whole."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "br":
-            self.parts.append("\n")
-        elif tag == "p" and self.parts:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data):
-        self.parts.append(data)
