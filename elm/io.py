@@ -114,21 +114,27 @@ def read_table(path: Path | str, stage: str, required: Sequence[str] = (),
         else:
             raise ElmError(f"{path}: unsupported table suffix {path.suffix!r} (use .parquet, .csv or .jsonl)")
     except (OSError, ValueError) as err:  # pyarrow's and pandas' errors for a damaged or foreign file
-        raise ElmError(f"{path}: not a readable {path.suffix[1:]} table ({err}); {rerun}") from None
-    missing = [column for column in required if column not in table.columns]
-    if missing:
-        raise ElmError(f"{path}: missing column(s) {', '.join(missing)} (found: "
-                       f"{', '.join(map(str, table.columns)) or 'none'}); {rerun}")
+        raise ElmError(f"{path}: not a readable {path.suffix[1:]} file ({err}); {rerun}") from None
+    require_columns(table, path, stage, required)
     if optional is not None:
         table = table[[c for c in [*required, *optional] if c in table.columns]]
     return table
 
 
+def require_columns(table: pd.DataFrame, path: Path | str, stage: str, columns: Sequence[str]) -> None:
+    """An error naming the file, the ``columns`` it lacks, those it has and the stage to rerun."""
+    missing = [column for column in columns if column not in table.columns]
+    if missing:
+        raise ElmError(f"{path}: missing column(s) {', '.join(missing)} (found: "
+                       f"{', '.join(map(str, table.columns)) or 'none'}); rerun `dvc repro {stage}`")
+
+
 def read_posts(path: Path | str, stage: str, columns: Sequence[str]) -> pd.DataFrame:
     """The ``columns`` of every post with non-blank text in an earlier stage's output, as strings, indexed 0..n-1."""
-    posts = read_table(path, stage, required=columns)
+    posts = read_table(path, stage)
     if posts.empty:
         raise ElmError(f"{path} holds no posts; check the `{stage}` stage's output and rerun `dvc repro {stage}`")
+    require_columns(posts, path, stage, columns)
     posts = posts[list(columns)].fillna("").astype(str)
     posts = posts[posts["text"].str.strip() != ""].reset_index(drop=True)
     if posts.empty:

@@ -76,7 +76,7 @@ TINY_CHAR_LOGREG = {"C": 1.0, "max_features": 5000}
 
 def tiny_params(default_params: dict) -> dict:
     default_params["classify"] |= {
-        "input": paths.SAMPLE, "random_forest": TINY_FOREST, "char_logreg": TINY_CHAR_LOGREG,
+        "input": str(paths.SAMPLE), "random_forest": TINY_FOREST, "char_logreg": TINY_CHAR_LOGREG,
         "lm_likelihood": {"enabled": False, "C": 1.0},  # tests/test_likelihood.py covers it
     }
     return default_params

@@ -159,7 +159,7 @@ def test_no_raw_data_is_an_error_that_says_run_scrape(workdir):
 
 def test_a_bad_raw_table_is_an_error_naming_the_file(workdir):
     io.write_table(pd.DataFrame({"id": ["1"], "account": ["ana"], "created_at": [""]}), "data/raw/twint-ana.parquet")
-    with pytest.raises(ElmError, match=r"twint-ana\.parquet: missing column\(s\) text; rerun `dvc repro scrape`"):
+    with pytest.raises(ElmError, match=r"twint-ana\.parquet: missing column\(s\) text \(found: id, account, created_at\); rerun `dvc repro scrape`"):
         clean.main()
 
     Path("data/raw/twint-ana.parquet").write_text("id,text\n1,not parquet\n")
