@@ -24,6 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
+from elm.labels import EVAL_SPLIT, TRAIN_SPLIT
 from elm.sentiment import SENTIMENT_FIELDS
 
 logger = logging.getLogger(__name__)
@@ -154,7 +155,7 @@ class Voice:
 def voice(real: pd.DataFrame, generated: pd.DataFrame) -> Voice | None:
     """Train the voice classifier on the real train posts; attribute the real eval posts and the
     generated ones. None (with a note) when the real train posts hold fewer than two accounts."""
-    train, held_out = real[real["split"] == "train"], real[real["split"] == "eval"]
+    train, held_out = real[real["split"] == TRAIN_SPLIT], real[real["split"] == EVAL_SPLIT]
     accounts = sorted(train["account"].unique())
     if len(accounts) < 2:
         logger.info("evaluate: voice skipped, the real train posts hold fewer than two accounts")

@@ -8,7 +8,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-SPLITS = ("train", "eval")
+from elm.labels import EVAL_SPLIT, SPLITS, TRAIN_SPLIT
 
 
 def assign_splits(posts: pd.DataFrame, eval_fraction: float, seed: int) -> np.ndarray:
@@ -18,7 +18,7 @@ def assign_splits(posts: pd.DataFrame, eval_fraction: float, seed: int) -> np.nd
     by_account = draws.groupby(posts["account"])
     rank = by_account.rank(method="first")
     eval_posts = eval_counts(by_account.transform("size"), eval_fraction)
-    return np.where(rank <= eval_posts, "eval", "train")
+    return np.where(rank <= eval_posts, EVAL_SPLIT, TRAIN_SPLIT)
 
 
 def stable_draw(seed: int, post_id: str) -> float:

@@ -30,12 +30,14 @@ from tqdm import tqdm
 
 from elm import cli, io, paths
 from elm.errors import ElmError
+from elm.labels import EVAL_SPLIT
 from elm.models.checkpoint import Checkpoint
 from elm.models.format import format_post
 from elm.models.interface import Trainer
 from elm.models.manifest import write_manifest
-from elm.params.finetune import Finetune
+from elm.params.finetune import ACCOUNT_WEIGHTS, Finetune
 from elm.params.validation import load
+from elm.proportions import weighted_posts
 
 logger = logging.getLogger(__name__)
 
@@ -45,15 +47,15 @@ HEADLINE = ("eval_loss", "eval_perplexity", "tokens_per_s", "train_seconds")
 MODEL_FACTS = ("steps", "train_rows", "parameters", "trainable_parameters")
 
 
-def documents(posts) -> tuple[list[str], list[str]]:
-    """Training and eval lines (`account: text`) from the clean posts."""
-    lines = [format_post(a, t) for a, t in zip(posts["account"], posts["text"])]
-    is_eval = (posts["split"] == "eval").tolist()
-    train = [line for line, held_out in zip(lines, is_eval) if not held_out]
-    held = [line for line, held_out in zip(lines, is_eval) if held_out]
-    if not train:
+def documents(posts, account_weights: str = "proportional", seed: int = 0) -> tuple[list[str], list[str]]:
+    """Training and eval lines (`account: text`) from the clean posts; the training posts re-drawn by
+    ``account_weights`` (elm/proportions.py: small accounts repeat under sqrt and balanced)."""
+    held = posts[posts["split"] == EVAL_SPLIT]
+    train = weighted_posts(posts[posts["split"] != EVAL_SPLIT], ACCOUNT_WEIGHTS[account_weights], seed)
+    if train.empty:
         raise ElmError(f"{paths.CLEAN_POSTS}: no training posts; check `dvc repro clean` output and clean.eval_fraction")
-    return train, held
+    return ([format_post(a, t) for a, t in zip(train["account"], train["text"])],
+            [format_post(a, t) for a, t in zip(held["account"], held["text"])])
 
 
 def fingerprint(p, train: list[str], held: list[str]) -> str:
@@ -85,7 +87,8 @@ def trainer(backend: str) -> Trainer:
 
 def main(params_path: str = "params.yaml") -> None:
     p = load(Finetune, params_path)
-    train, held = documents(io.read_table(paths.CLEAN_POSTS, "clean", required=("account", "text", "split")))
+    train, held = documents(io.read_table(paths.CLEAN_POSTS, "clean", required=("account", "text", "split")),
+                            p.account_weights, p.seed)
     finetune = trainer(p.backend)
     checkpoint = Checkpoint(paths.CHECKPOINT, fingerprint(p, train, held))
     if not PartialState(cpu=not torch.cuda.is_available()).is_main_process:  # another process of a data-parallel run: it trains, the first reports

@@ -33,6 +33,7 @@ from accelerate import PartialState
 
 from elm import cli, generation, io, paths, text
 from elm.errors import ElmError
+from elm.labels import TRAIN_SPLIT
 from elm.models.interface import Generator
 from elm.models.manifest import MANIFEST, check_backend
 from elm.params.clean import Clean
@@ -58,7 +59,7 @@ def main(params_path: str = "params.yaml") -> None:
     p = load(Generate, params_path)
     clean_params = load(Clean, params_path)
     posts = io.read_table(paths.CLEAN_POSTS, "clean", required=("account", "text", "split"))
-    train = posts[posts["split"] == "train"]
+    train = posts[posts["split"] == TRAIN_SPLIT]
     manifest = check_backend(paths.MODEL_DIR, read_value("finetune", "backend", params_path))
     state = PartialState(cpu=not torch.cuda.is_available())  # one of several processes under torchrun
 

@@ -33,7 +33,7 @@ import pandas as pd
 
 from elm import cli, io, paths
 from elm.errors import ElmError
-from elm.labels import REAL_LABEL
+from elm.labels import EVAL_SPLIT, REAL_LABEL, TRAIN_SPLIT
 from elm.params.sample import Sample
 from elm.params.validation import load
 from elm.sample import draw_sample, sample_size
@@ -41,16 +41,15 @@ from elm.sentiment import removal_counts, sentiment_filter
 
 logger = logging.getLogger(__name__)
 
-HELD_OUT, TRAIN = "eval", "train"  # clean's splits: posts the model never trained on, and those it did
 
 
 def real_posts(posts: pd.DataFrame, real_from: str) -> pd.DataFrame:
     """The real posts the sample may draw: the held-out split's (``heldout``) or all of them (``all``)."""
     if real_from == "all":
         return posts
-    held_out = posts[posts["split"] == HELD_OUT]
+    held_out = posts[posts["split"] == EVAL_SPLIT]
     if held_out.empty:
-        raise ElmError(f"{paths.CLEAN_POSTS} holds no held-out ({HELD_OUT}) posts to sample real posts from; raise "
+        raise ElmError(f"{paths.CLEAN_POSTS} holds no held-out ({EVAL_SPLIT}) posts to sample real posts from; raise "
                        "clean.eval_fraction (and rerun `dvc repro clean`), or set sample.real_from to all "
                        "(real posts may then include posts the model trained on)")
     return held_out
@@ -60,7 +59,7 @@ def main(params_path: str = "params.yaml") -> None:
     p = load(Sample, params_path)
     posts = io.read_posts(paths.CLEAN_POSTS, "clean", ("account", "text", "split"))
     real = real_posts(posts, p.real_from)
-    train = posts[posts["split"] == TRAIN] if p.match_lengths else None
+    train = posts[posts["split"] == TRAIN_SPLIT] if p.match_lengths else None
     generated = io.read_posts(paths.GENERATED, "generate", ("account", "text"))
     kept, removed = sentiment_filter(generated, p.min_sentiment)
     if kept.empty:

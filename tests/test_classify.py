@@ -27,7 +27,7 @@ from helpers import ROOT, TINY_FOREST, VOCABULARY, labelled, posts, separable, t
 
 DETECTORS = ("naive_bayes", "random_forest", "char_logreg", "leak_check")
 TEXT_DETECTORS = ("naive_bayes", "random_forest", "char_logreg")
-METRIC_NAMES = {"accuracy", "accuracy_low", "accuracy_high", "roc_auc", "f1"}
+METRIC_NAMES = {"accuracy", "accuracy_low", "accuracy_high", "roc_auc", "tpr_at_1pct_fpr", "f1"}
 PREDICTION_COLUMNS = ["text", "label", "account", *(f"{d}_prob" for d in DETECTORS), *(f"{d}_pred" for d in DETECTORS)]
 STUDY_SET = "original-study/modeling_tweets.csv"
 # profiles/study-classify.yaml holds the study's settings: TF-IDF word 1-3-grams without English stop
@@ -155,23 +155,32 @@ def test_leak_check_catches_a_cleaning_difference(workdir, default_params, capsy
     assert "starts_with_at" in open("reports/classify/leak_check.txt").read()
 
 
-def test_headline_metrics_hold_accuracies_and_the_leak_warning_only():
-    detail = {"naive_bayes": {"accuracy": 0.6, "accuracy_low": 0.5, "accuracy_high": 0.7, "roc_auc": 0.6, "f1": 0.6},
-              "leak_warning": 1, "train_posts": 8, "test_posts": 2}
+def test_headline_metrics_hold_the_strongest_detector_of_each_kind_and_the_leak_warning_only():
+    def scores(kind, accuracy, auc):
+        return {"kind": kind, "accuracy": accuracy, "accuracy_low": 0.5, "accuracy_high": 0.7, "roc_auc": auc,
+                "tpr_at_1pct_fpr": 0.02, "f1": 0.6}
 
-    assert detectors.headline(detail) == {"naive_bayes": {"accuracy": 0.6}, "leak_warning": 1}
+    detail = {"naive_bayes": scores("text only", 0.6, 0.61), "char_logreg": scores("text only", 0.65, 0.7),
+              "curvature_base": scores("surrogate", 0.55, 0.56), "lm_likelihood": scores("white-box", 0.7, 0.75),
+              "curvature": scores("white-box", 0.68, 0.8), "leak_warning": 1, "train_posts": 8, "test_posts": 2}
+
+    assert detectors.headline(detail) == {
+        "text_only": {"accuracy": 0.65, "roc_auc": 0.7, "tpr_at_1pct_fpr": 0.02},
+        "surrogate": {"accuracy": 0.55, "roc_auc": 0.56, "tpr_at_1pct_fpr": 0.02},
+        "white_box": {"accuracy": 0.7, "roc_auc": 0.75, "tpr_at_1pct_fpr": 0.02}, "leak_warning": 1}
 
 
 def test_adding_a_detector_is_one_registry_entry(monkeypatch, default_params):
     from sklearn.dummy import DummyClassifier
 
     monkeypatch.setitem(detectors.DETECTORS, "constant", detectors.Entry(
-        "surface", lambda X, y, p: (DummyClassifier(strategy="constant", constant=1).fit(X, y), {})))
+        "surface", lambda X, y, p: (DummyClassifier(strategy="constant", constant=1).fit(X, y), {}), "text only"))
     data = separable(per_class=30)
 
     scores = detectors.scores(detectors.detect(data["text"], data["label"], classify_params(default_params)))
 
     assert scores["constant"]["accuracy"] == 0.5 and scores["constant"]["roc_auc"] == 0.5
+    assert scores["constant"]["kind"] == "text only"
 
 
 def test_stage_writes_metrics_and_reports(workdir, default_params, capsys):
@@ -186,8 +195,9 @@ def test_stage_writes_metrics_and_reports(workdir, default_params, capsys):
     assert metrics["train_posts"] + metrics["test_posts"] == len(data) and metrics["test_posts"] == 24
     assert metrics["leak_warning"] in (0, 1)
     for name in DETECTORS:
-        assert set(metrics[name]) == METRIC_NAMES
-        assert all(0.0 <= value <= 1.0 and round(value, 4) == value for value in metrics[name].values())
+        assert set(metrics[name]) == {"kind", *METRIC_NAMES} and metrics[name]["kind"] == "text only"
+        assert all(0.0 <= metrics[name][m] <= 1.0 and round(metrics[name][m], 4) == metrics[name][m]
+                   for m in METRIC_NAMES)
         assert metrics[name]["accuracy_low"] <= metrics[name]["accuracy"] <= metrics[name]["accuracy_high"]
 
     predictions = pd.read_csv("reports/classify/predictions.csv")
@@ -361,9 +371,10 @@ def likelihood_features(data: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     generated = (data["label"] == GENERATED_LABEL).to_numpy()
     logprob = rng.normal(-4.0, 0.5, len(data)) + np.where(generated, 1.5, 0.0)
     top = rng.uniform(0.1, 0.3, len(data)) + np.where(generated, 0.2, 0.0)
+    curvature = rng.normal(0.0, 1.0, len(data)) + np.where(generated, 3.0, 0.0)
     return pd.DataFrame({"text": data["text"], "account": data["account"], "tokens": rng.integers(5, 40, len(data)),
                          "mean_logprob": logprob, "mean_entropy": rng.normal(3.0, 0.3, len(data)),
-                         "rank_1": top, "rank_over_1": 1 - top})
+                         "rank_1": top, "rank_over_1": 1 - top, "curvature": curvature})
 
 
 def lm_params(default_params: dict) -> dict:
@@ -381,16 +392,18 @@ def test_lm_likelihood_detector_is_reported_like_the_others(workdir, default_par
     classify.main()
 
     metrics = read_metrics()
-    assert set(metrics) == {*DETECTORS, "lm_likelihood", "leak_warning", "train_posts", "test_posts"}
-    assert set(metrics["lm_likelihood"]) == METRIC_NAMES
+    assert set(metrics) == {*DETECTORS, "lm_likelihood", "curvature", "leak_warning", "train_posts", "test_posts"}
+    assert set(metrics["lm_likelihood"]) == {"kind", *METRIC_NAMES} and metrics["lm_likelihood"]["kind"] == "white-box"
     assert metrics["lm_likelihood"]["accuracy"] > 0.8 and metrics["lm_likelihood"]["roc_auc"] > 0.8, metrics
+    # Fast-DetectGPT's curvature alone, its threshold fitted on the train posts: generated posts score higher
+    assert metrics["curvature"]["accuracy"] > 0.75 and metrics["curvature"]["kind"] == "white-box", metrics
     assert metrics["char_logreg"]["accuracy"] < 0.75, metrics
     predictions = pd.read_csv("reports/classify/predictions.csv")
     assert {"lm_likelihood_prob", "lm_likelihood_pred"} <= set(predictions.columns)
     accuracy = (predictions["lm_likelihood_pred"] == predictions["label"]).mean()
     assert accuracy == pytest.approx(metrics["lm_likelihood"]["accuracy"], abs=1e-4)
     roc = pd.read_csv("reports/classify/roc.csv")
-    assert list(roc.columns) == ["fpr", *DETECTORS, "lm_likelihood"] and roc["lm_likelihood"].iloc[-1] == 1
+    assert list(roc.columns) == ["fpr", *DETECTORS, "lm_likelihood", "curvature"] and roc["lm_likelihood"].iloc[-1] == 1
 
 
 def test_lm_likelihood_uses_the_same_split_as_the_other_detectors(default_params):
@@ -430,3 +443,36 @@ def test_lm_likelihood_refuses_another_labelled_set(workdir, default_params):
 
     with pytest.raises(ElmError, match=r"lm_likelihood.enabled: .*not study.csv; set .*enabled to false"):
         classify.main()
+
+
+def test_the_base_models_features_make_the_surrogate_detectors_kept_apart_from_the_white_box_ones(workdir,
+                                                                                                 default_params):
+    workdir.write_params(lm_params(default_params))
+    data = lookalike(per_class=60)
+    generator = likelihood_features(data, seed=0)
+    base = likelihood_features(data, seed=1).drop(columns=["text", "account"]).add_prefix("base_")
+    io.write_table(data, paths.SAMPLE)
+    io.write_table(pd.concat([generator, base], axis=1), paths.LIKELIHOOD)
+
+    classify.main()
+
+    metrics = read_metrics()
+    kinds = {name: metrics[name]["kind"] for name in ("lm_likelihood", "curvature", "lm_likelihood_base",
+                                                      "curvature_base", "char_logreg")}
+    assert kinds == {"lm_likelihood": "white-box", "curvature": "white-box", "lm_likelihood_base": "surrogate",
+                     "curvature_base": "surrogate", "char_logreg": "text only"}
+    headline = json.loads(open(paths.CLASSIFY_METRICS).read())
+    assert set(headline) == {"text_only", "surrogate", "white_box", "leak_warning"}
+    assert headline["surrogate"]["accuracy"] == max(metrics[n]["accuracy"] for n in ("lm_likelihood_base",
+                                                                                     "curvature_base"))
+
+
+def test_the_true_positive_rate_at_1_percent_false_positives_counts_generated_posts_caught():
+    from elm.detect import metrics
+
+    real, generated = np.ones(200, dtype=int), np.zeros(100, dtype=int)
+    y = np.concatenate([real, generated])
+    # P(real): real posts spread over 0.5..1, 40 generated posts below every real one, the rest mixed in
+    p_real = np.concatenate([np.linspace(0.5, 1.0, 200), np.linspace(0.0, 0.1, 40), np.linspace(0.5, 1.0, 60)])
+    assert metrics.tpr_at_fpr(p_real, y, 0.01) == pytest.approx(0.4 + 0.01, abs=0.02)
+    assert metrics.tpr_at_fpr(p_real, y, 0.0) == pytest.approx(0.4, abs=0.011)

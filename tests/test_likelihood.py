@@ -30,7 +30,7 @@ from helpers import ROOT, VOCABULARY, posts
 from stage_runner import TINY, run_stage, write_params
 
 ACCOUNTS = ("sailor", "baker")
-FEATURES = ["tokens", "mean_logprob", "mean_entropy", *hf_score.rank_bucket_names()]
+FEATURES = ["tokens", "mean_logprob", "mean_entropy", *hf_score.rank_bucket_names(), "curvature"]
 
 
 def training_posts() -> pd.DataFrame:
@@ -143,6 +143,27 @@ def test_stage_writes_one_row_per_sampled_post(tmp_path, model_dir):
     # what classify reads of it: the features, aligned with the sample
     read = detect_data.read_likelihood_features(sample[["text", "label", "account"]], str(project / paths.LIKELIHOOD))
     assert list(read.columns) == FEATURES
+    assert "no base model to score with" in done.stderr  # the tiny profile trains from scratch
+
+
+def test_the_base_model_scores_every_post_too_as_the_surrogate(tmp_path, model_dir):
+    project = stage_dir(tmp_path, model_dir)
+    # the base model: any model finetune.model can name; here the same tiny model, from its own folder, so both
+    # views must agree post by post
+    write_params(project, {**TINY, "finetune": {**TINY["finetune"], "model": str(model_dir)}})
+    sample = mixed_posts().assign(label=[REAL_LABEL] * 12 + [GENERATED_LABEL] * 8)
+    io.write_table(sample, project / paths.SAMPLE)
+
+    done = run_stage("likelihood", project)
+
+    features = pd.read_parquet(project / paths.LIKELIHOOD)
+    assert list(features.columns[2:]) == FEATURES + [f"base_{name}" for name in FEATURES]
+    for name in FEATURES:
+        assert np.allclose(features[name], features[f"base_{name}"], atol=1e-4), name
+    assert "base model, mean log-prob per token" in done.stdout
+    # classify reads both, and keeps the base model's columns for its surrogate detectors
+    read = detect_data.read_likelihood_features(sample[["text", "label", "account"]], str(project / paths.LIKELIHOOD))
+    assert [c for c in read.columns if c.startswith("base_")] == [f"base_{name}" for name in FEATURES]
 
 
 @pytest.mark.parametrize(("setup", "message"), [

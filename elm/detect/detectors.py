@@ -1,30 +1,42 @@
-"""The detectors and their registry: each is one entry naming the features it reads and how it is fitted.
+"""The detectors and their registry: each is one entry naming the features it reads, how it is fitted, and its
+kind: what a detector needs besides the text.
+
+  text only   the posts' text alone (a reader, a platform, a moderator);
+  surrogate   the text and a public model standing in for the generator (its base model): black-box;
+  white-box   the generator's own fine-tuned weights (only whoever trained it has them).
 
 Every detector is fitted on the train posts and scored on the test posts of one shared split:
-  naive_bayes    multinomial naive Bayes on TF-IDF word 1..ngram_max-grams, as in the study
-  random_forest  a random forest on the same features, grid-searched for accuracy
-  char_logreg    logistic regression on TF-IDF character 2-5-grams (spelling, punctuation, emoji)
-  lm_likelihood  logistic regression on the `likelihood` stage's per-post features (the fine-tuned
-                 model's mean log-prob and entropy, GLTR rank-bucket shares, token count)
-  neural         the language model with a sequence-classification head, fine-tuned on the train posts
-  leak_check     a depth-3 tree on surface features only (elm/detect/leak.py)
+  naive_bayes         text only: multinomial naive Bayes on TF-IDF word 1..ngram_max-grams, as in the study
+  random_forest       text only: a random forest on the same features, grid-searched for accuracy
+  char_logreg         text only: logistic regression on TF-IDF character 2-5-grams (spelling, punctuation, emoji)
+  leak_check          text only: a depth-3 tree on surface features only (elm/detect/leak.py)
+  lm_likelihood       white-box: logistic regression on the `likelihood` stage's features by the fine-tuned model
+                      (mean log-prob and entropy, GLTR rank-bucket shares, curvature, token count)
+  curvature           white-box: Fast-DetectGPT, the fine-tuned model's conditional probability curvature, its
+                      threshold fitted on the train posts
+  lm_likelihood_base  surrogate: lm_likelihood's logistic regression on the base model's features
+  curvature_base      surrogate: Fast-DetectGPT with the base model as sampler and scorer
+  neural              a language model with a sequence-classification head, fine-tuned on the train posts:
+                      white-box when it starts from the fine-tuned model, surrogate from any other
 Adding a detector is one entry in DETECTORS (and, if it reads new features, one in VIEWS).
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, ParameterGrid
+from sklearn.model_selection import GridSearchCV, ParameterGrid, TunedThresholdClassifierCV
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from elm import paths
 from elm.detect import data, features, leak, metrics
 from elm.errors import ElmError
 from elm.labels import REAL_LABEL
@@ -69,6 +81,13 @@ def logistic_regression(C: float, seed: int) -> LogisticRegression:
     return LogisticRegression(C=C, max_iter=1000, random_state=seed)
 
 
+def fit_threshold(X, y, seed: int):
+    """One score column, one cut: the accuracy-maximising threshold on the train posts (cross-validated), the
+    direction learnt from the data (a higher curvature means generated). A plain logistic regression would cut
+    where its fitted probability crosses 0.5, which is not the best cut when the two classes spread differently."""
+    return TunedThresholdClassifierCV(LogisticRegression(), scoring="accuracy", random_state=seed).fit(X, y)
+
+
 def fit_neural(texts, y, p: Classify):
     from elm.detect.neural import SequenceClassifier  # torch and transformers load only when it runs
 
@@ -87,6 +106,18 @@ class Inputs:
     params: Classify
     likelihood: pd.DataFrame | None = None
 
+    def scored(self, prefix: str = "") -> pd.DataFrame | None:
+        """The likelihood features of one model: the fine-tuned one's (no prefix) or the base model's
+        (``base_``), without the prefix; None when the likelihood stage did not score with it."""
+        if self.likelihood is None:
+            return None
+        mine = [c for c in self.likelihood.columns if c.startswith(prefix) and (prefix or not c.startswith(BASE))]
+        return self.likelihood[mine].rename(columns=lambda c: c.removeprefix(prefix)) if mine else None
+
+
+BASE = "base_"  # the likelihood stage's prefix for the base model's columns (stages/likelihood.py)
+TEXT_ONLY, SURROGATE, WHITE_BOX = "text only", "surrogate", "white-box"
+KINDS = (TEXT_ONLY, SURROGATE, WHITE_BOX)
 
 VIEWS: dict[str, Callable[[Inputs], features.Features]] = {
     "words": lambda i: features.vectorize(features.build_vectorizer(
@@ -95,30 +126,54 @@ VIEWS: dict[str, Callable[[Inputs], features.Features]] = {
         features.build_char_vectorizer(i.params.char_logreg.max_features), i.texts, i.train, i.test),
     "surface": lambda i: features.surface(i.texts, i.train, i.test),
     "texts": lambda i: features.raw_texts(i.texts, i.train, i.test),
-    "likelihood": lambda i: features.table(i.likelihood, i.train, i.test),
+    "likelihood": lambda i: features.table(i.scored(), i.train, i.test),
+    "likelihood_base": lambda i: features.table(i.scored(BASE), i.train, i.test),
+    "curvature": lambda i: features.table(i.scored()[["curvature"]], i.train, i.test),
+    "curvature_base": lambda i: features.table(i.scored(BASE)[["curvature"]], i.train, i.test),
 }
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One detector: the view it reads, how it is fitted -> (model, settings worth recording), when it runs."""
+    """One detector: the view it reads, how it is fitted -> (model, settings worth recording), its kind (one of
+    KINDS, or a function of the params for a detector whose model is a param), when it runs."""
 
     view: str
     fit: Callable[[object, np.ndarray, Classify], tuple[object, dict]]
+    kind: str | Callable[[Classify], str]
     runs: Callable[[Inputs], bool] = field(default=lambda i: True)
+
+    def kind_of(self, p: Classify) -> str:
+        return self.kind(p) if callable(self.kind) else self.kind
+
+
+def likelihood_regression(X, y, p: Classify):
+    # standardized: log-probs, entropies, shares, curvatures and token counts live on different scales
+    return make_pipeline(StandardScaler(), logistic_regression(p.lm_likelihood.C, p.seed)).fit(X, y), {}
+
+
+def neural_kind(p: Classify) -> str:
+    """White-box when the classifier starts from the generator's own weights, else a surrogate's."""
+    return WHITE_BOX if Path(p.neural.model) == paths.MODEL_DIR else SURROGATE
 
 
 DETECTORS: dict[str, Entry] = {
-    "naive_bayes": Entry("words", lambda X, y, p: (MultinomialNB(alpha=p.naive_bayes.alpha).fit(X, y), {})),
+    "naive_bayes": Entry("words", lambda X, y, p: (MultinomialNB(alpha=p.naive_bayes.alpha).fit(X, y), {}),
+                         TEXT_ONLY),
     "random_forest": Entry("words", lambda X, y, p: fit_random_forest(
-        X, y, p.random_forest.grid, p.random_forest.cv, p.seed)),
-    "char_logreg": Entry("characters", lambda X, y, p: (logistic_regression(p.char_logreg.C, p.seed).fit(X, y), {})),
-    "leak_check": Entry("surface", lambda X, y, p: (leak.fit_leak_check(X, y, p.seed), {})),
-    # standardized: log-probs, entropies, shares and token counts live on different scales
-    "lm_likelihood": Entry("likelihood", lambda X, y, p: (make_pipeline(
-        StandardScaler(), logistic_regression(p.lm_likelihood.C, p.seed)).fit(X, y), {}),
-        runs=lambda i: i.likelihood is not None),
-    "neural": Entry("texts", lambda X, y, p: (fit_neural(X, y, p), {}), runs=lambda i: i.params.neural.enabled),
+        X, y, p.random_forest.grid, p.random_forest.cv, p.seed), TEXT_ONLY),
+    "char_logreg": Entry("characters", lambda X, y, p: (logistic_regression(p.char_logreg.C, p.seed).fit(X, y), {}),
+                         TEXT_ONLY),
+    "leak_check": Entry("surface", lambda X, y, p: (leak.fit_leak_check(X, y, p.seed), {}), TEXT_ONLY),
+    "lm_likelihood": Entry("likelihood", likelihood_regression, WHITE_BOX, runs=lambda i: i.scored() is not None),
+    "curvature": Entry("curvature", lambda X, y, p: (fit_threshold(X, y, p.seed), {}), WHITE_BOX,
+                       runs=lambda i: i.scored() is not None),
+    "lm_likelihood_base": Entry("likelihood_base", likelihood_regression, SURROGATE,
+                                runs=lambda i: i.scored(BASE) is not None),
+    "curvature_base": Entry("curvature_base", lambda X, y, p: (fit_threshold(X, y, p.seed), {}), SURROGATE,
+                            runs=lambda i: i.scored(BASE) is not None),
+    "neural": Entry("texts", lambda X, y, p: (fit_neural(X, y, p), {}), neural_kind,
+                    runs=lambda i: i.params.neural.enabled),
 }
 
 
@@ -131,13 +186,14 @@ def verdicts(model, X) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class Detector:
-    """A fitted detector, the names of the features it saw, its verdicts on the test posts, its settings."""
+    """A fitted detector, the names of the features it saw, its verdicts on the test posts, its settings, its kind."""
 
     model: object
     feature_names: np.ndarray
     probability_real: np.ndarray
     predicted: np.ndarray
     settings: dict
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -172,15 +228,15 @@ def detect(texts, labels, p: Classify, likelihood: pd.DataFrame | None = None) -
         view = views[entry.view]
         logger.info(f"classify: {name} on {len(view.names) or 'the'} {entry.view} features")
         model, settings = entry.fit(view.train, labels[train], p)
-        fitted[name] = Detector(model, view.names, *verdicts(model, view.test), settings)
+        fitted[name] = Detector(model, view.names, *verdicts(model, view.test), settings, entry.kind_of(p))
     return Detection(fitted, train, test, labels[test])
 
 
 def scores(detection: Detection) -> dict:
-    """Each detector's test scores (4 places: accuracy, its 95% interval, ROC AUC, F1), the leak
-    warning and the split sizes."""
+    """Each detector's kind and test scores (4 places: accuracy, its 95% interval, ROC AUC, the true positive
+    rate at 1% false positives, F1), the leak warning and the split sizes."""
     result = {
-        name: {metric: round(value, 4) for metric, value in
+        name: {"kind": detector.kind} | {metric: round(value, 4) for metric, value in
                metrics.evaluate(detector.probability_real, detector.predicted, detection.y_test).items()}
         for name, detector in detection.detectors.items()
     }
@@ -192,9 +248,18 @@ def scores(detection: Detection) -> dict:
 
 
 def headline(detail: dict) -> dict:
-    """The headline metrics (reports/metrics/classify.json): each detector's accuracy and the leak warning."""
-    return {name: {"accuracy": value["accuracy"]} for name, value in detail.items() if isinstance(value, dict)} | {
-        "leak_warning": detail["leak_warning"]}
+    """The headline metrics (reports/metrics/classify.json): per kind of detector, the strongest one's accuracy
+    (the one a reader of that kind would use), its ROC AUC and true positive rate at 1% false positives; and the
+    leak warning. Every detector's scores are in reports/classify/scores.json."""
+    result = {}
+    for kind in KINDS:
+        ran = {name: value for name, value in detail.items() if isinstance(value, dict) and value["kind"] == kind}
+        if ran:
+            best = max(ran, key=lambda name: (ran[name]["accuracy"], name))
+            result[kind.replace(" ", "_").replace("-", "_")] = {
+                "accuracy": ran[best]["accuracy"], "roc_auc": ran[best]["roc_auc"],
+                "tpr_at_1pct_fpr": ran[best]["tpr_at_1pct_fpr"]}
+    return result | {"leak_warning": detail["leak_warning"]}
 
 
 def predictions_table(posts: pd.DataFrame, detection: Detection) -> pd.DataFrame:

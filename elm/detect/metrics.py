@@ -1,4 +1,5 @@
-"""How well a detector did on the test posts: accuracy with its 95% Wilson interval, ROC AUC, F1, ROC curve."""
+"""How well a detector did on the test posts: accuracy with its 95% Wilson interval, ROC AUC, the true positive
+rate at 1% false positives, F1, ROC curve."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,9 +7,10 @@ import pandas as pd
 from scipy.stats import binomtest
 from sklearn.metrics import f1_score, roc_auc_score, roc_curve
 
-from elm.labels import REAL_LABEL
+from elm.labels import GENERATED_LABEL, REAL_LABEL
 
 CONFIDENCE = 0.95
+LOW_FALSE_POSITIVE_RATE = 0.01  # a detector that flags real posts rarely: its catch rate there
 ROC_FALSE_POSITIVE_RATES = np.linspace(0.0, 1.0, 101)
 
 
@@ -22,7 +24,8 @@ def accuracy_interval(correct, confidence: float = CONFIDENCE) -> tuple[float, f
 
 
 def evaluate(probability_real, predicted, y_test) -> dict[str, float]:
-    """Accuracy with its 95% interval, ROC AUC (from P(real)) and F1 (real as the positive class)."""
+    """Accuracy with its 95% interval, ROC AUC (from P(real)), the true positive rate at 1% false positives and
+    F1 (real as the positive class)."""
     correct = np.asarray(predicted) == np.asarray(y_test)
     low, high = accuracy_interval(correct)
     return {
@@ -30,8 +33,16 @@ def evaluate(probability_real, predicted, y_test) -> dict[str, float]:
         "accuracy_low": low,
         "accuracy_high": high,
         "roc_auc": float(roc_auc_score(y_test, probability_real)),
+        "tpr_at_1pct_fpr": tpr_at_fpr(probability_real, y_test, LOW_FALSE_POSITIVE_RATE),
         "f1": float(f1_score(y_test, predicted, pos_label=REAL_LABEL)),
     }
+
+
+def tpr_at_fpr(probability_real, y_test, false_positive_rate: float) -> float:
+    """The share of generated posts caught while at most ``false_positive_rate`` of real posts are flagged as
+    generated (generated is the positive class here, as in the detection literature; the best threshold)."""
+    fpr, tpr, _ = roc_curve(np.asarray(y_test) == GENERATED_LABEL, 1 - np.asarray(probability_real, dtype=float))
+    return float(tpr[fpr <= false_positive_rate].max())
 
 
 def roc_points(probability_real, y_test) -> np.ndarray:

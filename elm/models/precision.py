@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from elm.params.validation import PRECISIONS as CHOICES
+
 WORK = ("train", "sample", "score")
 NATIVE_BF16 = {"avx512_bf16", "amx_bf16"}  # CPU flags of bf16 dot products (AVX-512) or tiles (AMX)
 

@@ -6,6 +6,10 @@ from typing import ClassVar
 
 from elm.params.validation import PRECISIONS, bounded
 
+# account_weights: each account's share of the training posts grows as (its posts) ** exponent
+# (elm/proportions.py weighted_posts): its own size, its square root, or one share each
+ACCOUNT_WEIGHTS = {"proportional": 1.0, "sqrt": 0.5, "balanced": 0.0}
+
 
 @dataclass(frozen=True)
 class Scratch:
@@ -53,6 +57,7 @@ class Finetune:
     checkpoint_every: int = bounded(0)
     early_stopping_patience: int = bounded(0)
     seed: int
+    account_weights: str = bounded(choices=tuple(ACCOUNT_WEIGHTS))
     lora: Lora
     scratch: Scratch
     gpt2simple: Gpt2Simple

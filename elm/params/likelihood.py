@@ -1,4 +1,4 @@
-"""The ``likelihood`` section: scoring every sampled post with the fine-tuned model."""
+"""The ``likelihood`` section: scoring every sampled post with the fine-tuned model and its base model."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,3 +15,4 @@ class Likelihood:
     max_tokens: int = bounded(1)
     precision: str = bounded(choices=PRECISIONS)
     threads: int = bounded(0)
+    surrogate: bool  # also score with the base model (finetune.model): the black-box detectors' features

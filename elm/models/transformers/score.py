@@ -1,15 +1,17 @@
 """The transformers backend's scoring (the ``likelihood`` stage): how likely a model finds each token of a post,
-how uncertain it was, and where the true token ranked among its predictions."""
+how uncertain it was, where the true token ranked among its predictions, and Fast-DetectGPT's conditional
+probability curvature (``elm.models.curvature``) with the model as its own sampler. The model is the fine-tuned
+generator (white-box) or any model ``finetune.model`` can name, e.g. the base model it was tuned from (a
+surrogate for black-box detection)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from elm.models.curvature import curvature
 from elm.models.precision import autocast, autocast_dtype
-from elm.models.transformers.common import device
-
+from elm.models.transformers.common import device, load_pretrained
 
 # GLTR's rank buckets: the true token was the model's top 1, in its top 10, 100, 1000, or below.
 RANK_BUCKETS = (1, 10, 100, 1000)
@@ -25,11 +27,12 @@ class Scorer:
     post's scores do not depend on the batch it is in.
     """
 
-    def __init__(self, model_dir: Path | str, precision: str = "fp32"):
+    def __init__(self, model: Path | str, precision: str = "fp32"):
+        """``model``: a fine-tuned model folder, or anything ``finetune.model`` accepts (``common.resolve``)."""
         self.device = device()
         self.dtype = autocast_dtype(precision, self.device, "score")
-        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).to(self.device).eval()
+        self.model, self.tokenizer = load_pretrained(str(model))
+        self.model.to(self.device).eval()
         self.context = getattr(self.model.config, "max_position_embeddings", None) or 1024
 
     def encode(self, prefix: str, text: str, max_tokens: int) -> tuple[list[int], int]:
@@ -50,7 +53,7 @@ class Scorer:
 
     @torch.inference_mode()
     def features(self, batch: list[tuple[list[int], int]]) -> list[dict]:
-        """Mean log-prob, mean entropy, rank bucket shares and token count of each encoded post."""
+        """Mean log-prob, mean entropy, rank bucket shares, curvature and token count of each encoded post."""
         width = max(len(ids) for ids, _ in batch)
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
         input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
@@ -65,7 +68,7 @@ class Scorer:
             targets = torch.tensor(ids[first:], device=self.device)
             if len(targets) == 0:
                 results.append({"tokens": 0, "mean_logprob": 0.0, "mean_entropy": 0.0,
-                                **{name: 0.0 for name in rank_bucket_names()}})
+                                **{name: 0.0 for name in rank_bucket_names()}, "curvature": 0.0})
                 continue
             predicted = logits[row, first - 1:len(ids) - 1]  # position t predicts token t + 1
             logprobs = torch.log_softmax(predicted, dim=-1)
@@ -77,8 +80,10 @@ class Scorer:
                 inside = rank >= lower if upper is None else (rank >= lower) & (rank < upper)
                 shares[name] = inside.float().mean().item()
                 lower = upper
+            counted = torch.ones(1, len(targets), dtype=torch.bool, device=self.device)
             results.append({"tokens": len(targets), "mean_logprob": true.mean().item(),
-                            "mean_entropy": entropy.mean().item(), **shares})
+                            "mean_entropy": entropy.mean().item(), **shares,
+                            "curvature": curvature(predicted[None], targets[None], counted).item()})
         return results
 
 
