@@ -18,7 +18,7 @@ data/raw is replaced as a whole, once every account is done: an error or an inte
 previous data/raw as it was. With scrape.on_account_error: skip, an account that fails is reported,
 keeps the posts data/raw held for it (if any), and the others go on.
 
-Params (scrape): accounts, refresh, on_account_error, http (live sources' timeouts and retries),
+Params (scrape): accounts, refresh, on_account_error, http (live sources' deadlines, size cap, retries),
 and one section per source (demo, twint, archive, table, bluesky, mastodon, xapi).
 """
 from __future__ import annotations

@@ -2,26 +2,32 @@
 
 :class:`FakeApi` runs a ``ThreadingHTTPServer`` on a free port in a thread and answers each request
 with ``app(request) -> Reply``, recording every request. ``fault(n, reply)`` answers the n-th
-request (counted from 1) with ``reply`` instead: a 429, a 500, a body that is not JSON, a delay or
-a dropped connection.
+request (counted from 1) with ``reply`` instead: a 429, a 500, a body that is not JSON, a delay,
+a dropped connection, a body past any size cap. ``drip(n, seconds)`` sends the n-th request's reply
+slowly, a byte at a time. Past ``REQUEST_LIMIT`` requests the server answers every request with an
+HTTP 418, so that a client that pages without end fails its test instead of running forever.
 
 The worlds (:class:`BlueskyWorld`, :class:`MastodonWorld`, :class:`XWorld`) are ``app``s: one
 account's timeline of posts, reposts and replies, served the way each API documents it (paging,
-filters, ``since_id``, error bodies), so the sources are tested against what they will meet.
+filters, ``since_id``, error bodies), so the sources are tested against what they will meet; and,
+when told, the way a faulty API serves it (``cursor_fault``, ``repost_tail``, ``per_page``).
 """
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-T0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
 TEXTS = (
     "plain words about the sea",
     "Ampersand & <angle> \"quotes\" it's fine",
@@ -30,6 +36,8 @@ TEXTS = (
     "emoji 🎉 🏳️‍🌈 ok",
     "long " + "x" * 285,  # past X's 280: served as a note_tweet
 )
+REQUEST_LIMIT = 500  # far more than any test's client needs, unless it pages without end
+DRIP_BYTES = 40  # a dripped reply's first bytes, sent one at a time (the rest follow at once)
 
 
 @dataclass
@@ -39,6 +47,7 @@ class Reply:
     headers: dict = field(default_factory=dict)
     delay_s: float = 0.0
     drop: bool = False  # close the connection without answering
+    length: bool = True  # send a Content-Length header (else the body ends when the connection closes)
 
 
 @dataclass
@@ -53,6 +62,7 @@ class FakeApi:
         self.app = app
         self.requests: list[Request] = []
         self.faults: dict[int, Reply] = {}
+        self.drips: dict[int, tuple[float, bool]] = {}
         self._lock = threading.Lock()
         self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         # a short poll interval: shutdown() waits for the next poll
@@ -67,6 +77,11 @@ class FakeApi:
         """Answer request ``number`` (1 = the first this server gets) with ``reply``."""
         self.faults[number] = reply
 
+    def drip(self, number: int, seconds: float, headers: bool = True) -> None:
+        """Send request ``number``'s reply slowly: its first DRIP_BYTES bytes one every ``seconds``, from the
+        status line on (``headers``), or from the body on, the headers sent at once."""
+        self.drips[number] = (seconds, headers)
+
     def __enter__(self):
         self._thread.start()
         return self
@@ -75,21 +90,23 @@ class FakeApi:
         self._server.shutdown()
         self._server.server_close()
 
-    def _answer(self, path: str) -> tuple[Request, Reply | None]:
-        """Record a request; the fault planned for it, if any."""
+    def _answer(self, path: str) -> tuple[Request, int, Reply | None]:
+        """Record a request; its number and the fault planned for it, if any."""
         parts = urlsplit(path)
         with self._lock:
             request = Request(parts.path, dict(parse_qsl(parts.query)), {})
             self.requests.append(request)
             number = len(self.requests)
-        return request, self.faults.get(number)
+        if number > REQUEST_LIMIT:
+            return request, number, Reply(418, {"error": f"over {REQUEST_LIMIT} requests: the client never stops"})
+        return request, number, self.faults.get(number)
 
     def _handler_class(self):
         api = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
-                request, fault = api._answer(self.path)
+                request, number, fault = api._answer(self.path)
                 request.headers.update({k.lower(): v for k, v in self.headers.items()})
                 reply = fault or api.app(request)
                 if reply.delay_s:
@@ -99,13 +116,19 @@ class FakeApi:
                     return
                 body = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
                 data = body.encode("utf-8")
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                headers = {"Content-Type": "application/json; charset=utf-8",
+                           **({"Content-Length": str(len(data))} if reply.length else {}), **reply.headers}
+                head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+                head = f"HTTP/1.0 {reply.status} {HTTPStatus(reply.status).phrase}\r\n{head}\r\n".encode("ascii")
+                seconds, from_head = api.drips.get(number, (0.0, True))
+                if not from_head:
+                    self.wfile.write(head)
+                    head = b""
+                slow = DRIP_BYTES if seconds else 0
+                for byte in (head + data)[:slow]:
+                    self.wfile.write(bytes([byte]))
+                    time.sleep(seconds)
+                self.wfile.write((head + data)[slow:])
 
             def log_message(self, *args):
                 pass
@@ -140,10 +163,17 @@ class World:
 
     source = ""
     handle = ""
+    size_key = "limit"  # the query parameter that asks for a page's size
 
     def __init__(self):
         self.posts: list[Post] = []  # oldest first
         self.deleted = False
+        # How a faulty API pages: "repeat": every next cursor is the first page's; "ignore": the cursor sent is
+        # ignored, each request gets the first page again.
+        self.cursor_fault = ""
+        self.repost_tail = 0  # reposts served after the account's posts (older), whatever the request filters
+        self.per_page: int | None = None  # the most posts a page holds, whatever the request asks
+        self.served = 0  # posts sent in timeline pages, all requests together
 
     def add(self, count: int, kind: str = "post") -> None:
         start = 1000 + len(self.posts)
@@ -156,6 +186,22 @@ class World:
     def newest_first(self) -> list[Post]:
         return list(reversed(self.posts))
 
+    def timeline(self, keep=lambda post: True) -> Iterator[Post]:
+        """The posts ``keep`` accepts, newest first, then the ``repost_tail`` (numbered down from 999: older)."""
+        yield from filter(keep, self.newest_first())
+        yield from (Post(999 - i, f"#{999 - i} reposted", "repost") for i in range(self.repost_tail))
+
+    def page_of(self, items: Iterable, query: dict, token_key: str) -> tuple[list, str | None]:
+        """One page of ``items`` at the offset in ``query[token_key]``, and the next page's token; paged as
+        ``cursor_fault`` and ``per_page`` say."""
+        start = 0 if self.cursor_fault == "ignore" else int(query.get(token_key, 0))
+        size = min(int(query[self.size_key]), self.per_page or 10**9)
+        window = list(itertools.islice(items, start, start + size + 1))
+        self.served += len(window[:size])
+        if len(window) <= size:
+            return window, None
+        return window[:size], str(size if self.cursor_fault == "repeat" else start + size)
+
     def post_id(self, post: Post) -> str:
         return str(post.number)
 
@@ -165,12 +211,6 @@ class World:
 
     def is_timeline(self, request: Request) -> bool:
         raise NotImplementedError
-
-
-def page_of(items: list, query: dict, size_key: str, token_key: str) -> tuple[list, str | None]:
-    """One page of ``items`` at the offset in ``query[token_key]``, and the next page's token."""
-    start, size = int(query.get(token_key, 0)), int(query[size_key])
-    return items[start:start + size], (str(start + size) if start + size < len(items) else None)
 
 
 class BlueskyWorld(World):
@@ -192,8 +232,8 @@ class BlueskyWorld(World):
         if self.deleted or request.query.get("actor") != self.handle:
             return Reply(400, {"error": "InvalidRequest", "message": "Profile not found"})
         no_replies = request.query.get("filter") == "posts_no_replies"
-        items = [self.item(p) for p in self.newest_first() if not (no_replies and p.kind == "reply")]
-        page, cursor = page_of(items, request.query, "limit", "cursor")
+        items = map(self.item, self.timeline(lambda p: not (no_replies and p.kind == "reply")))
+        page, cursor = self.page_of(items, request.query, "cursor")
         return Reply(body={"feed": page, **({"cursor": cursor} if cursor else {})})
 
     def item(self, post: Post) -> dict:
@@ -207,7 +247,8 @@ class BlueskyWorld(World):
         item = {"post": {"uri": self.post_id(post) if post.kind != "repost" else f"at://did:plc:bob/x/{post.number}",
                          "cid": f"bafy{post.number}", "author": author, "record": record, "indexedAt": post.iso}}
         if post.kind == "repost":
-            item["reason"] = {"$type": "app.bsky.feed.defs#reasonRepost", "by": {"did": self.did}, "indexedAt": post.iso}
+            item["reason"] = {"$type": "app.bsky.feed.defs#reasonRepost", "by": {"did": self.did},
+                              "indexedAt": post.iso}
         return item
 
 
@@ -231,13 +272,15 @@ class MastodonWorld(World):
         if not self.is_timeline(request):
             return Reply(404, {"error": "Record not found"})
         q = request.query
-        statuses = [
-            self.status(p) for p in self.newest_first()
-            if not (q.get("exclude_reblogs") == "true" and p.kind == "repost")
-            and not (q.get("exclude_replies") == "true" and p.kind == "reply")
-            and p.number < int(q.get("max_id", 10**9)) and p.number > int(q.get("since_id", 0))
-        ]
-        return Reply(body=statuses[:int(q["limit"])])
+        max_id = 10**9 if self.cursor_fault == "ignore" else int(q.get("max_id", 10**9))
+        since_id = int(q.get("since_id", 0))
+        timeline = self.timeline(lambda p: not (q.get("exclude_reblogs") == "true" and p.kind == "repost")
+                                 and not (q.get("exclude_replies") == "true" and p.kind == "reply"))
+        newer = itertools.takewhile(lambda p: p.number > since_id, timeline)  # newest first: the rest are older
+        size = min(int(q["limit"]), self.per_page or 10**9)
+        statuses = list(itertools.islice((p for p in newer if p.number < max_id), size))
+        self.served += len(statuses)
+        return Reply(body=[self.status(p) for p in statuses])
 
     def status(self, post: Post) -> dict:
         paragraphs = post.text.split("\n\n")
@@ -255,6 +298,7 @@ class MastodonWorld(World):
 
 class XWorld(World):
     source, handle = "xapi", "alice_x"
+    size_key = "max_results"
     user_id = "42"
     token = "test-token"
 
@@ -276,9 +320,10 @@ class XWorld(World):
         q = request.query
         excluded = set(q.get("exclude", "").split(","))
         kinds = {"repost": "retweets", "reply": "replies"}
-        tweets = [self.tweet(p) for p in self.newest_first()
-                  if kinds.get(p.kind) not in excluded and p.number > int(q.get("since_id", 0))]
-        page, token = page_of(tweets, q, "max_results", "pagination_token")
+        since_id = int(q.get("since_id", 0))
+        timeline = self.timeline(lambda p: kinds.get(p.kind) not in excluded)
+        newer = itertools.takewhile(lambda p: p.number > since_id, timeline)
+        page, token = self.page_of(map(self.tweet, newer), q, "pagination_token")
         meta = {"result_count": len(page), **({"next_token": token} if token else {})}
         return Reply(body={"data": page, "meta": meta} if page else {"meta": meta})
 

@@ -152,7 +152,8 @@ def configure(workdir, params, servers, accounts=None, refresh=0, on_error="fail
     section["accounts"] = accounts or [spec(world) for world, _ in servers]
     section["refresh"] = refresh
     section["on_account_error"] = on_error
-    section["http"] = {"timeout_s": 1.0, "retries": RETRIES, "backoff_s": 0.01, "max_wait_s": 5, **http}
+    section["http"] = {"timeout_s": 1.0, "max_reply_mb": 1, "retries": RETRIES, "backoff_s": 0.01, "max_wait_s": 5,
+                       **http}
     section["demo"]["posts_per_account"] = 30
     for world, server in servers:
         section[world.source].update(world.section(server.url))

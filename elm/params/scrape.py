@@ -1,4 +1,5 @@
-"""The ``scrape`` section: the accounts, how bad rows and failing accounts are handled, and each source's own settings."""
+"""The ``scrape`` section: the accounts, how bad rows and failing accounts are handled, and each source's own
+settings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,7 +40,10 @@ class TableSource:
 
 @dataclass(frozen=True)
 class Http:
-    timeout_s: float = bounded(0.1)
+    """How live sources make requests (elm/sources/live.py)."""
+
+    timeout_s: float = bounded(0.1)  # each request's deadline: connecting, the headers and every byte of the reply
+    max_reply_mb: float = bounded(0.001)  # a longer reply fails the account (not retried)
     retries: int = bounded(0, 20)
     backoff_s: float = bounded(0.0)
     max_wait_s: float = bounded(0.0)
@@ -50,7 +54,7 @@ class BlueskySource:
     base_url: str
     replies: bool
     page_size: int = bounded(1, 100)
-    max_posts: int = bounded(1)
+    max_posts: int = bounded(1)  # posts read per account and run, kept or not (elm/sources/paging.py)
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class MastodonSource:
     base_url: str
     replies: bool
     page_size: int = bounded(1, 40)
-    max_posts: int = bounded(1)
+    max_posts: int = bounded(1)  # statuses read per account and run, kept or not
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ class XapiSource:
     replies: bool
     retweets: bool
     page_size: int = bounded(5, 100)
-    max_posts: int = bounded(1, 3200)
+    max_posts: int = bounded(1, 3200)  # posts read (and billed) per account and run, kept or not
 
 
 @dataclass(frozen=True)

@@ -1,40 +1,57 @@
-"""What the live sources (bluesky, mastodon, xapi) share: polite HTTP and incremental paging.
+"""What the live sources (bluesky, mastodon, xapi) share: polite, bounded HTTP.
 
-:class:`Session` is a ``requests.Session`` whose every request has a timeout and is retried, at
-most ``scrape.http.retries`` times, on network errors, HTTP 5xx and success replies whose body is
-not JSON, after an exponential backoff with jitter. An HTTP 429 waits as long as the server asks
-(``Retry-After``, or the time until a rate-limit reset header), unless that is longer than
-``scrape.http.max_wait_s``. Each wait is reported on stderr. The X source hands such a session to
-tweepy, so its requests are treated the same way.
+:class:`Session` is a ``requests.Session`` whose every request must be over, connect, headers and
+every byte of the reply, within ``scrape.http.timeout_s`` (elm/sources/deadline.py), and whose reply
+may not exceed ``scrape.http.max_reply_mb``. A request is retried, at most ``scrape.http.retries``
+times, on network errors, a passed deadline, HTTP 5xx and success replies whose body is not JSON,
+after an exponential backoff with jitter. An HTTP 429 waits as long as the server asks
+(``Retry-After``, or the time until a rate-limit reset header), never less than that backoff, unless
+that is longer than ``scrape.http.max_wait_s``. Each wait is reported on stderr. The X source hands
+such a session to tweepy, so its requests are treated the same way.
 
-:func:`collect` reads an account's pages of posts, newest first, until the API has no more, a page
-reaches posts already held, or ``max_posts`` new posts are in; it reports each page on stderr.
+A credential (an ``Authorization`` header) goes only over https, or to a loopback address for tests:
+:func:`check_base_url` refuses a source's ``base_url`` otherwise, and the session refuses to send
+one anywhere else. Text a server sent is quoted in messages only through :func:`quote`: cut short,
+and with the session's credentials and any ``Authorization``/``Bearer`` echo blotted out.
+
+elm/sources/paging.py reads an account's pages of posts and says when to stop.
 """
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import logging
 import random
 import re
 import time
+from collections.abc import Iterable
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Callable, Iterable
+from urllib.parse import urlsplit
 
 import requests
 
 from elm.errors import ElmError
-from elm.sources import files
+from elm.sources.deadline import Deadline, DeadlineAdapter
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "Elm/1.0 (research scraper of public posts; python-requests)"
-# A connection refused, reset or cut mid-reply, or a timeout: worth another try.
-NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+# A connection refused, reset or cut mid-reply (by the server, or by the deadline), or a timeout: worth another try.
+NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                  requests.exceptions.ContentDecodingError)
 # Epoch seconds (X: x-rate-limit-reset; Bluesky: ratelimit-reset) or ISO 8601 (Mastodon: X-RateLimit-Reset).
 RESET_HEADERS = ("x-rate-limit-reset", "ratelimit-reset", "x-ratelimit-reset")
 RESET_MARGIN_S = 1.0  # reset headers count whole seconds on the server's clock
 SKIP_HINT = "or set scrape.on_account_error: skip to go on without it"
+CHUNK_BYTES = 64 * 1024
+QUOTE_CHARS = 200  # the most of a server's text an error message quotes
+REDACTED = "[redacted]"
+# "Bearer <token>", "Basic <token>" and "Authorization: <value>" (as a header line, JSON or a repr), as a
+# server may echo them back; an "Authorization:" whose value is already redacted is left as it is.
+CREDENTIAL_ECHO = re.compile(r"(?i)\b(bearer|basic)(?:\s+|%20|\+)[\w.~+/=%-]{8,}"
+                             r"|(authorization[\"']?\s*[:=]\s*[\"']?)"
+                             r"(?![\s\"']*" + re.escape(REDACTED) + r")[^\"'\r\n,;}\]]+")
 
 
 class Retry(Exception):
@@ -54,11 +71,14 @@ class Session(requests.Session):
         self.label = label
         self.http = http
         self.headers["User-Agent"] = USER_AGENT
+        adapter = DeadlineAdapter()
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+        self.credentials: set[str] = set()  # every Authorization value sent, and its token: never quoted
         self.retries = 0
         self.rate_limit_waits = 0
 
     def request(self, method, url, **kwargs):
-        kwargs.setdefault("timeout", self.http.timeout_s)
         for attempt in itertools.count(1):
             try:
                 return self._request_once(method, url, kwargs)
@@ -70,11 +90,29 @@ class Session(requests.Session):
                     ) from None
                 self._wait_before_retry(retry, attempt)
 
+    def send(self, request: requests.PreparedRequest, **kwargs):
+        """Send one prepared request (redirects included), refusing to carry a credential in clear text."""
+        if "Authorization" in request.headers:
+            self.credentials.update(credentials(request))
+            if not may_carry_credentials(request.url):
+                raise ElmError(
+                    f"{self.label}: refusing to send a token to {request.url}, which is neither https nor a "
+                    "loopback address (it would cross the network in clear text); use the API's https:// URL"
+                )
+        return super().send(request, **kwargs)
+
     def _request_once(self, method, url, kwargs):
+        deadline = Deadline(self.http.timeout_s)
         try:
-            response = super().request(method, url, **kwargs)
+            with deadline:
+                response = super().request(method, url, **{**kwargs, "stream": True, "timeout": deadline.timeouts()})
+                self._read_body(response)
         except NETWORK_ERRORS as err:
+            if deadline.passed or isinstance(err, requests.Timeout):
+                raise Retry(f"no whole reply within scrape.http.timeout_s ({self.http.timeout_s:g} s)") from None
             raise Retry(f"network error ({type(err).__name__})") from None
+        except requests.RequestException as err:  # a URL requests cannot use: not the network's fault, nor the disk's
+            raise ElmError(f"{self.label}: cannot request {url} ({err}); check the source's base_url") from None
         if response.status_code == 429:
             raise Retry("HTTP 429 (rate-limited)", rate_limit_wait(response.headers, time.time()), rate_limited=True)
         if response.status_code >= 500:
@@ -83,17 +121,27 @@ class Session(requests.Session):
             raise Retry("a reply that is not valid JSON")
         return response
 
+    def _read_body(self, response: requests.Response) -> None:
+        """Read the reply's body (streamed, so the deadline covers it), refusing one past ``max_reply_mb``."""
+        body = read_capped(response, int(self.http.max_reply_mb * 1_000_000))
+        if body is None:
+            response.close()
+            raise ElmError(
+                f"{self.label}: the reply from {response.url} is larger than scrape.http.max_reply_mb "
+                f"({self.http.max_reply_mb:g} MB); check the source's base_url, or raise scrape.http.max_reply_mb"
+            )
+        response._content = body  # where requests keeps a body it has read, for .content, .text and .json()
+
     def _wait_before_retry(self, retry: Retry, attempt: int) -> None:
-        if retry.wait_s is None:
-            seconds = backoff_s(attempt, self.http.backoff_s, self.http.max_wait_s)
-        elif retry.wait_s > self.http.max_wait_s:
+        """Sleep before retry number ``attempt``: the backoff, or longer when the server asks for longer."""
+        seconds = backoff_s(attempt, self.http.backoff_s, self.http.max_wait_s)
+        if retry.wait_s is not None and retry.wait_s > self.http.max_wait_s:
             raise ElmError(
                 f"{self.label}: {retry}; the server asks to wait {retry.wait_s:.0f} s, more than "
                 f"scrape.http.max_wait_s ({self.http.max_wait_s:g}); run again later (posts already held "
                 f"are kept), raise scrape.http.max_wait_s, {SKIP_HINT}"
             )
-        else:
-            seconds = retry.wait_s
+        seconds = max(seconds, retry.wait_s or 0.0)
         self.retries += 1
         self.rate_limit_waits += retry.rate_limited
         logger.info(f"{self.label}: {retry}; retry {attempt} of {self.http.retries} in {seconds:.1f} s")
@@ -106,6 +154,10 @@ class Session(requests.Session):
             raise refused(self.label, response)
         return response.json()
 
+    def quote(self, text, limit: int = QUOTE_CHARS) -> str:
+        """``text`` a server sent, fit for a message: see :func:`quote`."""
+        return quote(text, self.credentials, limit)
+
 
 def refused(label: str, response: requests.Response) -> ElmError:
     """The error for an API that refused an account's request, with the API's own words."""
@@ -116,18 +168,85 @@ def refused(label: str, response: requests.Response) -> ElmError:
 
 
 def api_message(response: requests.Response) -> str:
-    """What an error reply says, from the shapes the three APIs use."""
+    """What an error reply says, from the shapes the three APIs use, quoted (:func:`quote`)."""
+    secrets = credentials(response.request)
     try:
         body = response.json()
     except ValueError:
-        return response.text.strip()[:200] or response.reason
+        return quote(response.text, secrets) or response.reason
     if isinstance(body, dict) and isinstance(body.get("errors"), list) and body["errors"]:
         body = body["errors"][0]  # X: {"errors": [{"title": ..., "detail": ...}]}
     if isinstance(body, dict):
         parts = [str(body[key]) for key in ("error", "title", "message", "detail") if body.get(key)]
         if parts:
-            return ": ".join(parts)
-    return str(body)[:200]
+            return quote(": ".join(parts), secrets)
+    return quote(str(body), secrets)
+
+
+def credentials(request: requests.PreparedRequest | None) -> tuple[str, ...]:
+    """The Authorization header a request carried, and the token in it (the header's last word)."""
+    authorization = request.headers.get("Authorization", "") if request is not None else ""
+    return (authorization, authorization.split()[-1]) if authorization.strip() else ()
+
+
+def quote(text, secrets: Iterable[str] = (), limit: int = QUOTE_CHARS) -> str:
+    """``text`` (or its ``str``) as a message may quote it: each of ``secrets`` and anything that looks like
+    an echoed credential (``Bearer ...``, ``Authorization: ...``) replaced by [redacted], whitespace made
+    single spaces, and cut to ``limit`` characters (after the redacting, so no cut can leave part of a
+    secret unrecognised)."""
+    text = str(text)
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    text = CREDENTIAL_ECHO.sub(lambda match: (match.group(2) or match.group(1) + " ") + REDACTED, text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def read_capped(response: requests.Response, limit: int) -> bytes | None:
+    """The reply's whole body, or None (having read no further) once it proves longer than ``limit`` bytes:
+    by its Content-Length, or as it arrives (a body may come without one, or longer than it said)."""
+    declared = response.headers.get("Content-Length", "").strip()
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    for chunk in response.iter_content(CHUNK_BYTES):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def may_carry_credentials(url: str) -> bool:
+    """Whether a token may go to ``url``: over https, or to this machine (127.0.0.1, localhost, ::1)."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname or ""))
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str, key: str, token: str = "") -> str:
+    """``url``, the ``base_url`` at params key ``key``, without its trailing slash, after checking that it is
+    a whole http(s) URL, and, when requests to it carry ``token`` (the name of the variable holding
+    it), that the token would not cross the network in clear text."""
+    parts = urlsplit(url)
+    if "://" not in url:
+        raise ElmError(f"{key}: {url!r} is not a whole URL (it lacks https://); write it as https://{url}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ElmError(f"{key}: {url!r} is not an http(s) URL with a host; write the API's https:// URL")
+    if token and not may_carry_credentials(url):
+        raise ElmError(
+            f"{key}: {url} is plain http, so {token} would cross the network in clear text; use "
+            f"https://{url.split('://', 1)[1]} (plain http is allowed only to 127.0.0.1, localhost or ::1, for tests)"
+        )
+    return url.rstrip("/")
 
 
 def has_json_body(response: requests.Response) -> bool:
@@ -165,58 +284,3 @@ def rate_limit_wait(headers, now: float) -> float | None:
         return max(0.0, reset - now) + RESET_MARGIN_S
     return None
 
-
-def collect(pages: Iterable[list[dict]], held_ids: frozenset[str], max_posts: int, session: Session) -> list[dict]:
-    """Records (for :func:`elm.sources.records.normalize`) from ``pages``, which yields an account's posts
-    page by page, newest first. Stops at the first page holding a post already held (the rest are
-    older), when the pages run out, or with ``max_posts`` new posts; posts seen twice are kept once."""
-    posts: list[dict] = []
-    seen = set(held_ids)
-    pages_read = 0
-    for pages_read, page in enumerate(pages, start=1):
-        new = [post for post in page if post["id"] not in seen]
-        seen.update(post["id"] for post in new)
-        posts.extend(new)
-        logger.info(f"{session.label}: page {pages_read}: {len(posts)} new posts so far")
-        if len(posts) >= max_posts or any(post["id"] in held_ids for post in page):
-            break
-    posts = posts[:max_posts]
-    logger.info(
-                f"{session.label}: fetched {len(posts)} new posts in {pages_read} pages "
-                f"({session.rate_limit_waits} rate-limit waits, {session.retries} retries in all)")
-    return posts
-
-
-def records(items: list, to_record: Callable[[dict], dict | None], label: str, url: str) -> list[dict]:
-    """``to_record`` of each item of an API reply, leaving out items it returns None for (reposts),
-    with an ElmError naming the item when one lacks what the API documents (a changed API or a
-    wrong base URL) instead of a KeyError."""
-    if not isinstance(items, list):
-        raise ElmError(f"{label}: {url} replied {str(items)[:80]!r} where a list of posts was expected; check the base_url")
-    converted = []
-    for index, item in enumerate(items):
-        try:
-            record = to_record(item)
-        except (KeyError, TypeError, AttributeError) as err:
-            raise ElmError(
-                f"{label}: item {index} of the reply from {url} is not shaped as the API documents "
-                f"({type(err).__name__}: {err}): {str(item)[:120]}; check the base_url"
-            ) from None
-        if record is not None:
-            converted.append(record)
-    return converted
-
-
-def newest_numeric_id(ids: Iterable[str]) -> str | None:
-    """The largest of ``ids`` compared as numbers (X and Mastodon ids grow with time), or None."""
-    numeric = [int(i) for i in ids if i.isdigit()]
-    return str(max(numeric)) if numeric else None
-
-
-def iso_time(value) -> str:
-    """An API timestamp as ISO 8601 UTC, or "" when it is missing or unreadable: one odd date must
-    not stop a whole account."""
-    try:
-        return files.to_iso_utc(value)
-    except ValueError:
-        return ""
