@@ -1,26 +1,32 @@
-"""People judging posts: the answers file the judge app appends to, and what the `human` stage measures.
+"""People judging posts: the answers file the judge app appends to, which posts each reader judges, and the
+rule that a reader's first answer to a post is the one that counts.
 
 data/human/answers.jsonl holds one JSON object a line: post (the post's id, ``elm.results.post_id``),
 reader, answer ("real" or "generated"), follow and upbeat (true, false or null: not rated) and time
 (UTC, ISO 8601). Each answer is one ``write`` of one whole line to a file opened for appending, then
 fsync'd before the reader sees the next post: a stopped server or browser loses nothing confirmed.
+
+One ``AnswerLog`` at a time per answers file: it holds an exclusive lock (flock on answers.jsonl.lock beside
+it) for its life, so two judge servers can never both take the same reader's answer to the same post. Files
+merged by hand (or by git) can still hold a reader's post twice: ``first_answers`` keeps the first.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import random
 import re
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
 
 from elm import paths
 from elm.errors import ElmError
-from elm.labels import REAL_LABEL
 
 logger = logging.getLogger(__name__)
 
@@ -76,22 +82,65 @@ def read_answers(path: str | Path = paths.ANSWERS) -> list[dict]:
         try:
             record = json.loads(line)
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ElmError(f"{where}: not JSON ({err}); the judge app writes this file: remove or fix the line") from None
+            raise ElmError(f"{where}: not JSON ({err}); the judge app writes this file: "
+                           "remove or fix the line") from None
         answers.append(check_answer(record, where))
     return answers
 
 
-class AnswerLog:
-    """The answers file as the judge app uses it: who answered what, and appending one answer."""
+def lock_path(answers: Path) -> Path:
+    """The lock file beside ``answers`` (ignored by git and DVC: .gitignore, .dvcignore)."""
+    return answers.with_name(answers.name + ".lock")
 
-    def __init__(self, path: str | Path = paths.ANSWERS):
+
+def first_answers(answers: list[dict]) -> tuple[list[dict], int]:
+    """Each reader's first answer to each post (the earliest time; the first line when times tie), in file
+    order, and how many later answers to the same (reader, post) were left out. The judge stores one per
+    pair; answer files merged by hand or by git can hold two, which must not count twice."""
+    first: dict[tuple[str, str], int] = {}
+    for index in sorted(range(len(answers)), key=lambda i: answers[i]["time"]):  # stable: ties keep file order
+        first.setdefault((answers[index]["reader"], answers[index]["post"]), index)
+    kept = sorted(first.values())
+    return [answers[i] for i in kept], len(answers) - len(kept)
+
+
+class AnswerLog:
+    """The answers file as the judge app uses it: who answered what, and appending one answer. It holds the
+    file's lock from creation to ``close()`` (or the process's end, however it ends): one writer at a time.
+    ``holder`` says who holds it (e.g. the judge's address), for the error another AnswerLog gets."""
+
+    def __init__(self, path: str | Path = paths.ANSWERS, holder: str = "another process"):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file = self._hold_lock(holder)
         self._drop_incomplete_line()
         self._lock = threading.Lock()
         self._answered: dict[str, set[str]] = {}
         for record in read_answers(self.path):
             self._answered.setdefault(record["reader"], set()).add(record["post"])
+
+    def _hold_lock(self, holder: str) -> TextIO:
+        """Take the answers file's lock without waiting and write who holds it (pid and ``holder``) into the
+        lock file; an ElmError naming the one who holds it already. The file stays: deleting a lock file
+        would let two processes lock two different files."""
+        lock = open(lock_path(self.path), "a+", encoding="utf-8")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            other = lock.read().strip() or "another process (it has not said which yet)"
+            lock.close()
+            raise ElmError(f"{self.path} is in use by {other}: one judge per answers file, or two would take the "
+                           f"same reader's answer to the same post. Use that judge, or stop it (Ctrl+C where it "
+                           f"runs) and start this one again") from None
+        lock.truncate(0)
+        lock.write(f"{holder} (pid {os.getpid()})\n")
+        lock.flush()
+        return lock
+
+    def close(self) -> None:
+        """Release the answers file's lock; this AnswerLog appends nothing more."""
+        self._lock_file.close()
 
     def _drop_incomplete_line(self) -> None:
         """Cut a last line the app was writing when it stopped, so the next answer starts a line."""
@@ -109,7 +158,7 @@ class AnswerLog:
     def append(self, post: str, reader: str, answer: str, follow: bool | None, upbeat: bool | None) -> bool:
         """Append one answer and fsync it; False (nothing written) when ``reader`` already answered ``post``."""
         record = check_answer({"post": post, "reader": reader, "answer": answer, "follow": follow, "upbeat": upbeat,
-                               "time": datetime.now(timezone.utc).isoformat(timespec="seconds")}, "answer")
+                               "time": datetime.now(UTC).isoformat(timespec="seconds")}, "answer")
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         with self._lock:
             if post in self._answered.get(reader, ()):
@@ -123,88 +172,3 @@ class AnswerLog:
                 os.close(fd)
             self._answered.setdefault(reader, set()).add(post)
         return True
-
-
-# --- What the `human` stage measures ---
-
-
-def accuracy(correct: pd.Series) -> dict:
-    from elm.detect.metrics import accuracy_interval  # the detectors' own 95% Wilson interval (scikit-learn: lazily)
-
-    low, high = accuracy_interval(correct.to_numpy())
-    return {"answers": len(correct), "accuracy": round(float(correct.mean()), 4),
-            "accuracy_low": round(low, 4), "accuracy_high": round(high, 4)}
-
-
-def agreement(judged: pd.DataFrame) -> tuple[float | None, float | None, int]:
-    """Over posts judged by several readers: the share of reader pairs that agreed, Fleiss' kappa (for
-    varying readers per post; None when every answer was the same) and how many such posts."""
-    votes = judged.groupby("post")["answer"].agg(real=lambda a: int((a == "real").sum()), n="size")
-    several = votes[votes["n"] >= 2]
-    if several.empty:
-        return None, None, 0
-    real, n = several["real"], several["n"]
-    pairs = (real * (real - 1) + (n - real) * (n - real - 1)) / (n * (n - 1))
-    observed = float(pairs.mean())
-    share_real = real.sum() / n.sum()
-    expected = share_real**2 + (1 - share_real) ** 2
-    kappa = None if expected == 1 else round((observed - expected) / (1 - expected), 4)
-    return round(observed, 4), kappa, len(several)
-
-
-def no_answers() -> tuple[dict, dict]:
-    headline = {"answers": 0, "readers": 0, "posts_judged": 0, "accuracy": None, "accuracy_low": None,
-                "accuracy_high": None, "pairwise_agreement": None, "fleiss_kappa": None,
-                "best_detector_accuracy": None, "stale_answers": 0,
-                "status": "no answers yet: run `python -m stages.judge`, then `dvc repro human`"}
-    return headline, {}
-
-
-def measure(answers: list[dict], posts: pd.DataFrame) -> tuple[dict, dict]:
-    """human.json's headline numbers and breakdown.json's tables, from the answers and the judged test
-    posts (``judge_posts``: label 1 real / 0 generated, account, the detectors' *_pred columns)."""
-    table = pd.DataFrame(answers, columns=list(FIELDS))
-    known = table["post"].isin(posts.index)
-    stale = int((~known).sum())
-    judged = table[known].join(posts.drop(columns="id"), on="post")
-    if judged.empty:
-        headline, breakdown = no_answers()
-        return {**headline, "stale_answers": stale}, breakdown
-    judged["correct"] = (judged["answer"] == "real") == (judged["label"] == REAL_LABEL)
-    votes = judged.groupby("post").agg(real=("answer", lambda a: (a == "real").mean()), readers=("answer", "size"),
-                                       label=("label", "first"))
-    decided = votes[votes["real"] != 0.5]
-    majority_correct = (decided["real"] > 0.5) == (decided["label"] == REAL_LABEL)
-    same_posts = {"readers (each answer)": accuracy(judged["correct"]),
-                  "readers (majority vote)": {"answers": len(decided), "accuracy": round(float(majority_correct.mean()), 4)
-                                              if len(decided) else None}}
-    seen = posts.loc[votes.index]
-    for column in (c for c in posts.columns if c.endswith("_pred")):
-        predicted = pd.to_numeric(seen[column], errors="coerce")
-        same_posts[column.removesuffix("_pred")] = {"answers": len(seen),
-                                                    "accuracy": round(float((predicted == seen["label"]).mean()), 4)}
-    detector_scores = [row["accuracy"] for name, row in same_posts.items() if not name.startswith("readers")]
-    pairwise, kappa, several = agreement(judged)
-    by_count = {}
-    for count, group in decided.assign(ok=majority_correct).groupby("readers"):
-        by_count[str(count)] = {"posts": len(group), "majority_accuracy": round(float(group["ok"].mean()), 4)}
-    ratings = {}
-    for label, name in ((1, "real"), (0, "generated")):
-        rows = judged[judged["label"] == label]
-        ratings[name] = {f"{rating} {key}": value for rating in RATINGS for key, value in (
-            ("rated", int(rows[rating].notna().sum())),
-            ("yes", round(float(rows[rating].dropna().astype(bool).mean()), 4) if rows[rating].notna().any() else None))}
-    overall = accuracy(judged["correct"])
-    headline = {"answers": len(judged), "readers": int(judged["reader"].nunique()), "posts_judged": len(votes),
-                "accuracy": overall["accuracy"], "accuracy_low": overall["accuracy_low"],
-                "accuracy_high": overall["accuracy_high"], "pairwise_agreement": pairwise, "fleiss_kappa": kappa,
-                "best_detector_accuracy": max(detector_scores, default=None), "stale_answers": stale}
-    breakdown = {
-        "same_posts": same_posts,
-        "per_account": {str(a): accuracy(g["correct"]) for a, g in judged.groupby("account", sort=True)},
-        "per_reader": {str(r): accuracy(g["correct"]) for r, g in judged.groupby("reader", sort=True)},
-        "per_readers_per_post": by_count,
-        "agreement": {"posts_with_several_readers": several, "pairwise_agreement": pairwise, "fleiss_kappa": kappa},
-        "ratings": ratings,
-    }
-    return headline, breakdown

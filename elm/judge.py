@@ -5,24 +5,25 @@ sequence of test posts, never one already answered, with the account's handle an
 progress; each answer goes to data/human/answers.jsonl (``elm.human.AnswerLog``) before the next post
 is shown. Pages are Jinja2 templates (autoescape on) from elm/report/templates; a post is always text.
 
-Every form post is checked before anything is written: a body must declare its length and stay under
-MAX_BODY bytes (411, 413), come from this app's own pages (403 for another Origin), name a reader (403)
-and only known fields (422), a post in the reader's sequence (404) not answered before (409), and an
-answer of "real" or "generated" (422). None of these changes the answers file.
+Bound to loopback, the app answers only requests whose Host header names its own address (400 otherwise:
+``HostCheck``, against DNS rebinding; ``elm.judge_server.host_names``). Every form post is checked before
+anything is written: a body must declare its length and stay under MAX_BODY bytes (411, 413), come from
+this app's own pages (403 for another Origin), name a reader (403) and only known fields (422), a post in
+the reader's sequence (404) not answered before (409), and an answer of "real" or "generated" (422). None
+of these changes the answers file.
 """
 from __future__ import annotations
 
 import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import ClientDisconnect
 
 from elm.human import CHOICES, READER, AnswerLog, reader_posts
 from elm.report import TEMPLATES, environment
 
 MAX_BODY = 2048  # bytes of a form post: a post id, an answer and two ratings need far less
 COOKIE = "elm_reader"
-LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; form-action 'self'; base-uri 'none'; "
        "frame-ancestors 'none'")
 HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
@@ -52,13 +53,31 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+class HostCheck:
+    """ASGI middleware: only a request whose Host header is one of ``names`` (name:port, any case) reaches the
+    app; any other gets 400. A page on another site that points its own name at this machine (DNS rebinding)
+    sends that name, so it cannot read the posts or answer."""
+
+    def __init__(self, app, names: list[str]):
+        self.app, self.names = app, {name.lower() for name in names}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
+            if host not in self.names:
+                refusal = PlainTextResponse("400: this judge answers only to the address it printed when it started "
+                                            "(the Host header names another)", 400, headers={"Connection": "close"})
+                return await refusal(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
 def create_app(posts: pd.DataFrame, answers: AnswerLog, posts_per_reader: int, seed: int,
-               allowed_hosts: list[str] | None = LOOPBACK_HOSTS) -> FastAPI:
-    """The app over ``posts`` (``elm.human.judge_posts``). ``allowed_hosts``: the Host names it answers
-    (loopback by default, against DNS rebinding); None answers any."""
+               allowed_hosts: list[str] | None) -> FastAPI:
+    """The app over ``posts`` (``elm.human.judge_posts``). ``allowed_hosts``: the Host header values it
+    answers (``elm.judge_server.host_names``: a loopback bind's own names, against DNS rebinding); None: any."""
     app = FastAPI(title="Elm judge", docs_url=None, redoc_url=None, openapi_url=None)
     if allowed_hosts is not None:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+        app.add_middleware(HostCheck, names=allowed_hosts)
     app.add_middleware(BodyLimit)
     template = environment().get_template("judge.html")
     count = min(posts_per_reader, len(posts))
@@ -82,7 +101,10 @@ def create_app(posts: pd.DataFrame, answers: AnswerLog, posts_per_reader: int, s
             return refuse(403, "this form was posted from another site")
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
             return refuse(415, "post the form as application/x-www-form-urlencoded")
-        form = await request.form()
+        try:
+            form = await request.form()
+        except ClientDisconnect:  # gone (or cut off: elm.judge_server) before the body was in; no one to answer
+            return Response(status_code=400)
         keys = [key for key, _ in form.multi_items()]
         if len(keys) != len(set(keys)) or not set(keys) <= fields:
             return refuse(422, f"a form post holds each of {', '.join(sorted(fields))} at most once, nothing else")

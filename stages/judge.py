@@ -11,21 +11,24 @@ data/human/answers.jsonl at once: stop the server (Ctrl+C) or close the browser 
 restart carries on where each reader stopped. Then `dvc repro human` measures the answers
 (reports/metrics/human.json) and `dvc repro report` shows them. See docs/judging.md.
 
-The app binds 127.0.0.1 by default: only this machine can reach it. --host 0.0.0.0 opens it to
-every machine on your network (a lab's LAN): anyone who reaches the port can read the test posts
-and add answers under any name, over plain HTTP. Use it only on a network you trust, for the
-length of a round.
+One judge per answers file: a second one refuses to start and names the first (its address and pid).
 
-Params (section `judge`): posts_per_reader, seed.
+The app binds 127.0.0.1 by default: only this machine can reach it. So it is with any loopback bind
+(--host localhost, --host ::1), which answers only to this machine's names (localhost, 127.0.0.1,
+[::1], with the port), against DNS rebinding. --host 0.0.0.0 opens it to every machine on your
+network (a lab's LAN): anyone who reaches the port can read the test posts and add answers under any
+name, over plain HTTP. Use it only on a network you trust, for the length of a round. A client that
+takes longer than judge.request_timeout seconds to send a whole request is cut off.
+
+Params (section `judge`): posts_per_reader, seed, request_timeout.
 """
 from __future__ import annotations
-
-import uvicorn
 
 from elm import cli, paths, results
 from elm.errors import ElmError
 from elm.human import AnswerLog, judge_posts
-from elm.judge import LOOPBACK_HOSTS, create_app
+from elm.judge import create_app
+from elm.judge_server import host_names, reach, serve, url
 from elm.params.judge import Judge
 from elm.params.validation import load
 
@@ -44,14 +47,11 @@ def main(params_path: str = "params.yaml", host: str = LOOPBACK, port: int = 876
     posts = judge_posts(results.read_predictions())
     if posts.empty:
         raise ElmError(f"{paths.PREDICTIONS} holds no test posts to judge; rerun `dvc repro classify`")
-    answers = AnswerLog(paths.ANSWERS)
-    app = create_app(posts, answers, p.posts_per_reader, p.seed,
-                     allowed_hosts=LOOPBACK_HOSTS if host == LOOPBACK else None)
-    where = ("only this machine can reach it" if host == LOOPBACK else
-             f"bound to {host}: other machines can reach it, over plain HTTP (see --help)")
-    print(f"judge: http://{host}:{port}/ ({where}); {len(posts)} test posts, "
+    answers = AnswerLog(paths.ANSWERS, holder=f"the judge at {url(host, port)}")
+    app = create_app(posts, answers, p.posts_per_reader, p.seed, allowed_hosts=host_names(host, port))
+    print(f"judge: {url(host, port)} ({reach(host, port)}); {len(posts)} test posts, "
           f"{min(p.posts_per_reader, len(posts))} per reader; answers go to {paths.ANSWERS}; Ctrl+C stops", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    serve(app, host, port, p.request_timeout)
 
 
 if __name__ == "__main__":

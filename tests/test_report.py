@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from elm import paths, report
+from elm import human_metrics, paths, report
 from elm.errors import ElmError
 from stages import report as report_stage
 
@@ -171,7 +171,8 @@ def test_stage_writes_the_page_from_what_exists(workdir):
      r"reports/classify/predictions.csv: not found; run `dvc repro classify` first"),
     (lambda root: (root / paths.PREDICTIONS).write_text("text,account\nhello,sailor\n"),
      r"predictions.csv: missing column\(s\) label; rerun `dvc repro classify`"),
-    (lambda root: (root / paths.EVALUATE_SUMMARY).parent.mkdir() or (root / paths.EVALUATE_SUMMARY).write_text("[1, 2]"),
+    (lambda root: (root / paths.EVALUATE_SUMMARY).parent.mkdir()
+     or (root / paths.EVALUATE_SUMMARY).write_text("[1, 2]"),
      r"summary.json: expected a JSON object, got list; rerun `dvc repro evaluate`"),
     (lambda root: (root / paths.FIGURES / "a.png").write_bytes(b"GIF89a"),
      r"reports/figures/a.png: not a PNG image; rerun `dvc repro plots`"),
@@ -201,8 +202,8 @@ def browser_dom(page_path: Path, probe: bool) -> Elements:
                                     "script-src 'unsafe-inline'").replace("</body>", PROBE + "</body>")
     opened = page_path.with_name(f"browser-{'probe' if probe else 'plain'}-{page_path.name}")
     opened.write_text(document, encoding="utf-8")
-    done = subprocess.run([CHROMIUM, *chromium_flags(fresh_profile(page_path.parent)), "--virtual-time-budget=5000", "--dump-dom",
-                           opened.as_uri()],
+    done = subprocess.run([CHROMIUM, *chromium_flags(fresh_profile(page_path.parent)), "--virtual-time-budget=5000",
+                           "--dump-dom", opened.as_uri()],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "<body" in done.stdout, done.stderr[-2000:]
     return Elements(done.stdout)
@@ -268,3 +269,22 @@ def test_the_human_section_says_no_answers_or_shows_the_readers():
     assert "right <strong>58.3%</strong> of the time (95% interval 32.0% &ndash; 80.7%)" in shown
     assert "75.0% of their pairs agreed" in shown and "best detector was right 87.5%" in shown
     assert "<td>random_forest</td><td>8</td><td>0.875</td>" in shown and "&lt;b&gt;eve&lt;/b&gt;" in shown
+
+
+def test_the_human_section_shows_how_readers_reacted_with_intervals():
+    posts = pd.DataFrame({"id": ["r1", "g1"], "label": [1, 0], "account": ["ada", "ada"],
+                          "text": ["real post", "generated post"]}).set_index("id", drop=False)
+
+    def answer(reader, post, follow, upbeat, time):
+        return {"post": post, "reader": reader, "answer": "real", "follow": follow, "upbeat": upbeat, "time": time}
+
+    answers = [answer("a", "g1", True, None, "1"), answer("b", "g1", False, None, "2"),
+               answer("a", "r1", True, True, "3"), answer("a", "g1", False, False, "4")]  # a again: left out
+    headline, breakdown = human_metrics.measure(answers, posts)
+    shown = page(human_metrics=headline, human_breakdown=breakdown)
+
+    assert "1 repeated answer(s)" in shown and "How readers reacted" in shown
+    assert "<th>account</th><th>posts</th><th>would follow</th><th>upbeat</th>" in shown
+    assert ("<tr><td>all accounts</td><td>generated</td><td>50.0% (9.4% \u2013 90.5%) of 2</td><td>\u2014</td></tr>"
+            in shown)
+    assert "<tr><td>ada</td><td>real</td><td>100.0% (20.6% \u2013 100.0%) of 1</td>" in shown

@@ -13,3 +13,4 @@ class Judge:
 
     posts_per_reader: int = bounded(1)
     seed: int
+    request_timeout: int = bounded(1, 600)

@@ -143,14 +143,32 @@ HUMAN_TABLES = {  # breakdown.json key: (heading, first column)
     "per_account": ("Per account", "account"),
     "per_reader": ("Per reader", "reader"),
     "per_readers_per_post": ("By readers per post (majority vote; ties left out)", "readers"),
-    "ratings": ("Ratings (share of rated answers saying yes)", "posts"),
 }
+REACTION_HEADINGS = ["account", "posts", "would follow", "upbeat"]
 
 
 def human_tables(breakdown: dict) -> list[dict]:
     """The `human` stage's breakdown (reports/human/breakdown.json) as titled tables."""
     return [{"heading": heading, **nested_table(breakdown[key], first)}
-            for key, (heading, first) in HUMAN_TABLES.items() if isinstance(breakdown.get(key), dict) and breakdown[key]]
+            for key, (heading, first) in HUMAN_TABLES.items()
+            if isinstance(breakdown.get(key), dict) and breakdown[key]]
+
+
+def share_text(share) -> str:
+    """A rating's share of yes (breakdown.json's ratings) as "40.0% (19.8% – 64.3%) of 15"; a dash unrated."""
+    if not isinstance(share, dict) or share.get("yes") is None:
+        return "\u2014"
+    return (f"{number(share['yes'], True)} ({number(share.get('yes_low'), True)} \u2013 "
+            f"{number(share.get('yes_high'), True)}) of {number(share.get('answers'))}")
+
+
+def reaction_rows(breakdown: dict) -> list[list[str]]:
+    """How readers reacted (breakdown.json's ratings): all accounts, then each account; per kind of post, each
+    rating's share of yes with its 95% interval and how many answers gave it. [] when there are none."""
+    groups = {"all accounts": breakdown.get("ratings"), **(breakdown.get("ratings_per_account") or {})}
+    return [[str(account), str(kind), *(share_text(ratings.get(rating)) for rating in ("follow", "upbeat"))]
+            for account, kinds in groups.items() if isinstance(kinds, dict)
+            for kind, ratings in kinds.items() if isinstance(ratings, dict)]
 
 
 def figure_uris(figures: dict[str, bytes]) -> dict[str, str]:
@@ -186,10 +204,12 @@ def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metri
         evaluate=evaluate_parts(evaluate_metrics) if evaluate_metrics is not None else None,
         sample=sample_metrics, sentiment_filter=filtered if isinstance(filtered, dict) else None,
         removed_rows=[[str(account), number(count)] for account, count in
-                      ((filtered or {}).get("removed_per_account") or {}).items()] if isinstance(filtered, dict) else [],
+                      (filtered.get("removed_per_account") or {}).items()] if isinstance(filtered, dict) else [],
         training=[[key.replace("_", " "), number(value)] for key, value in flatten(final).items()]
         if final is not None else None,
         human=human_metrics, human_tables=human_tables(human_breakdown or {}),
+        reactions=reaction_rows(human_breakdown or {}), reaction_headings=REACTION_HEADINGS,
+        duplicates=(human_breakdown or {}).get("duplicates_dropped"),
         figures=figure_uris(figures) if figures is not None else None,
         paths={"evaluate": paths.EVALUATE_SUMMARY, "train": paths.TRAIN_METRICS, "figures": paths.FIGURES,
                "predictions": paths.PREDICTIONS, "classify": paths.CLASSIFY_SCORES, "human": paths.HUMAN_METRICS,
