@@ -114,6 +114,7 @@ def restore_set_aside(target: Path) -> None:
 
 
 def _set_aside_name(target: Path) -> Path:
+    """Where the old directory waits while a new one replaces it by two renames."""
     return target.with_name(f".{target.name}.old")
 
 
@@ -149,13 +150,12 @@ def _unheld(path: Path):
     """An fd holding ``path``'s lock, or None when another live process holds it."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        yield None
-        return
-    try:
-        yield fd
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held_elsewhere = False
+        except BlockingIOError:
+            held_elsewhere = True
+        yield None if held_elsewhere else fd
     finally:
         os.close(fd)
 
@@ -168,6 +168,7 @@ def _inode(path: Path) -> int | None:
 
 
 def remove(path: Path) -> None:
+    """Remove a file or a directory tree (of a symlink, the link only); nothing if it is gone."""
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:
