@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from elm import replace
 from elm.errors import ElmError
 
 logger = logging.getLogger(__name__)
@@ -52,8 +53,9 @@ def run(main, doc: str, argv=None, arguments=None) -> None:
     ``arguments(parser)``, when given, adds a command's own options; their values are passed to
     ``main`` as keyword arguments.
 
-    A problem the user can fix (an :class:`ElmError`) prints one line naming it and exits 2;
-    anything else is a bug and keeps its traceback.
+    Before ``main``, outputs a killed run had begun to replace are completed (:func:`elm.replace.recover`), so that
+    even a run that stops at once finds every set of outputs whole. A problem the user can fix (an
+    :class:`ElmError`) prints one line naming it and exits 2; anything else is a bug and keeps its traceback.
     """
     title, _, details = doc.strip().partition("\n")
     parser = argparse.ArgumentParser(
@@ -71,6 +73,7 @@ def run(main, doc: str, argv=None, arguments=None) -> None:
     configure_logging()
     params_path, profile = options.pop("params"), options.pop("profile")
     try:
+        replace.recover()
         if profile:
             with profiled(profile, params_path) as path:
                 main(path, **options)

@@ -1,95 +1,174 @@
-"""Atomic output writes, and the one reader of the tables stages write (formats by suffix, columns checked).
+"""Output writes (a stage's outputs replaced as a set, nothing ever half-written or lost), and the one reader of the
+tables stages write (formats by suffix, columns checked).
 
-Every output goes to a temporary sibling first and is renamed into place only when complete, so a
-stage killed at any moment leaves the previous output or the new one, never half of one.
+A stage writes its outputs as one set::
+
+    with io.outputs() as out:
+        out.table(posts, paths.CLEAN_POSTS)
+        out.json(report, paths.CLEAN_BREAKDOWN)
+
+Each output is first written to a temporary beside it (``.<name>.<random>.tmp``); once every one is complete, they
+are moved into place, a directory in one step where the system allows (elm/replace.py says how, and how a killed
+run's leftovers are completed, put back or removed). A run killed before that leaves the old set as it was;
+after, the next run completes the new set before anything else (:func:`elm.replace.recover`, which every entry
+point and every write calls). Until then `dvc status` sees the set changed, so `dvc repro` reruns the stage.
 """
 from __future__ import annotations
 
 import contextlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 
+from elm import replace
 from elm.errors import ElmError
+
+TABLE_SUFFIXES = (".parquet", ".csv", ".jsonl")
 
 
 class OutputError(ElmError):
     """An output that could not be written (disk full, permission denied, ...)."""
 
-    def __init__(self, path: Path, reason: str):
-        self.reason = reason
+    def __init__(self, path: Path | str, reason: str):
+        self.path, self.reason = Path(path), reason
         super().__init__(f"cannot write {path}: {reason}; check the folder's permissions and free space")
+
+
+class Outputs:
+    """The outputs of one :func:`outputs` set. Each method writes an output's temporary; the set moves them all
+    into place when its ``with`` block ends without an error."""
+
+    def __init__(self):
+        self._temporaries: dict[Path, tuple[Path, int]] = {}  # output -> its temporary, and the fd locking it
+        self._journal: tuple[Path, int] | None = None
+        self._moved = False
+
+    def path(self, target: Path | str, directory: bool = False) -> Path:
+        """A new empty temporary file (or directory) to write ``target`` to. A path inside a directory this set
+        writes is returned as it is: the directory is replaced as a whole."""
+        target = Path(target)
+        if target in self._temporaries:
+            return self._temporaries[target][0]
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if any(temporary in target.parents for temporary, _ in self._temporaries.values()):
+                return target
+            replace.restore_set_aside(target)
+            replace.remove_abandoned(target)
+            self._temporaries[target] = replace.new_temporary(target, directory)
+        except OSError as err:
+            raise OutputError(target, err.strerror or str(err)) from err
+        return self._temporaries[target][0]
+
+    def directory(self, target: Path | str) -> Path:
+        """A new empty directory to fill with ``target``'s files."""
+        return self.path(target, directory=True)
+
+    def table(self, df: pd.DataFrame, target: Path | str) -> None:
+        """The table ``df`` as ``target``; the format follows the suffix (.parquet, .csv, .jsonl)."""
+        target = Path(target)
+        if target.suffix not in TABLE_SUFFIXES:
+            raise ElmError(f"{target}: unsupported table suffix {target.suffix!r} (use .parquet, .csv or .jsonl)")
+        tmp = self.path(target)
+        try:
+            if target.suffix == ".parquet":
+                df.to_parquet(tmp, index=False)
+            elif target.suffix == ".csv":
+                df.to_csv(tmp, index=False)
+            else:
+                df.to_json(tmp, orient="records", lines=True, force_ascii=False)
+        except OSError as err:  # pyarrow's write errors name no file
+            raise OutputError(target, err.strerror or str(err)) from err
+
+    def json(self, obj, target: Path | str) -> None:
+        """``obj`` as JSON, pretty-printed with sorted keys so diffs stay readable."""
+        self.text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", target)
+
+    def text(self, text: str, target: Path | str) -> None:
+        """``text`` as UTF-8."""
+        try:
+            self.path(target).write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise OutputError(target, err.strerror or str(err)) from err
+
+    def _commit(self) -> None:
+        """Move every temporary into place; with more than one, a journal lets the next run finish after a kill."""
+        umask = os.umask(0)
+        os.umask(umask)
+        swaps = []
+        for target, (tmp, fd) in self._temporaries.items():
+            tmp.chmod((0o777 if tmp.is_dir() else 0o666) & ~umask)  # mkstemp/mkdtemp make private ones
+            swaps.append((target, tmp, os.fstat(fd).st_ino))
+        if len(swaps) > 1:
+            self._journal = replace.write_journal(swaps)
+        for swap in swaps:
+            replace.swap_in(*swap)
+        if self._journal:
+            self._journal[0].unlink()
+        self._moved = True
+
+    def _blame(self, err: OSError | OutputError) -> Path | None:
+        """The output a failure belongs to: the one whose temporary holds the failing file (the last begun when
+        the error names none); None for a file that is none of this set's."""
+        failed = err.path if isinstance(err, OutputError) else err.filename and Path(err.filename)
+        if not failed:
+            return next(reversed(self._temporaries), None)
+        return next((target for target, (tmp, _) in self._temporaries.items()
+                     if failed in (target, tmp) or tmp in failed.parents), None)
+
+    def _close(self) -> None:
+        """Release the locks; the temporaries of a set that was not moved into place are removed, unless its
+        journal was written (the next run finishes moving them)."""
+        for tmp, fd in self._temporaries.values():
+            if not self._moved and self._journal is None:
+                replace.remove(tmp)
+            os.close(fd)
+        if self._journal:
+            os.close(self._journal[1])
+
+
+@contextlib.contextmanager
+def outputs():
+    """A set of outputs (:class:`Outputs`) replaced together when the block ends: a run killed at any moment
+    leaves the whole old set, or a journal from which the next run completes the whole new one; an error or an
+    interrupt leaves the old set."""
+    replace.recover()
+    out = Outputs()
+    try:
+        yield out
+        out._commit()
+    except (OSError, OutputError) as err:
+        target = out._blame(err)
+        if target is None:
+            raise
+        # a write nested in this one (a file inside a directory output) is reported as this output's failure
+        raise OutputError(target, err.reason if isinstance(err, OutputError) else err.strerror or str(err)) from err
+    finally:
+        out._close()
 
 
 @contextlib.contextmanager
 def atomic_path(path: Path | str, directory: bool = False):
-    """Yield a temporary path beside ``path``; on success move it over ``path`` in one rename.
-
-    With ``directory=True`` the temporary path is a fresh directory and the old directory at
-    ``path`` is replaced as a whole. On any error the temporary path is removed and ``path``
-    is left exactly as it was.
-    """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if directory:
-            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-        else:
-            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            os.close(fd)
-            tmp = Path(name)
-    except OSError as err:
-        raise OutputError(path, err.strerror or str(err)) from err
-    try:
-        yield tmp
-        # mkstemp/mkdtemp create private (0600/0700) paths; give outputs the usual umask modes
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod((0o777 if directory else 0o666) & ~umask)
-        if directory:
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            if path.exists():
-                path.rename(old)
-            tmp.rename(path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except (OSError, OutputError) as err:
-        _remove(tmp)
-        # a write nested in this one (a file inside a directory output) is reported as this output's failure
-        reason = err.reason if isinstance(err, OutputError) else err.strerror or str(err)
-        raise OutputError(path, reason) from err
-    except BaseException:
-        _remove(tmp)
-        raise
-
-
-def _remove(tmp: Path):
-    if tmp.is_dir():
-        shutil.rmtree(tmp, ignore_errors=True)
-    else:
-        tmp.unlink(missing_ok=True)
+    """Yield a temporary path beside ``path`` (a fresh directory with ``directory=True``); on success it replaces
+    ``path`` as a whole. On any error the temporary is removed and ``path`` is left exactly as it was."""
+    with outputs() as out:
+        yield out.path(path, directory)
 
 
 def write_table(df: pd.DataFrame, path: Path | str) -> None:
     """Write a table atomically; the format follows the suffix (.parquet, .csv, .jsonl)."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        if path.suffix == ".parquet":
-            df.to_parquet(tmp, index=False)
-        elif path.suffix == ".csv":
-            df.to_csv(tmp, index=False)
-        elif path.suffix == ".jsonl":
-            df.to_json(tmp, orient="records", lines=True, force_ascii=False)
-        else:
-            raise ElmError(f"{path}: unsupported table suffix {path.suffix!r} (use .parquet, .csv or .jsonl)")
+    with outputs() as out:
+        out.table(df, path)
+
+
+def write_json(obj, path: Path | str) -> None:
+    """Write JSON atomically, pretty-printed with sorted keys so diffs stay readable."""
+    with outputs() as out:
+        out.json(obj, path)
 
 
 def read_table(path: Path | str, stage: str, required: Sequence[str] = (),
@@ -141,8 +220,3 @@ def read_posts(path: Path | str, stage: str, columns: Sequence[str]) -> pd.DataF
         raise ElmError(f"{path}: every post's text is blank; check the `{stage}` stage and rerun `dvc repro {stage}`")
     return posts
 
-
-def write_json(obj, path: Path | str) -> None:
-    """Write JSON atomically, pretty-printed with sorted keys so diffs stay readable."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -34,7 +34,7 @@ import ftfy
 import numpy as np
 import pandas as pd
 
-from elm.params.clean import HASHTAG_MODES, LEADING_MENTION_MODES
+from elm.params.clean import HASHTAG_MODES, LEADING_MENTION_MODES, UNDETERMINED, primary_language
 
 logger = logging.getLogger(__name__)
 
@@ -431,15 +431,10 @@ def _reply_flags(posts: pd.DataFrame) -> np.ndarray:
 def _unwanted_language(languages: pd.Series, wanted: list[str]) -> np.ndarray:
     """Rows whose language is outside ``wanted``; "" (unknown) and Twitter's "und" (undetermined:
     links, emojis, a single word) are kept."""
-    kept = {_primary_language(code) for code in wanted} | {"", "und"}
+    kept = {primary_language(code) for code in wanted} | {"", UNDETERMINED}
     codes, distinct = pd.factorize(languages.fillna("").astype(str))  # few distinct codes in many rows
-    unwanted = np.array([_primary_language(code) not in kept for code in distinct], dtype=bool)
+    unwanted = np.array([primary_language(code) not in kept for code in distinct], dtype=bool)
     return unwanted[codes]
-
-
-def _primary_language(code: str) -> str:
-    """A language code's primary subtag in lowercase: "en-US", "en_GB" and "EN" are all "en"."""
-    return code.strip().lower().replace("_", "-").split("-")[0]
 
 
 def _repeated(accounts: pd.Series, values: np.ndarray, candidates: np.ndarray) -> np.ndarray:

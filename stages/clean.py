@@ -52,9 +52,10 @@ def main(params_path="params.yaml"):
     posts, report = clean_posts(raw, clean)
     posts["split"] = assign_splits(posts, clean.eval_fraction, clean.seed)
     add_split_counts(report, posts)
-    io.write_table(posts[COLUMNS], paths.CLEAN_POSTS)
-    io.write_json(report, paths.CLEAN_BREAKDOWN)
-    io.write_json(headline(report), paths.CLEAN_METRICS)
+    with io.outputs() as out:  # replaced as a set (elm/io.py)
+        out.table(posts[COLUMNS], paths.CLEAN_POSTS)
+        out.json(report, paths.CLEAN_BREAKDOWN)
+        out.json(headline(report), paths.CLEAN_METRICS)
     print_summary(report)
 
 

@@ -82,11 +82,12 @@ def main(params_path: str = "params.yaml") -> None:
     if voice_result is not None:
         metrics["voice"] = voice_result.metrics()
 
-    with io.atomic_path(paths.EVALUATE_DIR, directory=True) as report_dir:
+    with io.outputs() as out:
+        report_dir = out.directory(paths.EVALUATE_DIR)
         for name, table in imitation.report_tables(posts, sentiments, voice_result).items():
-            io.write_table(table, report_dir / name)
-        io.write_json(imitation.rounded(metrics), report_dir / Path(paths.EVALUATE_SUMMARY).name)
-    io.write_json(imitation.rounded(imitation.headline(metrics)), paths.EVALUATE_METRICS)
+            out.table(table, report_dir / name)
+        out.json(imitation.rounded(metrics), report_dir / Path(paths.EVALUATE_SUMMARY).name)
+        out.json(imitation.rounded(imitation.headline(metrics)), paths.EVALUATE_METRICS)
 
     overall = sentiments[imitation.ALL]
     print(f"evaluate: positive posts, real {overall['real']['positive']:.1%} vs generated "

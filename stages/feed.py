@@ -24,8 +24,8 @@ def main(params_path: str = "params.yaml") -> None:
     posts = posts.assign(compound=compound_scores(posts["text"]))
     feed = posts[posts["compound"] >= p.min_sentiment].iloc[::-1].head(p.max_posts)
     page = build_feed(feed, p.min_sentiment, len(posts))
-    with io.atomic_path(paths.FEED_PAGE) as tmp:
-        tmp.write_text(page, encoding="utf-8")
+    with io.outputs() as out:
+        out.text(page, paths.FEED_PAGE)
     print(f"feed: wrote {paths.FEED_PAGE}: {len(feed)} of {len(posts)} generated posts (compound >= {p.min_sentiment})")
 
 

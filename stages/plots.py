@@ -39,12 +39,10 @@ def main(params_path: str = "params.yaml") -> None:
         "importances": importances[["feature", "importance"]].head(TOP_FEATURES),
         "misclassified_words": misclassified_words(predictions, p.top_words),
     }
-    with (
-        io.atomic_path(paths.PLOT_TABLES, directory=True) as table_dir,
-        io.atomic_path(paths.FIGURES, directory=True) as figure_dir,
-    ):
+    with io.outputs() as out:
+        table_dir, figure_dir = out.directory(paths.PLOT_TABLES), out.directory(paths.FIGURES)
         for name, table in tables.items():
-            io.write_table(table, table_dir / f"{name}.csv")
+            out.table(table, table_dir / f"{name}.csv")
             bar_chart(table, *CHARTS[name]).savefig(figure_dir / f"{name}.png", dpi=100)
             logger.info(f"plots: {name}")
 

@@ -50,8 +50,8 @@ def main(params_path: str = "params.yaml") -> None:
         "figures": results.read_figures(),
     }
     page = build_page(examples_per_account=p.examples_per_account, **inputs)
-    with io.atomic_path(paths.REPORT_PAGE) as tmp:
-        tmp.write_text(page, encoding="utf-8")
+    with io.outputs() as out:
+        out.text(page, paths.REPORT_PAGE)
     for path, key in ((paths.EVALUATE_SUMMARY, "evaluate_metrics"), (paths.TRAIN_METRICS, "train_metrics"),
                       (paths.FIGURES, "figures"), (paths.HUMAN_METRICS, "human_metrics")):
         if inputs[key] is None:

@@ -66,10 +66,8 @@ def main(params_path: str = "params.yaml") -> None:
         raise ElmError(f"sample.min_sentiment {p.min_sentiment} removes every one of the {len(generated)} generated "
                        f"posts (their best compound score is {removed['compound'].max():.3f}); lower it, or set it "
                        f"to null to keep every post")
-    io.write_table(removed.reset_index(drop=True), paths.REMOVED_BY_SENTIMENT)
     size = sample_size(p.posts_per_class, len(real), len(kept))
     sample = draw_sample(real, kept, size, p.seed, train)
-    io.write_table(sample, paths.SAMPLE)
     real_per_account = sample[sample["label"] == REAL_LABEL]["account"].value_counts().sort_index()
     breakdown = {
         "posts_per_class": size,
@@ -79,9 +77,12 @@ def main(params_path: str = "params.yaml") -> None:
         "real_per_account": {str(a): int(n) for a, n in real_per_account.items()},
         "sentiment_filter": removal_counts(generated, removed, p.min_sentiment),
     }
-    io.write_json(breakdown, paths.SAMPLE_BREAKDOWN)
-    io.write_json({key: breakdown[key] for key in ("posts_per_class", "real_available", "generated_available")}
-                  | {"removed_by_sentiment": breakdown["sentiment_filter"]["generated_removed"]}, paths.SAMPLE_METRICS)
+    with io.outputs() as out:
+        out.table(sample, paths.SAMPLE)
+        out.table(removed.reset_index(drop=True), paths.REMOVED_BY_SENTIMENT)
+        out.json(breakdown, paths.SAMPLE_BREAKDOWN)
+        out.json({key: breakdown[key] for key in ("posts_per_class", "real_available", "generated_available")}
+                 | {"removed_by_sentiment": breakdown["sentiment_filter"]["generated_removed"]}, paths.SAMPLE_METRICS)
     if p.min_sentiment is not None:
         logger.info(f"sample: the sentiment filter (compound >= {p.min_sentiment}) removed {len(removed)} of "
                     f"{len(generated)} generated posts -> {paths.REMOVED_BY_SENTIMENT}")

@@ -14,9 +14,10 @@ scrape.refresh differs from its value at the account's last fetch; a fetch asks 
 newer than those held and merges them in, each id once. data/raw/fetched.json records, per live
 account, that refresh value, when it was fetched and how many posts came.
 
-data/raw is replaced as a whole, once every account is done: an error or an interrupt leaves the
-previous data/raw as it was. With scrape.on_account_error: skip, an account that fails is reported,
-keeps the posts data/raw held for it (if any), and the others go on.
+data/raw is replaced as a whole, once every account is done: an error, an interrupt or a kill leaves the
+previous data/raw as it was (elm/io.py: it is never missing, and a copy a killed run set aside is put back).
+With scrape.on_account_error: skip, an account that fails is reported, keeps the posts data/raw held for it
+(if any), and the others go on.
 
 Params (scrape): accounts, refresh, on_account_error, http (live sources' deadlines, size cap, retries),
 and one section per source (demo, twint, archive, table, bluesky, mastodon, xapi).
@@ -38,9 +39,10 @@ logger = logging.getLogger(__name__)
 def main(params_path="params.yaml"):
     scrape = load(Scrape, params_path)
     filenames = raw_filenames(expand(scrape.accounts, scrape))
-    fetched = read_fetch_state(paths.FETCH_STATE)
     kept_fetched = {}
-    with io.atomic_path(paths.RAW_DIR, directory=True) as tmp:
+    with io.outputs() as out:
+        tmp = out.directory(paths.RAW_DIR)  # first: it puts back a data/raw that a killed run left set aside
+        fetched = read_fetch_state(paths.FETCH_STATE)
         for spec, filename in filenames.items():
             try:
                 posts, fetch = gather(spec, scrape, paths.RAW_DIR / filename, fetched.get(spec))
@@ -52,14 +54,14 @@ def main(params_path="params.yaml"):
                             f"{0 if posts is None else len(posts)} held posts: {err}")
             if posts is None:
                 continue
-            io.write_table(posts, tmp / filename)
+            out.table(posts, tmp / filename)
             if fetch:
                 kept_fetched[spec] = fetch
             logger.info(f"scrape: {spec}: {len(posts)} posts -> {paths.RAW_DIR}/{filename}")
         if not any(tmp.iterdir()):
             raise ElmError("scrape: no account gave any posts (see the errors above); data/raw left as it was")
         if any(is_live(spec) for spec in filenames):
-            io.write_json(kept_fetched, tmp / paths.FETCH_STATE.name)
+            out.json(kept_fetched, tmp / paths.FETCH_STATE.name)
 
 
 if __name__ == "__main__":

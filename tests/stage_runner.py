@@ -1,12 +1,14 @@
 """Run stages as DVC does, `python -m stages.<name>`, in a scratch project directory."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,14 +38,34 @@ def run_stage(name: str, cwd: Path, check: bool = True) -> subprocess.CompletedP
 def kill_stage_when(name: str, cwd: Path, ready, timeout: float = 300) -> None:
     """Start `python -m stages.<name>` in ``cwd`` and SIGKILL it as soon as ``ready()`` is true: a crash
     at a moment the test chose. Fails if the stage ends first (give it more work) or ``ready`` never holds."""
-    process = subprocess.Popen([sys.executable, "-m", f"stages.{name}"], cwd=cwd, env=stage_env(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with _killed_when(name, [sys.executable, "-m", f"stages.{name}"], cwd, ready, timeout):
+        pass
+
+
+@contextlib.contextmanager
+def paused_stage(name: str, cwd: Path, call: str, path_part: str, *options: str, timeout: float = 300):
+    """`python -m stages.<name>` in ``cwd``, held by tests/paused_stage.py right after its first call of ``call``
+    (``"os:replace"``) on a path containing ``path_part`` (``options``: that script's, such as ``--no-exchange``):
+    a live run stopped at an exact moment, however fast the stage runs. SIGKILLed when the block ends: a crash at
+    that moment."""
+    with tempfile.TemporaryDirectory() as folder:
+        ready = Path(folder) / "paused"
+        command = [sys.executable, str(ROOT / "tests" / "paused_stage.py"), name, call, path_part, str(ready), *options]
+        with _killed_when(name, command, cwd, ready.exists, timeout):
+            yield
+
+
+@contextlib.contextmanager
+def _killed_when(name: str, command: list[str], cwd: Path, ready, timeout: float):
+    """``command`` running in ``cwd`` until ``ready()`` holds; SIGKILLed when the block ends."""
+    process = subprocess.Popen(command, cwd=cwd, env=stage_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline and process.poll() is None and not ready():
             time.sleep(0.02)
         assert process.poll() is None, f"stages.{name} ended before it could be killed; give it more work"
         assert ready(), f"stages.{name} did not reach the kill point in {timeout:.0f} s"
+        yield
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()

@@ -1,12 +1,14 @@
 """The validation every params section shares: reading the file strictly (and laying a profile over it), and
 building a section's dataclass with its keys, types and ranges checked (``bounded`` fields carry a minimum, a
-maximum or the allowed choices).
+maximum or the allowed choices; ``checked`` fields a section's own check). No float may be NaN or infinite: YAML
+reads `.nan` and `.inf` as floats, and NaN passes every range check (each comparison with it is false).
 """
 from __future__ import annotations
 
 import copy
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from dataclasses import field
@@ -43,6 +45,18 @@ class _StrictLoader(yaml.SafeLoader):
 def bounded(lo=None, hi=None, choices=None):
     """A field whose value must lie in [lo, hi] or be one of ``choices`` (None: no such limit)."""
     return field(metadata={"min": lo, "max": hi, "choices": choices})
+
+
+def checked(check):
+    """A field whose value ``check(value, key)`` accepts; it raises :class:`ParamsError` naming ``key`` otherwise."""
+    return field(metadata={"check": check})
+
+
+def require_known(name: str, known, key: str, what: str, fix: str) -> None:
+    """An error naming ``key`` unless ``name`` is one of ``known`` (``what`` they are), suggesting the closest one
+    as the unknown-key message does, then the ``fix``."""
+    if name not in known:
+        raise ParamsError(f"{key}: {name!r} is not {what}{_did_you_mean(name, known)}; {fix}")
 
 
 def read(path: Path | str = PARAMS_FILE) -> dict:
@@ -108,6 +122,8 @@ def build(cls, data, where: str):
         key = f"{where}.{name}"
         value = _check_type(hints[name], data[name], key)
         _check_range(f.metadata, value, key)
+        if f.metadata.get("check") and value is not None:
+            f.metadata["check"](value, key)
         values[name] = value
     return cls(**values)
 
@@ -129,12 +145,28 @@ def _check_type(hint, value, key):
     if hint is dict:
         if not isinstance(value, dict):
             raise ParamsError(f"{key}: expected a mapping, got {_show(value)}")
+        _require_finite_within(value, key)
         return value
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if hint is int and isinstance(value, bool) or not isinstance(value, hint):
         raise ParamsError(f"{key}: expected {hint.__name__}, got {_show(value)}")
+    _require_finite_within(value, key)
     return value
+
+
+def _require_finite_within(value, key):
+    """An error naming the first NaN or infinite float in ``value`` (a float, or a mapping or list holding some)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        spelled = ".nan" if math.isnan(value) else ".inf" if value > 0 else "-.inf"
+        raise ParamsError(f"{key}: {spelled} is not a finite number (NaN and infinities are refused); write a "
+                          "number, as the project's params.yaml does")
+    if isinstance(value, dict):
+        for name, item in value.items():
+            _require_finite_within(item, f"{key}.{name}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _require_finite_within(item, f"{key}[{i}]")
 
 
 def _check_range(meta, value, key):
@@ -150,12 +182,14 @@ def _check_range(meta, value, key):
 
 
 def _unknown_message(where, unknown, known):
-    parts = []
-    for name in unknown:
-        close = difflib.get_close_matches(str(name), list(known), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        parts.append(f"'{name}'{hint}")
+    parts = [f"'{name}'{_did_you_mean(str(name), known)}" for name in unknown]
     return f"{where}: unknown key(s) {', '.join(parts)}; known: {', '.join(known)}"
+
+
+def _did_you_mean(name: str, known) -> str:
+    """The hint " (did you mean 'x'?)" for the closest of ``known`` to ``name`` (difflib), or nothing if none is."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _show(value):
