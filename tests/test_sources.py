@@ -14,7 +14,7 @@ import pytest
 from elm.errors import ElmError
 from elm.params.scrape import ArchiveSource, DemoSource, Scrape, TableSource, TwintSource
 from elm.params.validation import build
-from elm.sources import archive, demo, files, table, twint
+from elm.sources import archive, dates, demo, table, twint
 from elm.sources.records import RAW_COLUMNS
 
 DEFAULT_DEMO_HANDLES = ["ada_sails", "basil_bakes", "coach_cleo", "dr_dune"]
@@ -290,10 +290,10 @@ def test_table_errors_say_what_to_set(tmp_path):
     ("Wed Oct 10 20:19:24 +0000 2018", "", "2018-10-10T20:19:24Z"),
 ])
 def test_timestamps_become_iso_utc(value, fallback, expected):
-    assert files.to_iso_utc(value, fallback) == expected
+    assert dates.to_iso_utc(value, fallback) == expected
 
 
 @pytest.mark.parametrize("value", ["yesterday", "2021-01-31 18:45:02 IST"])
 def test_unrecognized_timestamps_are_refused(value):
     with pytest.raises(ValueError):
-        files.to_iso_utc(value)
+        dates.to_iso_utc(value)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from elm.errors import ElmError
-from elm.sources import files
+from elm.sources import dates, files, jsonfiles, textfiles
 
 FILE_NAMES = ("tweets.js", "tweet.js")
 NEWLINE = "\n"
@@ -62,7 +62,7 @@ def part_files(first: Path) -> list[Path]:
 def read_items(path: Path) -> files.Rows:
     """The items of the JSON array a ``window.YTD.<name>.partN = [...]`` file assigns, as
     ``(where, item)``. A broken prefix or broken JSON fails the whole file."""
-    text = files.read_text(path)
+    text = textfiles.read_text(path)
     prefix, equals, _ = text.partition("=")
     if not equals or not _YTD_PREFIX.fullmatch(prefix.strip()):
         start = len(text) - len(text.lstrip())
@@ -71,7 +71,7 @@ def read_items(path: Path) -> files.Rows:
             f"`window.YTD.tweets.part0 = [`, found {text[start:start + 40]!r}; point scrape.archive.dir at the "
             "unzipped X archive, with its files unchanged"
         )
-    return files.json_array_items(path, text, len(prefix) + 1, REEXTRACT)
+    return jsonfiles.json_array_items(path, text, len(prefix) + 1, REEXTRACT)
 
 
 def post_record(item, where: str) -> dict:
@@ -84,7 +84,7 @@ def post_record(item, where: str) -> dict:
         "full_text": "each post in an X archive has `full_text`; " + REEXTRACT,
     })
     try:
-        created_at = files.to_iso_utc(tweet.get("created_at"))
+        created_at = dates.to_iso_utc(tweet.get("created_at"))
     except ValueError as err:
         raise files.BadRow(f"{where} (id {tweet['id_str']}): created_at: {err}") from None
     return {

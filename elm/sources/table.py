@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from elm.errors import ElmError
-from elm.sources import files
+from elm.sources import charsets, dates, delimited, files, jsonfiles, textfiles
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def table_files(path_param: str) -> list[Path]:
 def read_file(path: Path, params, on_bad_row: str, several: bool) -> pd.DataFrame:
     """One file's posts, each under its account (see the module's docstring): ``account`` is the
     account column's value, or the file's stem, or "" (one file without accounts: the handle's)."""
-    encoding = "" if path.suffix == ".parquet" else files.detect_encoding(path, params.encoding)
+    encoding = "" if path.suffix == ".parquet" else charsets.detect_encoding(path, params.encoding)
     columns, rows = read_rows(path, on_bad_row, encoding, params.text_column)
     files.require_columns(path, columns, {
         params.text_column: "set scrape.table.text_column to the column holding the posts",
@@ -127,17 +127,17 @@ def read_rows(path: Path, on_bad_row: str, encoding: str, text_column: str) -> t
     if path.suffix == ".parquet":
         columns, rows = parquet_rows(path)
     elif path.suffix in (".json", ".jsonl"):
-        if files.starts_with(path, "["):  # a JSON array, whatever the file is called
-            rows = iter(files.json_array_items(path, files.read_text(path, encoding), 0, JSON_FIX))
+        if textfiles.starts_with(path, "["):  # a JSON array, whatever the file is called
+            rows = iter(jsonfiles.json_array_items(path, textfiles.read_text(path, encoding), 0, JSON_FIX))
         else:
-            rows = files.read_json_lines(path, on_bad_row, encoding)
+            rows = jsonfiles.read_json_lines(path, on_bad_row, encoding)
         first = list(itertools.islice(rows, 1))
         columns = list(first[0][1]) if first and isinstance(first[0][1], dict) else []
         rows = itertools.chain(first, rows)
     elif path.suffix == ".txt":
         columns, rows = [text_column], text_rows(path, on_bad_row, encoding, text_column)
     else:
-        columns, rows = files.read_delimited(path, "\t" if path.suffix == ".tsv" else None, on_bad_row, encoding)
+        columns, rows = delimited.read_delimited(path, "\t" if path.suffix == ".tsv" else None, on_bad_row, encoding)
     first = next(rows, None)
     if first is None:
         raise ElmError(f"{path}: holds no rows; expected one row per post")
@@ -147,7 +147,7 @@ def read_rows(path: Path, on_bad_row: str, encoding: str, text_column: str) -> t
 def text_rows(path: Path, on_bad_row: str, encoding: str, text_column: str) -> Iterator:
     """A plain text file's lines as rows ``{text_column: line}``; blank lines are left out."""
     undecodable: set[int] = set()
-    for number, line in enumerate(files.lines(path, on_bad_row, undecodable, encoding), start=1):
+    for number, line in enumerate(textfiles.lines(path, on_bad_row, undecodable, encoding), start=1):
         where = f"{path}: line {number}"
         if number in undecodable:
             yield where, files.BadRow(f"{where}: holds bytes that are not valid {encoding}; re-save the file as UTF-8")
@@ -186,7 +186,7 @@ def post_record(row, where: str, params, account: str, by_column: bool) -> dict:
             raise files.BadRow(f"{where}: {params.account_column} is empty; give every row its account")
     column = params.created_at_column
     try:
-        created_at = files.to_iso_utc(row.get(column), time_format=params.created_at_format)
+        created_at = dates.to_iso_utc(row.get(column), time_format=params.created_at_format)
     except ValueError as err:
         fix = ('set scrape.table.created_at_format to the dates\' strptime format (e.g. "%d/%m/%Y %H:%M"), '
                'scrape.table.created_at_column to the column holding the dates, or created_at_column: "" '
