@@ -221,7 +221,9 @@ def test_archive_errors_name_the_file_and_line(tmp_path):
     bad_prefix.write_text('[{"tweet": {}}]', encoding="utf-8")
     with pytest.raises(ElmError, match="window.YTD.tweets.part0"):
         archive.read("jo", ArchiveSource(dir=str(tmp_path)))
-    (tmp_path / "kai.js").write_text('window.YTD.tweets.part0 = [\n  {"tweet": {}},\n  oops\n]', encoding="utf-8")
+    # items are read as they come: the broken one fails the read once reached
+    (tmp_path / "kai.js").write_text('window.YTD.tweets.part0 = [\n  {"tweet": {"id_str": "1", "full_text": "hi"}},'
+                                     '\n  oops\n]', encoding="utf-8")
     with pytest.raises(ElmError, match=r"kai\.js: line 3 is not valid JSON"):
         archive.read("kai", ArchiveSource(dir=str(tmp_path)))
 

@@ -62,7 +62,9 @@ def part_files(first: Path) -> list[Path]:
 def read_items(path: Path) -> files.Rows:
     """The items of the JSON array a ``window.YTD.<name>.partN = [...]`` file assigns, as
     ``(where, item)``. A broken prefix or broken JSON fails the whole file."""
-    text = textfiles.read_text(path)
+    text = textfiles.head(path).decode("utf-8", "replace")
+    if not text.strip():
+        raise ElmError(f"{path}: the file is empty; re-export it, or remove the account from scrape.accounts")
     prefix, equals, _ = text.partition("=")
     if not equals or not _YTD_PREFIX.fullmatch(prefix.strip()):
         start = len(text) - len(text.lstrip())
@@ -71,7 +73,7 @@ def read_items(path: Path) -> files.Rows:
             f"`window.YTD.tweets.part0 = [`, found {text[start:start + 40]!r}; point scrape.archive.dir at the "
             "unzipped X archive, with its files unchanged"
         )
-    return jsonfiles.json_array_items(path, text, len(prefix) + 1, REEXTRACT)
+    return jsonfiles.json_array_items(path, len(prefix) + 1, REEXTRACT)
 
 
 def post_record(item, where: str) -> dict:

@@ -7,20 +7,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from elm.errors import ElmError
+from elm.sources import textfiles
 from elm.sources.files import BadRow
-from elm.sources.textfiles import lines
 
 OTHER_SEPARATORS = (";", "|", ",", "\t")
 
 
-def read_delimited(path: Path, delimiter: str | None = None, on_bad_row: str = "fail",
-                   encoding: str = "utf-8") -> tuple[list[str], Iterator[tuple[str, dict | BadRow]]]:
+def read_delimited(path: Path, delimiter: str | None = None, on_bad_row: str = "fail", encoding: str = "utf-8",
+                   encoding_key: str = "") -> tuple[list[str], Iterator[tuple[str, dict | BadRow]]]:
     """The header of a CSV or TSV file and its rows as ``(where, {column: value})``, read lazily.
     Without ``delimiter`` the header decides: a tab in it means tab-separated (Twint writes TSV
     into files named .csv). A row with too many or too few fields, broken quoting or undecodable
-    bytes is given as a :class:`BadRow`."""
+    bytes is given as a :class:`BadRow` (``encoding_key``: the params key that sets the encoding, if any)."""
     undecodable: set[int] = set()
-    file_lines = lines(path, on_bad_row, undecodable, encoding)
+    file_lines = textfiles.lines(path, on_bad_row, undecodable, encoding, encoding_key)
     first = next(file_lines, "")
     accepted = "tabs" if delimiter == "\t" else "commas or tabs"
     if delimiter is None:
@@ -33,7 +33,7 @@ def read_delimited(path: Path, delimiter: str | None = None, on_bad_row: str = "
     if header is None:
         raise ElmError(f"{path}: the file is empty; expected a header line and one row per post")
     _check_header(path, header, delimiter, accepted)
-    return header, _delimited_rows(path, reader, header, undecodable)
+    return header, _delimited_rows(path, reader, header, undecodable, textfiles.resave_hint(encoding_key))
 
 
 def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
@@ -55,7 +55,7 @@ def _check_header(path: Path, header: list[str], delimiter: str, accepted: str) 
                        "rename one of each so every column has its own name")
 
 
-def _delimited_rows(path: Path, reader, header: list[str], undecodable: set[int]):
+def _delimited_rows(path: Path, reader, header: list[str], undecodable: set[int], resave: str):
     while True:
         line = reader.line_num + 1
         where = f"{path}: line {line}"
@@ -69,7 +69,7 @@ def _delimited_rows(path: Path, reader, header: list[str], undecodable: set[int]
         if not fields:  # a blank line
             continue
         if undecodable and not undecodable.isdisjoint(range(line, reader.line_num + 1)):
-            yield where, BadRow(f"{where}: holds bytes that are not valid UTF-8; re-save the file as UTF-8")
+            yield where, BadRow(f"{where}: holds bytes that are not valid UTF-8; {resave}")
         elif len(fields) != len(header):
             yield where, BadRow(f"{where}: {_field_count_problem(len(fields), len(header))}")
         else:

@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".txt")
 EVERY_ACCOUNT = "*"
 JSON_FIX = "fix the file, or export it again"
+ENCODING_KEY = "scrape.table.encoding"
 _LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 _last_read: dict = {}  # the last table read: its key (params, files and their versions) and posts
 
@@ -104,7 +105,7 @@ def table_files(path_param: str) -> list[Path]:
 def read_file(path: Path, params, on_bad_row: str, several: bool) -> pd.DataFrame:
     """One file's posts, each under its account (see the module's docstring): ``account`` is the
     account column's value, or the file's stem, or "" (one file without accounts: the handle's)."""
-    encoding = "" if path.suffix == ".parquet" else charsets.detect_encoding(path, params.encoding)
+    encoding = "" if path.suffix == ".parquet" else charsets.detect_encoding(path, params.encoding, ENCODING_KEY)
     columns, rows = read_rows(path, on_bad_row, encoding, params.text_column)
     files.require_columns(path, columns, {
         params.text_column: "set scrape.table.text_column to the column holding the posts",
@@ -127,17 +128,17 @@ def read_rows(path: Path, on_bad_row: str, encoding: str, text_column: str) -> t
     if path.suffix == ".parquet":
         columns, rows = parquet_rows(path)
     elif path.suffix in (".json", ".jsonl"):
-        if textfiles.starts_with(path, "["):  # a JSON array, whatever the file is called
-            rows = iter(jsonfiles.json_array_items(path, textfiles.read_text(path, encoding), 0, JSON_FIX))
-        else:
-            rows = jsonfiles.read_json_lines(path, on_bad_row, encoding)
+        rows = jsonfiles.read_json(path, on_bad_row, JSON_FIX, encoding, ENCODING_KEY)
         first = list(itertools.islice(rows, 1))
         columns = list(first[0][1]) if first and isinstance(first[0][1], dict) else []
+        if "orderedItems" in columns:
+            raise ElmError(f"{path}: holds an ActivityPub collection, not a table of posts; {jsonfiles.OUTBOX_HINT}")
         rows = itertools.chain(first, rows)
     elif path.suffix == ".txt":
         columns, rows = [text_column], text_rows(path, on_bad_row, encoding, text_column)
     else:
-        columns, rows = delimited.read_delimited(path, "\t" if path.suffix == ".tsv" else None, on_bad_row, encoding)
+        columns, rows = delimited.read_delimited(path, "\t" if path.suffix == ".tsv" else None, on_bad_row, encoding,
+                                                 ENCODING_KEY)
     first = next(rows, None)
     if first is None:
         raise ElmError(f"{path}: holds no rows; expected one row per post")
@@ -147,10 +148,11 @@ def read_rows(path: Path, on_bad_row: str, encoding: str, text_column: str) -> t
 def text_rows(path: Path, on_bad_row: str, encoding: str, text_column: str) -> Iterator:
     """A plain text file's lines as rows ``{text_column: line}``; blank lines are left out."""
     undecodable: set[int] = set()
-    for number, line in enumerate(textfiles.lines(path, on_bad_row, undecodable, encoding), start=1):
+    for number, line in enumerate(textfiles.lines(path, on_bad_row, undecodable, encoding, ENCODING_KEY), start=1):
         where = f"{path}: line {number}"
         if number in undecodable:
-            yield where, files.BadRow(f"{where}: holds bytes that are not valid {encoding}; re-save the file as UTF-8")
+            yield where, files.BadRow(f"{where}: holds bytes that are not valid {encoding}; "
+                                      f"{textfiles.resave_hint(ENCODING_KEY)}")
         elif line.strip():
             yield where, {text_column: line.rstrip("\r\n")}
 

@@ -1,5 +1,9 @@
 """Exported files as text: opened with errors that name them, UTF-16 refused, a leading UTF-8 BOM dropped, read
-line by line as they are used, with undecodable bytes named by line and byte."""
+line by line as they are used, with undecodable bytes named by line and byte.
+
+Lines are read at most :data:`MAX_LINE_BYTES` at a time: a file with a longer line (a 2 GB file without a line
+break) is refused at that line, having held no more than that in memory.
+"""
 from __future__ import annotations
 
 import codecs
@@ -9,34 +13,26 @@ from pathlib import Path
 from elm.errors import ElmError
 from elm.sources.files import SKIP_HINT
 
-
-def read_text(path: Path, encoding: str = "utf-8") -> str:
-    """A whole file's text, decoded from ``encoding`` (a leading UTF-8 BOM is dropped). Undecodable
-    bytes are an ElmError giving the line and byte offset, so the user can find and fix them."""
-    with open_binary(path) as file:
-        data = file.read()
-    refuse_utf16(path, data)
-    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    if not data[bom:].strip():
-        raise ElmError(f"{path}: the file is empty; re-export it, or remove the account from scrape.accounts")
-    try:
-        return data[bom:].decode(encoding)
-    except UnicodeDecodeError as err:
-        start = bom + err.start
-        line = data.count(b"\n", 0, start) + 1
-        bad = data[start:bom + err.end]
-        raise ElmError(f"{not_decodable(path, line, start, bad, encoding)}; re-save the file as UTF-8") from None
+# The longest line (or JSON array item) read. A post has at most files.MAX_POST_CHARS characters, a row a
+# few of them plus its other fields: a longer line is not a row of posts, and reading it whole would only
+# spend memory.
+MAX_LINE_BYTES = 32 << 20
+HEAD_BYTES = 4096  # what is read of a file to tell its kind
 
 
-
-def lines(path: Path, on_bad_row: str, undecodable: set[int], encoding: str = "utf-8") -> Iterator[str]:
+def lines(path: Path, on_bad_row: str, undecodable: set[int], encoding: str = "utf-8",
+          encoding_key: str = "") -> Iterator[str]:
     """A file's lines, line ends kept, decoded from ``encoding`` (a leading UTF-8 BOM dropped), read as
     they are used rather than all at once. A line holding bytes that do not decode fails the read when
-    ``on_bad_row`` is "fail"; with "skip" its number is added to ``undecodable`` (so the row holding
-    it can be left out) and it is given with those bytes replaced by U+FFFD."""
+    ``on_bad_row`` is "fail" (naming ``encoding_key``, the params key that sets the encoding, if any); with
+    "skip" its number is added to ``undecodable`` (so the row holding it can be left out) and it is given
+    with those bytes replaced by U+FFFD. A line longer than :data:`MAX_LINE_BYTES` fails the read."""
     with open_binary(path) as file:
-        offset = 0
-        for number, raw in enumerate(file, start=1):
+        offset, number = 0, 0
+        while raw := file.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                raise ElmError(too_long(path, number, "line"))
             if number == 1:
                 refuse_utf16(path, raw)
                 bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
@@ -46,19 +42,37 @@ def lines(path: Path, on_bad_row: str, undecodable: set[int], encoding: str = "u
             except UnicodeDecodeError as err:
                 if on_bad_row == "fail":
                     bad = raw[err.start:err.end]
-                    raise ElmError(f"{not_decodable(path, number, offset + err.start, bad, encoding)}; re-save "
-                                   "the file as UTF-8, " + SKIP_HINT) from None
+                    raise ElmError(f"{not_decodable(path, number, offset + err.start, bad, encoding)}; "
+                                   f"{resave_hint(encoding_key)}, {SKIP_HINT}") from None
                 undecodable.add(number)
                 line = raw.decode(encoding, "replace")
             offset += len(raw)
             yield line
 
 
+def too_long(path: Path, line: int, what: str) -> str:
+    """The error for a line (or JSON item) over :data:`MAX_LINE_BYTES`."""
+    return (f"{path}: line {line}: the {what} is longer than {MAX_LINE_BYTES >> 20} MiB, far more than a row of "
+            "posts holds; the file is not a table of posts (check the path), or its lines end with a lone \\r "
+            "(re-save it with Unix or Windows line ends)")
+
+
+def resave_hint(encoding_key: str = "") -> str:
+    """How to fix text that does not decode: re-save it as UTF-8, or name its encoding where params can."""
+    return "re-save the file as UTF-8" + (f", or set {encoding_key} to its encoding" if encoding_key else "")
+
+
+def head(path: Path, size: int = HEAD_BYTES) -> bytes:
+    """The file's first ``size`` bytes after a UTF-8 BOM (UTF-16 is refused)."""
+    with open_binary(path) as file:
+        data = file.read(size)
+    refuse_utf16(path, data)
+    return data.removeprefix(codecs.BOM_UTF8)
+
+
 def starts_with(path: Path, prefix: str) -> bool:
     """Whether the file's text, after a BOM and leading whitespace, starts with ``prefix``."""
-    with open_binary(path) as file:
-        head = file.read(4096)
-    return head.removeprefix(codecs.BOM_UTF8).lstrip().startswith(prefix.encode("utf-8"))
+    return head(path).lstrip().startswith(prefix.encode("utf-8"))
 
 
 def open_binary(path: Path):
@@ -78,5 +92,3 @@ def refuse_utf16(path: Path, head: bytes) -> None:
 def not_decodable(path: Path, line: int, byte: int, bad: bytes, encoding: str = "utf-8") -> str:
     name = "UTF-8" if codecs.lookup(encoding).name == "utf-8" else encoding
     return f"{path}: line {line} (byte {byte}) is not valid {name} ({bad!r})"
-
-

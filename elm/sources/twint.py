@@ -22,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 from elm.errors import ElmError
-from elm.sources import dates, delimited, files, jsonfiles, textfiles
+from elm.sources import dates, delimited, files, jsonfiles
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +74,7 @@ def read_rows(path: Path, on_bad_row: str) -> files.Rows:
         header, rows = delimited.read_delimited(path, on_bad_row=on_bad_row)
         files.require_columns(f"{path}: line 1 (the header)", header, REQUIRED)
         return rows
-    if textfiles.starts_with(path, "["):
-        return jsonfiles.json_array_items(path, textfiles.read_text(path), 0, JSON_FIX)
-    return jsonfiles.read_json_lines(path, on_bad_row)
+    return jsonfiles.read_json(path, on_bad_row, JSON_FIX)
 
 
 def is_reply(row: dict) -> bool | None:
