@@ -24,6 +24,7 @@ when ``on_bad_row`` is "skip" (see elm/sources/files.py).
 """
 from __future__ import annotations
 
+import csv
 import glob
 import itertools
 import logging
@@ -44,6 +45,9 @@ SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".txt")
 EVERY_ACCOUNT = "*"
 JSON_FIX = "fix the file, or export it again"
 ENCODING_KEY = "scrape.table.encoding"
+SNIFFED_LINES = 50  # the first lines of a .txt file looked at to tell a CSV saved as .txt
+QUOTED_SHARE = 0.8  # of those lines wrapped in double quotes, in a CSV saved as .txt
+_COLUMN_NAME = re.compile(r"[\w.-]{1,40}")
 _LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 _last_read: dict = {}  # the last table read: its key (params, files and their versions) and posts
 
@@ -146,6 +150,46 @@ def read_rows(path: Path, on_bad_row: str, encoding: str, text_column: str) -> t
 
 
 def text_rows(path: Path, on_bad_row: str, encoding: str, text_column: str) -> Iterator:
+    """A plain text file's lines as rows ``{text_column: line}`` (blank lines left out), or, for a one-column CSV
+    saved as .txt (a header line, then lines wrapped in double quotes), its CSV rows: never posts in quotes."""
+    column = quoted_header(path, encoding)
+    if column is None:
+        return plain_lines(path, on_bad_row, encoding, text_column)
+    header, rows = delimited.read_delimited(path, ",", on_bad_row, encoding, ENCODING_KEY)
+    if len(header) != 1:
+        raise ElmError(f"{path}: is a CSV with columns {', '.join(header)}, saved as .txt; rename it .csv and set "
+                       "scrape.table.text_column to the column holding the posts")
+    logger.info(f"note: {path}: its lines are wrapped in double quotes under a header line ({column!r}): read as a "
+                "one-column CSV (rename it .csv to say so)")
+    return ((where, row if isinstance(row, files.BadRow) else {text_column: row[header[0]]}) for where, row in rows)
+
+
+def quoted_header(path: Path, encoding: str) -> str | None:
+    """The header of a .txt file that is a one-column CSV: its first line, a column name, above lines that
+    start with a double quote and read as one CSV field each. None for plain text; a file of such lines
+    without that header is refused."""
+    nonblank = (line for line in textfiles.lines(path, "skip", set(), encoding) if line.strip())
+    first, *body = [*itertools.islice(nonblank, SNIFFED_LINES)] or [""]
+    quoted = sum(line.startswith('"') for line in body)
+    if not body or quoted < QUOTED_SHARE * len(body) or not _one_field_each(body[:-1]):
+        return None
+    if _COLUMN_NAME.fullmatch(first.strip().strip('"')):
+        return first.strip().strip('"')
+    quoted += first.startswith('"')
+    raise ElmError(f"{path}: {quoted} of its first {len(body) + 1} lines are wrapped in double quotes, as a CSV's "
+                   "fields are; rename it .csv and give it a header line naming its column (text), so that the "
+                   "quotes are read as CSV quoting, not as part of each post")
+
+
+def _one_field_each(lines: list[str]) -> bool:
+    """Whether ``lines`` read as CSV rows of one field each (a quoted field may hold line breaks)."""
+    try:
+        return all(len(row) <= 1 for row in csv.reader(lines, strict=True))
+    except csv.Error:
+        return False
+
+
+def plain_lines(path: Path, on_bad_row: str, encoding: str, text_column: str) -> Iterator:
     """A plain text file's lines as rows ``{text_column: line}``; blank lines are left out."""
     undecodable: set[int] = set()
     for number, line in enumerate(textfiles.lines(path, on_bad_row, undecodable, encoding, ENCODING_KEY), start=1):
