@@ -171,7 +171,7 @@ def quoted_header(path: Path, encoding: str) -> str | None:
     nonblank = (line for line in textfiles.lines(path, "skip", set(), encoding) if line.strip())
     first, *body = [*itertools.islice(nonblank, SNIFFED_LINES)] or [""]
     quoted = sum(line.startswith('"') for line in body)
-    if not body or quoted < QUOTED_SHARE * len(body) or not _one_field_each(body[:-1]):
+    if not body or quoted < QUOTED_SHARE * len(body) or not _one_field_each(body):
         return None
     if _COLUMN_NAME.fullmatch(first.strip().strip('"')):
         return first.strip().strip('"')
@@ -182,11 +182,13 @@ def quoted_header(path: Path, encoding: str) -> str | None:
 
 
 def _one_field_each(lines: list[str]) -> bool:
-    """Whether ``lines`` read as CSV rows of one field each (a quoted field may hold line breaks)."""
+    """Whether ``lines`` read as CSV rows of one field each (a quoted field may hold line breaks, and the
+    last one may be cut where the lines end)."""
+    rows = csv.reader(lines, strict=True)
     try:
-        return all(len(row) <= 1 for row in csv.reader(lines, strict=True))
-    except csv.Error:
-        return False
+        return all(len(row) <= 1 for row in rows)
+    except csv.Error as err:
+        return "unexpected end of data" in str(err)
 
 
 def plain_lines(path: Path, on_bad_row: str, encoding: str, text_column: str) -> Iterator:
