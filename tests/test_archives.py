@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from elm.errors import ElmError
+from elm.markup import html_to_text
 from elm.params.scrape import ArchiveSource
 from elm.sources import archive, bluesky
 from stages import clean, scrape
@@ -99,6 +100,18 @@ def test_a_mastodon_archive_as_the_file_itself_and_its_errors(tmp_path):
     write_outbox(tmp_path / "di" / "outbox.json", [*MASTODON_ITEMS[:1], {"type": "Create", "object": "https://x/1"}])
     assert "item 1): expected a Create activity holding its post" in error_of(tmp_path, "di")
     assert read(tmp_path, "di", "skip")["id"].tolist() == ["11000000000000001"]
+
+
+@pytest.mark.parametrize("html, text", [
+    ("<p>a</p>\n<p>b</p>", "a\n\nb"),                      # the HTML source's line breaks are no text
+    ("<p>a</p><p></p><p></p><p>b</p>", "a\n\nb"),           # one blank line between paragraphs, however many
+    ("<p>line<br>\nnext</p>", "line\nnext"),
+    ("<p>one <br/>two</p>", "one\ntwo"),
+    ("<ul><li>one</li><li>two</li></ul><blockquote><p>said</p></blockquote>", "one\n\ntwo\n\nsaid"),
+    ("<p>2 &lt; 3 &amp;&amp; it&#39;s &quot;so&quot; &#x1F600;</p>", "2 < 3 && it's \"so\" \U0001F600"),
+])
+def test_html_becomes_the_text_typed(html, text):
+    assert html_to_text(html) == text
 
 
 # --- Bluesky: the repository's CAR file -----------------------------------------------------------

@@ -17,7 +17,7 @@ import pytest
 from elm.errors import ElmError
 from elm.params.scrape import ArchiveSource, Scrape, TableSource, TwintSource
 from elm.params.validation import build
-from elm.sources import archive, files, table, textfiles, twint
+from elm.sources import archive, files, jsonfiles, table, textfiles, twint
 
 from helpers import ROOT
 
@@ -363,6 +363,26 @@ def test_a_line_past_the_cap_is_refused_holding_no_more_than_the_cap(tmp_path, m
     line = 1 if name == "posts.txt" else 2
     assert_says(message, f"{name}: line {line}: the ", "is longer than 1 MiB", "not a table of posts")
     assert peak < 8 * (1 << 20), f"held {peak / 2**20:.0f} MiB to refuse a 24 MiB line"
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 1 << 20])
+def test_json_arrays_read_a_block_at_a_time_give_every_item_its_line(tmp_path, monkeypatch, block):
+    """Blocks of 1, 7 and 64 bytes cut every item, string, escape, number and literal somewhere."""
+    monkeypatch.setattr(jsonfiles, "READ_BYTES", block)
+    items = [{"id": 12345678901234567890, "text": 'caf\u00e9 \\ "quoted" \U0001F600', "ok": True, "n": None},
+             [1.5e-7, -0.25, "x\ny"], "a string item", 42, False, {"nested": {"deeper": [[[{}]]]}}]
+    text = "\ufeff[\n" + ",\n".join(json.dumps(item, ensure_ascii=block % 2 == 0) for item in items) + "\n] ;\n"
+    (tmp_path / "a.json").write_text(text, encoding="utf-8")
+    read = list(jsonfiles.json_array_items(tmp_path / "a.json", 0, "fix"))
+    assert [item for _, item in read] == items
+    assert [where.split(": ", 1)[1] for where, _ in read] == [f"line {n + 2} (item {n})" for n in range(len(items))]
+
+    (tmp_path / "b.json").write_text(text.replace('"a string item"', '"a string item" oops'), encoding="utf-8")
+    with pytest.raises(ElmError, match=r"b.json: line 4: expected `,` or the closing `]`; fix"):
+        list(jsonfiles.json_array_items(tmp_path / "b.json", 0, "fix"))
+    (tmp_path / "c.json").write_text(text[:text.index("a string item") + 4], encoding="utf-8")
+    with pytest.raises(ElmError, match=r"c.json: line 4: a string starting here runs to the end of the file"):
+        list(jsonfiles.json_array_items(tmp_path / "c.json", 0, "fix"))
 
 
 def test_a_json_file_that_is_one_object_says_so(tmp_path):

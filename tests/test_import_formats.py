@@ -2,6 +2,7 @@
 scrape and clean stages as a new user would, with at most a params change each."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -11,9 +12,10 @@ import pytest
 import yaml
 
 from elm.errors import ElmError
-from elm.params.scrape import TableSource
+from elm.params.scrape import ArchiveSource, TableSource, TwintSource
 from elm.params.validation import build
 from elm.sources import archive, bluesky, mastodon, twint, xapi
+from elm.sources.accounts import parse_account
 from elm.sources.records import normalize
 from stages import clean, scrape
 
@@ -268,13 +270,21 @@ def test_twint_export_of_another_username_and_its_replies(workdir, default_param
     assert detail["conan"]["repaired"]["mentions_stripped"] == 1
 
 
-def test_the_import_readme_examples_are_valid_params():
+def test_the_import_readme_blocks_are_valid_params(default_params):
+    """Every params block of data/import/README.md, each format's and the full list of keys, is valid: its
+    accounts parse and each section it sets builds once merged into params.yaml's."""
     readme = (Path(__file__).resolve().parents[1] / "data/import/README.md").read_text(encoding="utf-8")
-    full = re.search(r"```yaml\n(scrape:\n.*?)```", readme, re.S).group(1)
-    examples = [yaml.safe_load(block) for block in re.findall(r"^table: (\{.*?\})$", readme, re.M | re.S)]
-    assert len(examples) == 3
-    for section in [yaml.safe_load(full)["scrape"]["table"], *examples]:
-        build(TableSource, section, "data/import/README.md: scrape.table")
+    blocks = [yaml.safe_load(block)["scrape"] for block in re.findall(r"```yaml\n(.*?)```", readme, re.S)]
+    assert len(blocks) == 10  # one per format (9), and every key of scrape.table
+    assert set(blocks[-1]["table"]) == {field.name for field in dataclasses.fields(TableSource)}
+    sections = {"table": TableSource, "archive": ArchiveSource, "twint": TwintSource}
+    for block in blocks:
+        for spec in block.get("accounts", []):
+            parse_account(spec)
+        for name, schema in sections.items():
+            if name in block:
+                build(schema, {**default_params["scrape"][name], **block[name]},
+                      f"data/import/README.md: scrape.{name}")
 
 
 @pytest.mark.parametrize("record, expected", [

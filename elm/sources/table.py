@@ -1,9 +1,10 @@
 """Any table of posts: ``scrape.table.path`` names one file, a folder or a glob (``exports/*.csv``).
 
 Formats, by suffix: ``.csv`` and ``.tsv``, ``.json`` (a JSON array of objects, or one object a line),
-``.jsonl``, ``.parquet``, and ``.txt`` (plain text, one post a line, nothing else). Text files are
-UTF-8, or in the legacy encoding ``encoding`` names; ``auto`` (the default) recognizes one with
-charset-normalizer and says so.
+``.jsonl``, ``.parquet``, and ``.txt`` (plain text, one post a line, nothing else; a one-column CSV saved
+as .txt, a header line above quoted lines, is read as that CSV). Text files are UTF-8, or in the legacy
+encoding ``encoding`` names; ``auto`` (the default) decides from the whole file and says so
+(elm/sources/charsets.py).
 
 ``scrape.table`` names the columns: ``text_column`` (required), ``account_column`` (rows whose value
 equals the handle are that account's), and the optional ``id_column``, ``created_at_column`` and
