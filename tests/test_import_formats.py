@@ -73,7 +73,8 @@ def test_a_two_account_csv_in_a_legacy_encoding_with_us_dates(workdir, default_p
         "author,content,publish_date",
         "ANA_NEWS,Caf\u00e9 owners say it\u2019s the busiest autumn in years (example.com),10/16/17 22:59",
         "ANA_NEWS,@CNN just released the full transcript of the interview with the mayor,10/17/17 08:05",
-        "BO_DAILY,\"Na\u00efve question: who\u2019s coming to the r\u00e9sum\u00e9 workshop at www.example.org at noon?\",1/2/2018 7:00",
+        "BO_DAILY,\"Na\u00efve question: who\u2019s coming to the r\u00e9sum\u00e9 workshop at www.example.org at "
+        "noon?\",1/2/2018 7:00",
         "BO_DAILY,Send your tips to tips@example.com and we will read every single one,2018-01-03",
     ]
     (workdir / "posts.csv").write_bytes(("\r\n".join(rows) + "\r\n").encode("cp1252"))
