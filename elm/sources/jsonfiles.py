@@ -137,10 +137,10 @@ class _Stream:
         bom = len(codecs.BOM_UTF8) if file.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8 else 0
         file.seek(0)
         prefix = file.read(bom + start)
-        self.bytes_read, self.lines_read = len(prefix), prefix.count(b"\n")
+        self.bytes_read = len(prefix)  # the file's bytes decoded so far
         self.decoder = codecs.getincrementaldecoder(encoding)()
         self.text, self.eof = "", False
-        self.counted, self.counted_line = 0, self.lines_read + 1
+        self.counted, self.counted_line = 0, prefix.count(b"\n") + 1
 
     def more(self, keep_from: int) -> bool:
         """Read and decode another block, first dropping the text before ``keep_from``; False at the end."""
