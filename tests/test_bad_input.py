@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,7 @@ import pytest
 from elm.errors import ElmError
 from elm.params.scrape import ArchiveSource, Scrape, TableSource, TwintSource
 from elm.params.validation import build
-from elm.sources import archive, files, table, twint
+from elm.sources import archive, files, jsonfiles, table, textfiles, twint
 
 from helpers import ROOT
 
@@ -316,6 +317,78 @@ def test_archive_empty_bom_and_non_utf8(tmp_path):
     (tmp_path / "cy.js").write_bytes(b"window.YTD.tweets.part0 = [\n" + json.dumps(item(1)).encode()[:-3]
                                      + b"\xff\"}}]")
     assert_says(error_of(read_archive, tmp_path, "cy", "skip"), "cy.js: line 2 (byte", "is not valid UTF-8")
+
+
+# --- reading caps: nesting and line length, held while reading (docs/reliability-imports.md) -------
+
+DEEP = 100_000  # far past the interpreter's recursion limit
+
+
+@pytest.mark.parametrize("name, text", [
+    ("posts.json", "[" * DEEP + "]" * DEEP),                                          # an array
+    ("posts.jsonl", '{"text": "ok", "account": "ana"}\n{"text": ' + "[" * DEEP + "]" * DEEP + "}\n"),  # line 2
+    ("posts.json", '[{"text": "ok", "account": "ana"},\n {"text": ' + "{\"a\": " * DEEP + "1" + "}" * DEEP + "}]"),
+])
+def test_deeply_nested_json_is_an_error_naming_file_and_line(tmp_path, name, text):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    message = error_of(read_table, tmp_path / name, **{"id_column": "", "created_at_column": ""})
+    line = "line 1" if text.startswith("[" * 2) else "line 2"
+    assert_says(message, f"{name}: {line}", "nests deeper than 100 levels")
+
+
+def test_deeply_nested_twint_json_lines_can_be_skipped(tmp_path, capsys):
+    (tmp_path / "ana.jsonl").write_text('{"id": 1, "tweet": ' + "[" * DEEP + "]" * DEEP + "}\n"
+                                        + json.dumps({"id": 2, "tweet": "kept"}) + "\n", encoding="utf-8")
+    assert read_twint(tmp_path, "ana", "skip").text.tolist() == ["kept"]
+    assert_says(skipped_report(capsys), "left out 1 bad row(s)", "ana.jsonl: line 1: the JSON nests deeper")
+
+
+@pytest.mark.parametrize("name", ["posts.txt", "posts.csv", "posts.jsonl", "posts.json"])
+def test_a_line_past_the_cap_is_refused_holding_no_more_than_the_cap(tmp_path, monkeypatch, name):
+    """A file without a line break (the 2 GB probe, here 24 MiB against a 1 MiB cap): refused at its line,
+    with memory held to a few times the cap, not the file's size."""
+    monkeypatch.setattr(textfiles, "MAX_LINE_BYTES", 1 << 20)
+    start = {"posts.txt": "", "posts.csv": "account,text\n", "posts.jsonl": '{"text": "ok"}\n',
+             "posts.json": '[{"text": "ok"},\n"'}[name]
+    with (tmp_path / name).open("w", encoding="utf-8") as file:
+        file.write(start)
+        for _ in range(24):
+            file.write("x" * (1 << 20))
+    tracemalloc.start()
+    try:
+        message = error_of(read_table, tmp_path / name, account_column="")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    line = 1 if name == "posts.txt" else 2
+    assert_says(message, f"{name}: line {line}: the ", "is longer than 1 MiB", "not a table of posts")
+    assert peak < 8 * (1 << 20), f"held {peak / 2**20:.0f} MiB to refuse a 24 MiB line"
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 1 << 20])
+def test_json_arrays_read_a_block_at_a_time_give_every_item_its_line(tmp_path, monkeypatch, block):
+    """Blocks of 1, 7 and 64 bytes cut every item, string, escape, number and literal somewhere."""
+    monkeypatch.setattr(jsonfiles, "READ_BYTES", block)
+    items = [{"id": 12345678901234567890, "text": 'caf\u00e9 \\ "quoted" \U0001F600', "ok": True, "n": None},
+             [1.5e-7, -0.25, "x\ny"], "a string item", 42, False, {"nested": {"deeper": [[[{}]]]}}]
+    text = "\ufeff[\n" + ",\n".join(json.dumps(item, ensure_ascii=block % 2 == 0) for item in items) + "\n] ;\n"
+    (tmp_path / "a.json").write_text(text, encoding="utf-8")
+    read = list(jsonfiles.json_array_items(tmp_path / "a.json", 0, "fix"))
+    assert [item for _, item in read] == items
+    assert [where.split(": ", 1)[1] for where, _ in read] == [f"line {n + 2} (item {n})" for n in range(len(items))]
+
+    (tmp_path / "b.json").write_text(text.replace('"a string item"', '"a string item" oops'), encoding="utf-8")
+    with pytest.raises(ElmError, match=r"b.json: line 4: expected `,` or the closing `]`; fix"):
+        list(jsonfiles.json_array_items(tmp_path / "b.json", 0, "fix"))
+    (tmp_path / "c.json").write_text(text[:text.index("a string item") + 4], encoding="utf-8")
+    with pytest.raises(ElmError, match=r"c.json: line 4: a string starting here runs to the end of the file"):
+        list(jsonfiles.json_array_items(tmp_path / "c.json", 0, "fix"))
+
+
+def test_a_json_file_that_is_one_object_says_so(tmp_path):
+    (tmp_path / "posts.json").write_text(json.dumps({"posts": [{"text": "a"}]}, indent=2), encoding="utf-8")
+    assert_says(error_of(read_table, tmp_path / "posts.json"), "posts.json: holds one JSON object over several "
+                "lines, not posts", "an array of objects `[{...}, ...]` or one object a line", "re-export it")
 
 
 # --- the policy itself, and the stage ------------------------------------------------------------

@@ -2,6 +2,7 @@
 scrape and clean stages as a new user would, with at most a params change each."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -11,9 +12,10 @@ import pytest
 import yaml
 
 from elm.errors import ElmError
-from elm.params.scrape import TableSource
+from elm.params.scrape import ArchiveSource, TableSource, TwintSource
 from elm.params.validation import build
 from elm.sources import archive, bluesky, mastodon, twint, xapi
+from elm.sources.accounts import parse_account
 from elm.sources.records import normalize
 from stages import clean, scrape
 
@@ -71,7 +73,8 @@ def test_a_two_account_csv_in_a_legacy_encoding_with_us_dates(workdir, default_p
         "author,content,publish_date",
         "ANA_NEWS,Caf\u00e9 owners say it\u2019s the busiest autumn in years (example.com),10/16/17 22:59",
         "ANA_NEWS,@CNN just released the full transcript of the interview with the mayor,10/17/17 08:05",
-        "BO_DAILY,\"Na\u00efve question: who\u2019s coming to the r\u00e9sum\u00e9 workshop at www.example.org at noon?\",1/2/2018 7:00",
+        "BO_DAILY,\"Na\u00efve question: who\u2019s coming to the r\u00e9sum\u00e9 workshop at www.example.org at "
+        "noon?\",1/2/2018 7:00",
         "BO_DAILY,Send your tips to tips@example.com and we will read every single one,2018-01-03",
     ]
     (workdir / "posts.csv").write_bytes(("\r\n".join(rows) + "\r\n").encode("cp1252"))
@@ -158,6 +161,85 @@ def test_encodings_named_or_refused_with_the_param(workdir, default_params):
         run(workdir, default_params, ["table:ana"], {"path": "posts.csv", "encoding": "utf-8"})
 
 
+# Posts that only ASCII-safe encodings agree on fill the first MiB and more (what the old detector looked at);
+# the first legacy byte comes after them.
+ASCII_ROWS = "".join(f"ana,plain post number {n} about the weather and the train\n" for n in range(25_000))
+LEGACY = {
+    "mac_roman": ["Caf\u00e9 owners say it\u2019s the busiest autumn in years",
+                  "\u201cWe will win\u201d, the mayor said at the r\u00e9sum\u00e9 workshop",
+                  "Na\u00efve question: who\u2019s coming? Se\u00f1or Garc\u00eda will be there\u2026"],
+    "cp1252": ["Caf\u00e9 owners say it\u2019s the busiest autumn in years \u2014 again",
+               "\u201cWe will win\u201d, the mayor said at the r\u00e9sum\u00e9 workshop"],
+    "latin-1": ["Die Stra\u00dfe ist sch\u00f6n, \u00fcber alles", "Cr\u00e8me br\u00fbl\u00e9e \u00e0 la carte"],
+}
+
+
+@pytest.mark.parametrize("encoding, expected", [("mac_roman", "mac-roman"), ("cp1252", "cp1252"),
+                                                ("latin-1", "cp1252")])  # Latin-1 text reads the same as cp1252
+def test_a_legacy_encoding_first_met_deep_inside_the_file_is_detected(tmp_path, caplog, encoding, expected):
+    path = tmp_path / "posts.csv"
+    posts = LEGACY[encoding] * 20
+    path.write_bytes(("account,text\n" + ASCII_ROWS + "".join(f'ana,"{p}"\n' for p in posts)).encode(encoding))
+    section = build(TableSource, {"path": str(path), "text_column": "text", "account_column": "account",
+                                  "created_at_format": "", "encoding": "auto", **NO_COLUMNS}, "scrape.table")
+    from elm.sources import table
+
+    with caplog.at_level("INFO"):
+        read = table.read("ana", section)
+    assert read["text"].tolist()[-len(posts):] == posts
+    assert f"posts.csv is not UTF-8: read as {expected} (line 25002 is the first that is not UTF-8" in caplog.text
+
+
+def test_a_mac_roman_csv_of_double_encoded_posts_is_read_and_repaired(workdir, default_params, capsys):
+    """Posts once mis-decoded as Windows-1252 (\u201c as \u00e2\u20ac\u0153), then saved as Mac Roman: read as
+    Latin-1 they are \u2030\u00db\u00cf garbage; read as Mac Roman, the clean stage's ftfy repairs them."""
+    typed = ["\u201cTrump hails the deal \u2014 the best in years, say his aides",
+             "It\u2019s raining again in the city, and the trains are late once more"]
+    double = [text.encode("utf-8").decode("cp1252") for text in typed]
+    rows = ["account,text", *(f"ana,\"{text} ({n})\"" for n in range(10) for text in double),
+            "ana,Caf\u00e9 culture is back in town with na\u00efve art and more"]
+    (workdir / "posts.csv").write_bytes(("\n".join(rows) + "\n").encode("mac_roman"))
+    raw, posts, _, detail = run(workdir, default_params, ["table:ana"],
+                                {"path": "posts.csv", "account_column": "account", **NO_COLUMNS},
+                                {"near_duplicates": False})
+    assert "read as mac-roman" in capsys.readouterr().err
+    assert raw["table-ana"]["text"].iloc[0] == double[0] + " (0)"
+    assert "Caf\u00e9 culture is back in town with na\u00efve art and more" in set(posts["text"])
+    assert {f"{text} (9)" for text in typed} < set(posts["text"])
+    assert detail["ana"]["repaired"]["mojibake"] == 20
+
+
+def test_refused_encodings_name_the_param_and_the_candidates(tmp_path):
+    path = tmp_path / "posts.csv"
+    path.write_bytes(b"account,text\n" + b"".join(b"ana," + bytes(range(0x80, 0xc0)) + b"\n" for _ in range(30)))
+    section = build(TableSource, {"path": str(path), "text_column": "text", "account_column": "account",
+                                  "created_at_format": "", "encoding": "auto", **NO_COLUMNS}, "scrape.table")
+    from elm.sources import table
+
+    with pytest.raises(ElmError, match=r"posts.csv: is not UTF-8 \(line 2 is the first that is not\) and no "
+                                       r"encoding reads it well \(candidates, by mess: .*\(\d\.\d\d\).*"
+                                       r"set scrape.table.encoding"):
+        table.read("ana", section)
+
+
+def test_a_one_column_csv_saved_as_txt_is_read_as_csv(workdir, default_params, capsys):
+    lines = ["tweet", *[f'"Post number {n}, with a comma and ""quotes"" in it, long enough to keep"' for n in range(5)],
+             '"A post over\ntwo lines, long enough to keep after cleaning"']
+    (workdir / "me.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    raw, _, _, _ = run(workdir, default_params, ["table:me"], {"path": "me.txt", **NO_COLUMNS},
+                       {"near_duplicates": False})
+    texts = raw["table-me"]["text"].tolist()
+    assert texts[0] == 'Post number 0, with a comma and "quotes" in it, long enough to keep'
+    assert texts[-1] == "A post over\ntwo lines, long enough to keep after cleaning" and len(texts) == 6
+    assert not any(text.startswith('"') for text in texts)
+    assert "read as a one-column CSV" in capsys.readouterr().err
+
+    (workdir / "me.txt").write_text("\n".join(lines[1:]) + "\n", encoding="utf-8")  # no header line
+    with pytest.raises(ElmError, match=r"me.txt: 6 of its first 7 lines are wrapped in double quotes.*rename it "
+                                       r"\.csv and give it a header line"):
+        run(workdir, default_params, ["table:me"], {"path": "me.txt", **NO_COLUMNS})
+
+
 def test_a_language_column_of_names_says_what_to_set(workdir, default_params):
     (workdir / "posts.csv").write_text("account,text,language\nana,a post long enough to be kept here,English\n",
                                        encoding="utf-8")
@@ -189,13 +271,21 @@ def test_twint_export_of_another_username_and_its_replies(workdir, default_param
     assert detail["conan"]["repaired"]["mentions_stripped"] == 1
 
 
-def test_the_import_readme_examples_are_valid_params():
+def test_the_import_readme_blocks_are_valid_params(default_params):
+    """Every params block of data/import/README.md, each format's and the full list of keys, is valid: its
+    accounts parse and each section it sets builds once merged into params.yaml's."""
     readme = (Path(__file__).resolve().parents[1] / "data/import/README.md").read_text(encoding="utf-8")
-    full = re.search(r"```yaml\n(scrape:\n.*?)```", readme, re.S).group(1)
-    examples = [yaml.safe_load(block) for block in re.findall(r"^table: (\{.*?\})$", readme, re.M | re.S)]
-    assert len(examples) == 3
-    for section in [yaml.safe_load(full)["scrape"]["table"], *examples]:
-        build(TableSource, section, "data/import/README.md: scrape.table")
+    blocks = [yaml.safe_load(block)["scrape"] for block in re.findall(r"```yaml\n(.*?)```", readme, re.S)]
+    assert len(blocks) == 10  # one per format (9), and every key of scrape.table
+    assert set(blocks[-1]["table"]) == {field.name for field in dataclasses.fields(TableSource)}
+    sections = {"table": TableSource, "archive": ArchiveSource, "twint": TwintSource}
+    for block in blocks:
+        for spec in block.get("accounts", []):
+            parse_account(spec)
+        for name, schema in sections.items():
+            if name in block:
+                build(schema, {**default_params["scrape"][name], **block[name]},
+                      f"data/import/README.md: scrape.{name}")
 
 
 @pytest.mark.parametrize("record, expected", [

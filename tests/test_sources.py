@@ -14,7 +14,7 @@ import pytest
 from elm.errors import ElmError
 from elm.params.scrape import ArchiveSource, DemoSource, Scrape, TableSource, TwintSource
 from elm.params.validation import build
-from elm.sources import archive, demo, files, table, twint
+from elm.sources import archive, dates, demo, table, twint
 from elm.sources.records import RAW_COLUMNS
 
 DEFAULT_DEMO_HANDLES = ["ada_sails", "basil_bakes", "coach_cleo", "dr_dune"]
@@ -221,7 +221,9 @@ def test_archive_errors_name_the_file_and_line(tmp_path):
     bad_prefix.write_text('[{"tweet": {}}]', encoding="utf-8")
     with pytest.raises(ElmError, match="window.YTD.tweets.part0"):
         archive.read("jo", ArchiveSource(dir=str(tmp_path)))
-    (tmp_path / "kai.js").write_text('window.YTD.tweets.part0 = [\n  {"tweet": {}},\n  oops\n]', encoding="utf-8")
+    # items are read as they come: the broken one fails the read once reached
+    (tmp_path / "kai.js").write_text('window.YTD.tweets.part0 = [\n  {"tweet": {"id_str": "1", "full_text": "hi"}},'
+                                     '\n  oops\n]', encoding="utf-8")
     with pytest.raises(ElmError, match=r"kai\.js: line 3 is not valid JSON"):
         archive.read("kai", ArchiveSource(dir=str(tmp_path)))
 
@@ -290,10 +292,10 @@ def test_table_errors_say_what_to_set(tmp_path):
     ("Wed Oct 10 20:19:24 +0000 2018", "", "2018-10-10T20:19:24Z"),
 ])
 def test_timestamps_become_iso_utc(value, fallback, expected):
-    assert files.to_iso_utc(value, fallback) == expected
+    assert dates.to_iso_utc(value, fallback) == expected
 
 
 @pytest.mark.parametrize("value", ["yesterday", "2021-01-31 18:45:02 IST"])
 def test_unrecognized_timestamps_are_refused(value):
     with pytest.raises(ValueError):
-        files.to_iso_utc(value)
+        dates.to_iso_utc(value)

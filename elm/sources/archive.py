@@ -1,6 +1,13 @@
-"""The X/Twitter "download your data" archive, unzipped under ``scrape.archive.dir``.
+"""A platform's own "download your data" export, ``archive:<handle>``: the unzipped folder
+``<scrape.archive.dir>/<handle>/`` or the file itself, whichever platform wrote it, told from its files:
 
-The posts are in ``data/tweets.js``: JavaScript that assigns one JSON array,
+- X: ``data/tweets.js`` (below); ``<handle>.js`` when it is the file itself;
+- Mastodon: ``outbox.json`` (elm/sources/archive_mastodon.py); ``<handle>.json``;
+- Bluesky: the repository's ``.car`` file (elm/sources/archive_bluesky.py); ``<handle>.car``.
+
+A folder holding more than one platform's export is refused: which one is meant cannot be guessed.
+
+X's posts are in ``data/tweets.js``: JavaScript that assigns one JSON array,
 ``window.YTD.tweets.part0 = [{"tweet": {"id_str": ..., "full_text": ..., "created_at":
 "Wed Oct 10 20:19:24 +0000 2018", "lang": "en", ...}}, ...]``. Large archives split it into
 ``tweets-part1.js``, ``tweets-part2.js``, ... beside it; all parts are read. Older archives name
@@ -18,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from elm.errors import ElmError
-from elm.sources import files
+from elm.sources import archive_bluesky, archive_mastodon, dates, files, jsonfiles, textfiles
 
 FILE_NAMES = ("tweets.js", "tweet.js")
 NEWLINE = "\n"
@@ -27,29 +34,47 @@ _YTD_PREFIX = re.compile(r"window\.YTD\.\w+\.part\d+")
 
 
 def read(handle: str, params, on_bad_row: str = "fail"):
-    """All posts in ``handle``'s archive, every part file included."""
-    first = find_tweets_js(Path(params.dir), handle)
+    """All posts in ``handle``'s export, whichever platform wrote it (every part file of an X archive)."""
+    platform, first = find_export(Path(params.dir), handle)
+    if platform == "Mastodon":
+        return archive_mastodon.read(first, handle, on_bad_row)
+    if platform == "Bluesky":
+        return archive_bluesky.read(first, handle, on_bad_row)
     parts = [files.read_posts(path, read_items(path), post_record, handle, "archive", on_bad_row)
              for path in [first, *part_files(first)]]
     return pd.concat(parts, ignore_index=True)
 
 
-def candidate_paths(folder: Path, handle: str) -> list[Path]:
-    """Where a handle's tweets.js may be, in the order they are tried."""
-    unzipped = [folder / handle / "data" / name for name in FILE_NAMES]
-    flat = [folder / handle / name for name in FILE_NAMES]
-    return [*unzipped, *flat, folder / f"{handle}.js"]
+def candidate_paths(folder: Path, handle: str) -> dict[str, list[Path]]:
+    """Where each platform's export of ``handle`` may be, in the order they are tried."""
+    root = folder / handle
+    cars = sorted(root.glob("*.car")) if root.is_dir() else []
+    if len(cars) > 1:
+        raise ElmError(f"archive:{handle}: {root} holds {len(cars)} .car files ({', '.join(p.name for p in cars)}); "
+                       "keep the one Bluesky export to read")
+    return {
+        "X": [*(root / "data" / name for name in FILE_NAMES), *(root / name for name in FILE_NAMES),
+              folder / f"{handle}.js"],
+        "Mastodon": [root / "outbox.json", folder / f"{handle}.json"],
+        "Bluesky": [*cars, folder / f"{handle}.car"],
+    }
 
 
-def find_tweets_js(folder: Path, handle: str) -> Path:
+def find_export(folder: Path, handle: str) -> tuple[str, Path]:
+    """The platform of ``handle``'s export and its file (for X, the first tweets.js)."""
     tried = candidate_paths(folder, handle)
-    for path in tried:
-        if path.is_file():
-            return path
-    raise ElmError(
-        f"archive:{handle}: no tweets.js found; tried {', '.join(map(str, tried))}; "
-        "unzip the archive there (see data/import/README.md) or set scrape.archive.dir"
-    )
+    found = {platform: path for platform, paths in tried.items()
+             if (path := next((p for p in paths if p.is_file()), None))}
+    if len(found) > 1:
+        listed = " and ".join(f"{path} ({platform})" for platform, path in found.items())
+        raise ElmError(f"archive:{handle}: found exports of {len(found)} platforms, {listed}; keep one platform's "
+                       f"export per handle: move the others into their own folders under {folder} and list each "
+                       "as its own archive:<handle>")
+    if not found:
+        listed = "; ".join(f"{platform}: {', '.join(map(str, paths))}" for platform, paths in tried.items())
+        raise ElmError(f"archive:{handle}: no export found; tried {listed}; unzip the export there (see "
+                       "data/import/README.md) or set scrape.archive.dir")
+    return next(iter(found.items()))
 
 
 def part_files(first: Path) -> list[Path]:
@@ -62,7 +87,9 @@ def part_files(first: Path) -> list[Path]:
 def read_items(path: Path) -> files.Rows:
     """The items of the JSON array a ``window.YTD.<name>.partN = [...]`` file assigns, as
     ``(where, item)``. A broken prefix or broken JSON fails the whole file."""
-    text = files.read_text(path)
+    text = textfiles.head(path).decode("utf-8", "replace")
+    if not text.strip():
+        raise ElmError(f"{path}: the file is empty; re-export it, or remove the account from scrape.accounts")
     prefix, equals, _ = text.partition("=")
     if not equals or not _YTD_PREFIX.fullmatch(prefix.strip()):
         start = len(text) - len(text.lstrip())
@@ -71,7 +98,7 @@ def read_items(path: Path) -> files.Rows:
             f"`window.YTD.tweets.part0 = [`, found {text[start:start + 40]!r}; point scrape.archive.dir at the "
             "unzipped X archive, with its files unchanged"
         )
-    return files.json_array_items(path, text, len(prefix) + 1, REEXTRACT)
+    return jsonfiles.json_array_items(path, len(prefix) + 1, REEXTRACT)
 
 
 def post_record(item, where: str) -> dict:
@@ -84,7 +111,7 @@ def post_record(item, where: str) -> dict:
         "full_text": "each post in an X archive has `full_text`; " + REEXTRACT,
     })
     try:
-        created_at = files.to_iso_utc(tweet.get("created_at"))
+        created_at = dates.to_iso_utc(tweet.get("created_at"))
     except ValueError as err:
         raise files.BadRow(f"{where} (id {tweet['id_str']}): created_at: {err}") from None
     return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 
 import pandas as pd
 
@@ -34,3 +35,10 @@ def normalize(records: list[dict], handle: str, source: str) -> pd.DataFrame:
 def text_id(text: str) -> str:
     """A stable id for a post whose source gives none: a hash of its text."""
     return "h" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+def as_text(value) -> str:
+    """A cell as text: missing values (None, NaN, NaT) become ""."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)

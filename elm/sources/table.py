@@ -1,9 +1,10 @@
 """Any table of posts: ``scrape.table.path`` names one file, a folder or a glob (``exports/*.csv``).
 
 Formats, by suffix: ``.csv`` and ``.tsv``, ``.json`` (a JSON array of objects, or one object a line),
-``.jsonl``, ``.parquet``, and ``.txt`` (plain text, one post a line, nothing else). Text files are
-UTF-8, or in the legacy encoding ``encoding`` names; ``auto`` (the default) recognizes one with
-charset-normalizer and says so.
+``.jsonl``, ``.parquet``, and ``.txt`` (plain text, one post a line, nothing else; a one-column CSV saved
+as .txt, a header line above quoted lines, is read as that CSV). Text files are UTF-8, or in the legacy
+encoding ``encoding`` names; ``auto`` (the default) decides from the whole file and says so
+(elm/sources/charsets.py).
 
 ``scrape.table`` names the columns: ``text_column`` (required), ``account_column`` (rows whose value
 equals the handle are that account's), and the optional ``id_column``, ``created_at_column`` and
@@ -24,6 +25,7 @@ when ``on_bad_row`` is "skip" (see elm/sources/files.py).
 """
 from __future__ import annotations
 
+import csv
 import glob
 import itertools
 import logging
@@ -36,13 +38,17 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from elm.errors import ElmError
-from elm.sources import files
+from elm.sources import charsets, dates, delimited, files, jsonfiles, textfiles
 
 logger = logging.getLogger(__name__)
 
 SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet", ".txt")
 EVERY_ACCOUNT = "*"
 JSON_FIX = "fix the file, or export it again"
+ENCODING_KEY = "scrape.table.encoding"
+SNIFFED_LINES = 50  # the first lines of a .txt file looked at to tell a CSV saved as .txt
+QUOTED_SHARE = 0.8  # of those lines wrapped in double quotes, in a CSV saved as .txt
+_COLUMN_NAME = re.compile(r"[\w.-]{1,40}")
 _LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 _last_read: dict = {}  # the last table read: its key (params, files and their versions) and posts
 
@@ -104,7 +110,7 @@ def table_files(path_param: str) -> list[Path]:
 def read_file(path: Path, params, on_bad_row: str, several: bool) -> pd.DataFrame:
     """One file's posts, each under its account (see the module's docstring): ``account`` is the
     account column's value, or the file's stem, or "" (one file without accounts: the handle's)."""
-    encoding = "" if path.suffix == ".parquet" else files.detect_encoding(path, params.encoding)
+    encoding = "" if path.suffix == ".parquet" else charsets.detect_encoding(path, params.encoding, ENCODING_KEY)
     columns, rows = read_rows(path, on_bad_row, encoding, params.text_column)
     files.require_columns(path, columns, {
         params.text_column: "set scrape.table.text_column to the column holding the posts",
@@ -127,17 +133,17 @@ def read_rows(path: Path, on_bad_row: str, encoding: str, text_column: str) -> t
     if path.suffix == ".parquet":
         columns, rows = parquet_rows(path)
     elif path.suffix in (".json", ".jsonl"):
-        if files.starts_with(path, "["):  # a JSON array, whatever the file is called
-            rows = iter(files.json_array_items(path, files.read_text(path, encoding), 0, JSON_FIX))
-        else:
-            rows = files.read_json_lines(path, on_bad_row, encoding)
+        rows = jsonfiles.read_json(path, on_bad_row, JSON_FIX, encoding, ENCODING_KEY)
         first = list(itertools.islice(rows, 1))
         columns = list(first[0][1]) if first and isinstance(first[0][1], dict) else []
+        if "orderedItems" in columns:
+            raise ElmError(f"{path}: holds an ActivityPub collection, not a table of posts; {jsonfiles.OUTBOX_HINT}")
         rows = itertools.chain(first, rows)
     elif path.suffix == ".txt":
         columns, rows = [text_column], text_rows(path, on_bad_row, encoding, text_column)
     else:
-        columns, rows = files.read_delimited(path, "\t" if path.suffix == ".tsv" else None, on_bad_row, encoding)
+        columns, rows = delimited.read_delimited(path, "\t" if path.suffix == ".tsv" else None, on_bad_row, encoding,
+                                                 ENCODING_KEY)
     first = next(rows, None)
     if first is None:
         raise ElmError(f"{path}: holds no rows; expected one row per post")
@@ -145,12 +151,55 @@ def read_rows(path: Path, on_bad_row: str, encoding: str, text_column: str) -> t
 
 
 def text_rows(path: Path, on_bad_row: str, encoding: str, text_column: str) -> Iterator:
+    """A plain text file's lines as rows ``{text_column: line}`` (blank lines left out), or, for a one-column CSV
+    saved as .txt (a header line, then lines wrapped in double quotes), its CSV rows: never posts in quotes."""
+    column = quoted_header(path, encoding)
+    if column is None:
+        return plain_lines(path, on_bad_row, encoding, text_column)
+    header, rows = delimited.read_delimited(path, ",", on_bad_row, encoding, ENCODING_KEY)
+    if len(header) != 1:
+        raise ElmError(f"{path}: is a CSV with columns {', '.join(header)}, saved as .txt; rename it .csv and set "
+                       "scrape.table.text_column to the column holding the posts")
+    logger.info(f"note: {path}: its lines are wrapped in double quotes under a header line ({column!r}): read as a "
+                "one-column CSV (rename it .csv to say so)")
+    return ((where, row if isinstance(row, files.BadRow) else {text_column: row[header[0]]}) for where, row in rows)
+
+
+def quoted_header(path: Path, encoding: str) -> str | None:
+    """The header of a .txt file that is a one-column CSV: its first line, a column name, above lines that
+    start with a double quote and read as one CSV field each. None for plain text; a file of such lines
+    without that header is refused."""
+    nonblank = (line for line in textfiles.lines(path, "skip", set(), encoding) if line.strip())
+    first, *body = [*itertools.islice(nonblank, SNIFFED_LINES)] or [""]
+    quoted = sum(line.startswith('"') for line in body)
+    if not body or quoted < QUOTED_SHARE * len(body) or not _one_field_each(body):
+        return None
+    if _COLUMN_NAME.fullmatch(first.strip().strip('"')):
+        return first.strip().strip('"')
+    quoted += first.startswith('"')
+    raise ElmError(f"{path}: {quoted} of its first {len(body) + 1} lines are wrapped in double quotes, as a CSV's "
+                   "fields are; rename it .csv and give it a header line naming its column (text), so that the "
+                   "quotes are read as CSV quoting, not as part of each post")
+
+
+def _one_field_each(lines: list[str]) -> bool:
+    """Whether ``lines`` read as CSV rows of one field each (a quoted field may hold line breaks, and the
+    last one may be cut where the lines end)."""
+    rows = csv.reader(lines, strict=True)
+    try:
+        return all(len(row) <= 1 for row in rows)
+    except csv.Error as err:
+        return "unexpected end of data" in str(err)
+
+
+def plain_lines(path: Path, on_bad_row: str, encoding: str, text_column: str) -> Iterator:
     """A plain text file's lines as rows ``{text_column: line}``; blank lines are left out."""
     undecodable: set[int] = set()
-    for number, line in enumerate(files.lines(path, on_bad_row, undecodable, encoding), start=1):
+    for number, line in enumerate(textfiles.lines(path, on_bad_row, undecodable, encoding, ENCODING_KEY), start=1):
         where = f"{path}: line {number}"
         if number in undecodable:
-            yield where, files.BadRow(f"{where}: holds bytes that are not valid {encoding}; re-save the file as UTF-8")
+            yield where, files.BadRow(f"{where}: holds bytes that are not valid {encoding}; "
+                                      f"{textfiles.resave_hint(ENCODING_KEY)}")
         elif line.strip():
             yield where, {text_column: line.rstrip("\r\n")}
 
@@ -186,7 +235,7 @@ def post_record(row, where: str, params, account: str, by_column: bool) -> dict:
             raise files.BadRow(f"{where}: {params.account_column} is empty; give every row its account")
     column = params.created_at_column
     try:
-        created_at = files.to_iso_utc(row.get(column), time_format=params.created_at_format)
+        created_at = dates.to_iso_utc(row.get(column), time_format=params.created_at_format)
     except ValueError as err:
         fix = ('set scrape.table.created_at_format to the dates\' strptime format (e.g. "%d/%m/%Y %H:%M"), '
                'scrape.table.created_at_column to the column holding the dates, or created_at_column: "" '

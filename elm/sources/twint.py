@@ -22,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 from elm.errors import ElmError
-from elm.sources import files
+from elm.sources import dates, delimited, files, jsonfiles
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +48,9 @@ def read(handle: str, params, on_bad_row: str = "fail"):
     posts = files.read_posts(path, read_rows(path, on_bad_row), record, handle, "twint", on_bad_row)
     if usernames and handle.casefold() not in {name.casefold() for name in usernames}:
         listed = ", ".join(f"{name!r} ({count} posts)" for name, count in usernames.most_common(3))
-        logger.warning(f"warning: twint:{handle}: {path}'s username column says {listed}, not {handle!r}; its posts are "
-                       f"kept as {handle!r}, the handle in scrape.accounts (rename the file and the account to use "
-                       "the export's name)")
+        logger.warning(f"warning: twint:{handle}: {path}'s username column says {listed}, not {handle!r}; its "
+                       f"posts are kept as {handle!r}, the handle in scrape.accounts (rename the file and the "
+                       "account to use the export's name)")
     return posts
 
 
@@ -71,12 +71,10 @@ def find_export(folder: Path, handle: str) -> Path:
 def read_rows(path: Path, on_bad_row: str) -> files.Rows:
     """The export's rows as ``(where, row)``, whatever its format."""
     if path.suffix == ".csv":
-        header, rows = files.read_delimited(path, on_bad_row=on_bad_row)
+        header, rows = delimited.read_delimited(path, on_bad_row=on_bad_row)
         files.require_columns(f"{path}: line 1 (the header)", header, REQUIRED)
         return rows
-    if files.starts_with(path, "["):
-        return files.json_array_items(path, files.read_text(path), 0, JSON_FIX)
-    return files.read_json_lines(path, on_bad_row)
+    return jsonfiles.read_json(path, on_bad_row, JSON_FIX)
 
 
 def is_reply(row: dict) -> bool | None:
@@ -95,7 +93,7 @@ def post_record(row, where: str) -> dict:
         raise files.BadRow(f"{where}: is a JSON {type(row).__name__}, expected an object {{...}}")
     files.require_columns(where, row, REQUIRED)
     try:
-        created_at = files.to_iso_utc(row.get("created_at"), files.as_text(row.get("timezone")))
+        created_at = dates.to_iso_utc(row.get("created_at"), files.as_text(row.get("timezone")))
     except ValueError as err:
         raise files.BadRow(f"{where} (id {row['id']}): created_at: {err}") from None
     return {
