@@ -17,6 +17,9 @@ one) are dropped and counted: the copy rate measures memorization. Writes data/g
 (account, text, settings), reports/metrics/generate.json (posts sampled, ended and kept, dropped and
 unfinished, copy rates, speed) and reports/generate/breakdown.json (dropped per rule; per account: unfinished
 and kept posts, their length and endings next to the training posts').
+With generate.rejection.enabled, more posts are sampled (rejection.discriminator_posts + posts x oversample) and
+discriminator rejection sampling keeps each account's share of `posts` (elm/rejection.py): a discriminator trained on
+the real train posts against posts set apart for it, which are never written out.
 Params: the `generate` section (`precision`: auto samples with bf16 weights where the hardware has native
 bf16, else in fp32 with weight-first layers; see elm/models/precision.py), and `clean` for the cleaning rules.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -31,7 +35,7 @@ import pandas as pd
 import torch
 from accelerate import PartialState
 
-from elm import cli, generation, io, paths, text
+from elm import cli, generation, io, paths, rejection, text
 from elm.errors import ElmError
 from elm.labels import TRAIN_SPLIT
 from elm.models.interface import Generator
@@ -69,6 +73,9 @@ def main(params_path: str = "params.yaml") -> None:
         if state.is_main_process:
             logger.info(f"generate: max_new_tokens auto: {p.max_new_tokens}")
     settings = {**dataclasses.asdict(p), "model": manifest["base_model"]}
+    if p.rejection.enabled:  # more candidates than posts: the discriminator's own, and those DRS will refuse
+        extra = p.rejection.discriminator_posts + math.ceil(p.posts * p.rejection.oversample)
+        p = dataclasses.replace(p, posts=p.posts + extra)
     # a partial file is resumed only for the same settings and the very same fine-tuned model
     resume_key = {**settings, "model_file_time": Path(paths.MODEL_DIR, MANIFEST).stat().st_mtime_ns}
     started = time.perf_counter()
@@ -87,12 +94,19 @@ def main(params_path: str = "params.yaml") -> None:
     if kept.empty:
         raise ElmError("generate: every generated post was dropped by the cleaning rules; train longer "
                        "(finetune.max_steps)")
+    rejected = {}
+    if p.rejection.enabled:
+        r = p.rejection
+        kept, rejected = rejection.select(kept, train, settings["posts"], r.discriminator_posts, r.gamma, p.seed)
+        kept = kept.reset_index(drop=True)
+        logger.info(f"generate: discriminator rejection sampling kept {len(kept)} posts (trained on "
+                    f"{rejected['discriminator']}, refused {rejected['rejected']}, {rejected['surplus']} surplus)")
     kept["settings"] = [settings] * len(kept)
 
     io.write_table(kept[["account", "text", "settings"]], paths.GENERATED)
     exact, ngram = int((copies == "exact").sum()), int((copies == "ngram").sum())
     dropped = {"unfinished": len(raw) - len(ended), **report["dropped"], "copy_exact": exact,
-               f"copy_{p.copy_ngram}gram": ngram}
+               f"copy_{p.copy_ngram}gram": ngram, **{f"rejection_{k}": v for k, v in rejected.items()}}
     io.write_json({
         "posts_sampled": len(raw),
         "posts_generated": len(ended),

@@ -8,6 +8,14 @@ from elm.params.validation import PRECISIONS, bounded
 
 
 @dataclass(frozen=True)
+class Rejection:
+    enabled: bool
+    discriminator_posts: int = bounded(10)
+    oversample: float = bounded(0.0, 20.0)
+    gamma: float
+
+
+@dataclass(frozen=True)
 class Generate:
     section: ClassVar[str] = "generate"
 
@@ -22,3 +30,4 @@ class Generate:
     copy_ngram: int = bounded(0)
     precision: str = bounded(choices=PRECISIONS)
     seed: int
+    rejection: Rejection
