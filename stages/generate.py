@@ -31,7 +31,7 @@ import pandas as pd
 import torch
 from accelerate import PartialState
 
-from elm import cli, generation, io, paths, text
+from elm import cleaning, cli, generation, io, paths
 from elm.errors import ElmError
 from elm.models.interface import Generator
 from elm.models.manifest import MANIFEST, check_backend
@@ -80,7 +80,7 @@ def main(params_path: str = "params.yaml") -> None:
 
     raw = pd.DataFrame(rows, columns=["account", "text"])
     ended = raw[raw["text"].notna()]
-    cleaned, report = text.clean_posts(ended, clean_params, detect=False)  # see clean_posts on why
+    cleaned, report = cleaning.clean_posts(ended, clean_params, detect=False)  # see clean_posts on why
     copies = generation.copy_kind(cleaned["text"], train["text"], p.copy_ngram)
     kept = cleaned[copies == ""].reset_index(drop=True)
     if kept.empty:

@@ -8,6 +8,8 @@ from elm.params.validation import bounded
 
 HASHTAG_MODES = ("word", "drop")
 LEADING_MENTION_MODES = ("strip", "drop", "keep")
+EMOJI_MODES = ("keep", "drop")
+LINK_MODES = ("marker", "drop")
 
 
 @dataclass(frozen=True)
@@ -15,6 +17,8 @@ class Clean:
     section: ClassVar[str] = "clean"
 
     hashtags: str = bounded(choices=HASHTAG_MODES)
+    emojis: str = bounded(choices=EMOJI_MODES)
+    links: str = bounded(choices=LINK_MODES)
     drop_retweets: bool
     leading_mentions: str = bounded(choices=LEADING_MENTION_MODES)
     min_chars: int = bounded(0)
