@@ -1,5 +1,5 @@
 """The gpt2simple backend's generation (the ``generate`` stage): ``gpt_2_simple.generate`` with the prompt as
-``prefix``, each post cut at the end token or the first line break."""
+``prefix``, each post cut at the end token (its line breaks are part of it)."""
 from __future__ import annotations
 
 import contextlib
@@ -24,12 +24,13 @@ def sampling(params) -> dict:
 
 
 def post(text: str, prompt: str) -> str | None:
-    """The post in one sample: after the prompt (left in when no end token came), up to a line break;
-    ``None`` when neither came within the sampled tokens."""
+    """The post in one sample (the prompt, then what the model wrote): what follows the prompt up to the end
+    token, line breaks kept (the training text ends each post with a line break, then the end token); ``None``
+    when no end token came within the sampled tokens."""
     text = text.removeprefix(prompt)
-    if END not in text and "\n" not in text:
+    if END not in text:
         return None
-    return text.split(END)[0].split("\n")[0].strip()
+    return text.split(END)[0].strip()
 
 
 class Gpt2SimpleGenerator:
@@ -71,7 +72,7 @@ class Gpt2SimpleGenerator:
         with self.graph.as_default():
             texts = gpt2.generate(
                 self.session, run_name=self.folder.name, checkpoint_dir=str(self.folder.parent),
-                return_as_list=True, prefix=prompt, truncate=END, include_prefix=False, nsamples=count,
+                return_as_list=True, prefix=prompt, nsamples=count,
                 batch_size=count, length=params.max_new_tokens, seed=seed, **sampling(params))
         return [post(text, prompt) for text in texts]
 
