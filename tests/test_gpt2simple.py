@@ -206,7 +206,9 @@ def stage_project(folder, cleaned_data, base_model, **finetune):
 
 
 def test_dvc_repro_fine_tunes_and_generates_with_the_backend(base_model, tmp_path):
-    project = new_project(tmp_path, backend_params(base_model, max_steps=4, checkpoint_every=2))
+    setup = backend_params(base_model, max_steps=4, checkpoint_every=2)
+    setup["generate"].update(max_new_tokens=0)  # auto: room for the longest post and its end token's pieces
+    project = new_project(tmp_path, setup)
     assert stages_run(sh(DVC, "repro", "generate", cwd=project)) == ["scrape", "clean", "finetune", "generate"]
     assert stages_run(sh(DVC, "repro", "generate", cwd=project)) == []  # recorded in dvc.lock: nothing reruns
 
@@ -250,6 +252,14 @@ def test_a_post_ends_at_the_end_token_only_and_keeps_its_line_breaks():
     assert g2s_generate.post("baker: fresh rye\nbread out of the", "baker:") is None  # a line break ends nothing
     poem = "roses are red\nviolets are blue"
     assert g2s_train.training_lines([poem]) == [f"{poem}\n<|endoftext|>\n"]
+
+
+def test_auto_max_new_tokens_leaves_room_for_every_piece_of_the_end_token(base_model):
+    """The library's encoder spells the end of a training post as a line break and three pieces ("<|",
+    "endoftext", "|>"); a post ends only once all are written, so the room auto gives counts them (generate adds
+    one for the last)."""
+    generator = g2s_generate.Gpt2SimpleGenerator(base_model)
+    assert generator.post_lengths(["baker:"], ["baker: fresh rye"]) == [3 + 4 - 1]  # " fresh", " ry", "e"
 
 
 def test_min_p_and_typical_p_are_refused_by_gpt_2_simple():

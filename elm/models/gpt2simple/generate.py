@@ -77,6 +77,9 @@ class Gpt2SimpleGenerator:
         return [post(text, prompt) for text in texts]
 
     def post_lengths(self, prompts: list[str], lines: list[str]) -> list[int]:
-        """Tokens the model samples to write each training line after its prompt, the end token excluded."""
+        """Tokens the model samples to write each training line after its prompt, up to its end token, the end
+        token's last piece excluded: a post ends only once the whole end token is written, and the library's
+        encoder spells it in pieces ("\\n", "<|", "endoftext", "|>"), where the interface counts one token."""
         enc = gpt2_encoder.get_encoder(str(self.folder))
-        return [len(enc.encode(line)) - len(enc.encode(prompt)) for line, prompt in zip(lines, prompts)]
+        return [len(enc.encode(line)) + len(enc.encode(f"\n{END}")) - 1 - len(enc.encode(prompt))
+                for line, prompt in zip(lines, prompts)]
