@@ -18,6 +18,7 @@ FETCH_STATE = RAW_DIR / "fetched.json"
 CLEAN_POSTS = Path("data/clean/posts.parquet")
 CLEAN_METRICS = Path("reports/metrics/clean.json")
 CLEAN_BREAKDOWN = Path("reports/clean/breakdown.json")
+CLEAN_EXAMPLES = Path("reports/clean/examples.json")
 
 # finetune
 MODEL_DIR = Path("models/finetuned")

@@ -1,29 +1,33 @@
 """Clean every account's posts and split them into train and eval.
 
 Reads every data/raw/*.parquet (written by `dvc repro scrape`) and applies the cleaning rules of
-elm/text.py; the generate stage applies the same rules to generated posts, so the detectors
-compare like with like. Rules, in order (a post counts under the first one that drops it):
-retweet, language, reply, cut_off, empty, too_short, duplicate, near_duplicate (a language detected
-here, for posts whose source gives none, is checked last).
+elm/text.py and elm/links.py (through elm/cleaning.py); the generate stage applies the same rules to
+generated posts, so the detectors compare like with like. Rules, in order (a post counts under the first
+one that drops it): retweet, language, reply, mojibake_left, cut_off, link_label, empty, too_short,
+duplicate, near_duplicate (a language detected here, for posts whose source gives none, is checked last).
 
 Each kept post goes to "eval" or "train": within each account, the eval_fraction of posts with the
 lowest hash of (seed, id) are eval (at least one eval and one train post for an account with two or
 more posts, when eval_fraction > 0). The same posts and seed always give the same split.
 
-Posts are cleaned, not only filtered: encoding damage is repaired, a reply's leading mentions cut
-(only a reply's: the raw `reply` column says which posts are), a quoted retweet or a cross-post's
-cut-off tail cut, links removed without leaving a hole; posts whose source gives no language get
-one detected when clean.languages is set.
+Posts are cleaned, not only filtered, keeping the account's voice: HTML becomes text, encoding damage is
+repaired, a reply's leading mentions cut (only a reply's: the raw `reply` column says which posts are), a
+quoted retweet or a cross-post's cut-off tail cut; line breaks and (clean.emojis: keep) emojis stay; each
+link becomes one marker (clean.links: marker) or is removed with the label it leaves dangling (drop);
+posts whose source gives no language get one detected when clean.languages is set.
 
 Outputs:
   data/clean/posts.parquet     id, account, created_at, text (cleaned), split
-  reports/metrics/clean.json   the headline: posts in and kept, dropped, repaired, languages detected, train
-                               and eval posts (totals)
+  reports/metrics/clean.json   the headline: posts in and kept, posts_changed (the share of kept posts whose
+                               text cleaning changed beyond whitespace), dropped, repaired, languages detected,
+                               train and eval posts (totals)
   reports/clean/breakdown.json the same per rule and kind, and per account (repairs by kind, languages
                                detected by code)
+  reports/clean/examples.json  per account, the first EXAMPLES posts each rule dropped and each repair
+                               changed, before and after (the report page shows them)
 
-Params (clean): hashtags, drop_retweets, leading_mentions, min_chars, languages, near_duplicates,
-eval_fraction, seed.
+Params (clean): hashtags, emojis, links, drop_retweets, leading_mentions, min_chars, languages,
+near_duplicates, eval_fraction, seed.
 """
 from __future__ import annotations
 
@@ -33,28 +37,31 @@ from pathlib import Path
 import pandas as pd
 
 from elm import cli, io, paths
+from elm.cleaning import clean_posts
 from elm.errors import ElmError
 from elm.params.clean import Clean
 from elm.params.validation import load
 from elm.split import add_split_counts, assign_splits
-from elm.text import clean_posts
 
 logger = logging.getLogger(__name__)
 
 RAW_COLUMNS = ["id", "account", "created_at", "text"]
 OPTIONAL_COLUMNS = ["language", "reply"]  # raw files from before the reply column lack it
 COLUMNS = ["id", "account", "created_at", "text", "split"]
+EXAMPLES = 3  # before/after pairs per rule and repair kind per account
 
 
 def main(params_path="params.yaml"):
     clean = load(Clean, params_path)
     raw = read_raw_posts(paths.RAW_DIR)
-    posts, report = clean_posts(raw, clean)
+    posts, report = clean_posts(raw, clean, examples=EXAMPLES)
+    examples = report.pop("examples")
     posts["split"] = assign_splits(posts, clean.eval_fraction, clean.seed)
     add_split_counts(report, posts)
     with io.outputs() as out:  # replaced as a set (elm/io.py)
         out.table(posts[COLUMNS], paths.CLEAN_POSTS)
         out.json(report, paths.CLEAN_BREAKDOWN)
+        out.json(examples, paths.CLEAN_EXAMPLES)
         out.json(headline(report), paths.CLEAN_METRICS)
     print_summary(report)
 
@@ -62,6 +69,7 @@ def main(params_path="params.yaml"):
 def headline(report: dict) -> dict:
     """What `dvc exp show` compares across runs: totals only (per rule and account: the breakdown file)."""
     return {"posts_in": report["posts_in"], "posts_kept": report["posts_kept"],
+            "posts_changed": report["posts_changed"],
             "dropped": sum(report["dropped"].values()), "repaired": sum(report["repaired"].values()),
             "languages_detected": report["languages_detected"], **report["split"]}
 
@@ -84,10 +92,12 @@ def print_summary(report: dict) -> None:
         logger.info(f"clean: {account}: {summary['posts_in']} in, {summary['posts_kept']} kept "
                     f"({split['train']} train, {split['eval']} eval); dropped: {dropped}")
         if summary["posts_kept"] == 0:
-            logger.warning(f"WARNING: clean: account {account!r} has NO posts left after cleaning (dropped: {dropped}); "
+            logger.warning(f"WARNING: clean: account {account!r} has NO posts left after cleaning "
+                           f"(dropped: {dropped}); "
                            "check its export and the clean params (languages, min_chars, leading_mentions)")
     repaired = ", ".join(f"{kind} {count}" for kind, count in report["repaired"].items() if count) or "none"
-    logger.info(f"clean: {report['posts_kept']} of {report['posts_in']} posts kept -> {paths.CLEAN_POSTS}; repaired: {repaired}; "
+    logger.info(f"clean: {report['posts_kept']} of {report['posts_in']} posts kept -> {paths.CLEAN_POSTS}; "
+                f"repaired: {repaired}; "
                 f"languages detected: {report['languages_detected']} (per account: {paths.CLEAN_BREAKDOWN})")
 
 

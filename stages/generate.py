@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 from accelerate import PartialState
 
-from elm import cli, generation, io, paths, rejection, text
+from elm import cleaning, cli, generation, io, paths, rejection
 from elm.errors import ElmError
 from elm.labels import TRAIN_SPLIT
 from elm.models.interface import Generator
@@ -88,7 +88,7 @@ def main(params_path: str = "params.yaml") -> None:
 
     raw = pd.DataFrame(rows, columns=["account", "text"])
     ended = raw[raw["text"].notna()]
-    cleaned, report = text.clean_posts(ended, clean_params, detect=False)  # see clean_posts on why
+    cleaned, report = cleaning.clean_posts(ended, clean_params, detect=False)  # see clean_posts on why
     copies = generation.copy_kind(cleaned["text"], train["text"], p.copy_ngram)
     kept = cleaned[copies == ""].reset_index(drop=True)
     if kept.empty:

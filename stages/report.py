@@ -15,6 +15,7 @@ Reads, optional (the page says which are missing, e.g. in study mode where only 
   reports/metrics/human.json       how well readers told real from generated (stage `human`), and its
   reports/human/breakdown.json     per account, per reader and beside each detector
   reports/figures/*.png            every figure `plots` drew
+  reports/clean/examples.json      a few posts each cleaning rule dropped or changed, before and after
 
 Per account the page shows the generated test posts the strongest detector (the one with the highest
 accuracy) found most convincing (highest P(real)) and least convincing, beside real test posts of the
@@ -47,6 +48,7 @@ def main(params_path: str = "params.yaml") -> None:
         "sample_metrics": results.read_json(paths.SAMPLE_BREAKDOWN, "sample", required=False),
         "human_metrics": results.read_json(paths.HUMAN_METRICS, "human", required=False),
         "human_breakdown": results.read_json(paths.HUMAN_BREAKDOWN, "human", required=False),
+        "clean_examples": results.read_json(paths.CLEAN_EXAMPLES, "clean", required=False),
         "figures": results.read_figures(),
     }
     page = build_page(examples_per_account=p.examples_per_account, **inputs)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from elm import io
 from elm.errors import ElmError
@@ -56,11 +57,11 @@ def test_clean_writes_cleaned_split_posts_and_metrics(workdir, default_params, c
     junk = [
         "RT @bo: somebody else's post that is long enough",   # retweet
         "una publicación en español bastante larga de verdad",  # language (es)
-        "too short https://t.co/abc",                           # too_short
-        "https://t.co/abc 👍🏽",                                 # empty
+        "too short https://t.co/abc 👍🏽",                       # too_short
+        "https://t.co/abc https://t.co/def",                    # empty
     ]
     write_raw("ana", long_posts("ana", 40) + junk, ["en"] * 41 + ["es", "en", "en"])
-    write_raw("bo", [f"@ana {text} #tbt &amp; https://t.co/x" for text in long_posts("bo", 20)])
+    write_raw("bo", [f"@ana {text} #tbt &amp; https://t.co/x 🎉" for text in long_posts("bo", 20)])
 
     clean.main()
 
@@ -68,19 +69,32 @@ def test_clean_writes_cleaned_split_posts_and_metrics(workdir, default_params, c
     assert list(posts.columns) == clean.COLUMNS
     assert posts["account"].value_counts().to_dict() == {"ana": 40, "bo": 20}
     assert posts["id"].is_unique
-    assert posts.loc[posts["account"] == "bo", "text"].iloc[0] == "bo writes about the ba topic at some length tbt &"
+    first_of_bo = posts.loc[posts["account"] == "bo", "text"].iloc[0]
+    assert first_of_bo == "bo writes about the ba topic at some length tbt & HTTPURL 🎉"
     assert posts["created_at"].iloc[0] == "2021-01-01T00:00:00Z"
     assert metrics["posts_in"] == 64 and metrics["posts_kept"] == 60
     assert metrics["dropped"] == {
-        "retweet": 1, "language": 1, "reply": 0, "cut_off": 0, "empty": 1, "too_short": 1, "duplicate": 0,
-        "near_duplicate": 0,
+        "retweet": 1, "language": 1, "reply": 0, "mojibake_left": 0, "cut_off": 0, "link_label": 0, "empty": 1,
+        "too_short": 1, "duplicate": 0, "near_duplicate": 0,
     }
     assert metrics["repaired"]["mentions_stripped"] == 20 and metrics["languages_detected"] == 0
+    assert metrics["repaired"]["link"] == 20 and metrics["repaired"]["emoji"] == 0
     detail = metrics["accounts"]
     assert detail["bo"]["repaired"]["mentions_stripped"] == 20 and detail["ana"]["repaired"]["mentions_stripped"] == 0
+    assert detail["bo"]["posts_changed"] == 1.0 and detail["ana"]["posts_changed"] == 0.0
     headline = json.loads(Path("reports/metrics/clean.json").read_text(encoding="utf-8"))  # what dvc exp show shows
-    assert headline == {"posts_in": 64, "posts_kept": 60, "dropped": 4, "repaired": 20, "languages_detected": 0,
-                        "train": 54, "eval": 6}
+    assert headline == {"posts_in": 64, "posts_kept": 60, "posts_changed": round(20 / 60, 4), "dropped": 4,
+                        "repaired": 40, "languages_detected": 0, "train": 54, "eval": 6}
+    examples = json.loads(Path("reports/clean/examples.json").read_text(encoding="utf-8"))
+    assert examples["ana"]["dropped"] == {
+        "retweet": [{"before": junk[0], "after": None}], "language": [{"before": junk[1], "after": None}],
+        "too_short": [{"before": junk[2], "after": "too short HTTPURL 👍🏽"}],
+        "empty": [{"before": junk[3], "after": "HTTPURL"}]}
+    assert set(examples["bo"]["repaired"]) == {"mentions_stripped", "link"}
+    assert all(len(pairs) == clean.EXAMPLES for pairs in examples["bo"]["repaired"].values())
+    assert examples["bo"]["repaired"]["link"][0] == {
+        "before": "@ana bo writes about the ba topic at some length #tbt &amp; https://t.co/x 🎉",
+        "after": "bo writes about the ba topic at some length tbt & HTTPURL 🎉"}
     assert metrics["split"] == {"train": 54, "eval": 6}
     assert metrics["accounts"]["ana"]["split"] == {"train": 36, "eval": 4}
     assert metrics["accounts"]["bo"]["split"] == {"train": 18, "eval": 2}
@@ -88,6 +102,24 @@ def test_clean_writes_cleaned_split_posts_and_metrics(workdir, default_params, c
     err = capsys.readouterr().err
     assert "clean: ana: 44 in, 40 kept (36 train, 4 eval)" in err
     assert "WARNING" not in err
+
+
+def test_the_study_profile_drops_emojis_and_links_with_their_labels(workdir, default_params):
+    """profiles/study-gpu.yaml cleans as the 2021 study did; the defaults keep the voice."""
+    profile = yaml.safe_load((ROOT / "profiles/study-gpu.yaml").read_text())["clean"]
+    texts = [f"{text}. We all ♥️ PyTorch, Listen @ https://t.co/a1 https://t.co/b2" for text in long_posts("ana", 3)]
+    write_raw("ana", texts)
+
+    workdir.write_params({**default_params, "clean": {**default_params["clean"], **profile}})
+    clean.main()
+    study, metrics = read_outputs()
+    assert study["text"].tolist() == [f"{text}. We all PyTorch" for text in long_posts("ana", 3)]
+    assert metrics["repaired"]["emoji"] == metrics["repaired"]["link_label_cut"] == 3
+
+    workdir.write_params(default_params)
+    clean.main()
+    kept, _ = read_outputs()
+    assert kept["text"].tolist() == [f"{text}. We all ♥️ PyTorch, Listen @ HTTPURL" for text in long_posts("ana", 3)]
 
 
 def test_split_is_deterministic_independent_of_row_order_and_follows_the_seed(workdir, default_params):
@@ -159,7 +191,8 @@ def test_no_raw_data_is_an_error_that_says_run_scrape(workdir):
 
 def test_a_bad_raw_table_is_an_error_naming_the_file(workdir):
     io.write_table(pd.DataFrame({"id": ["1"], "account": ["ana"], "created_at": [""]}), "data/raw/twint-ana.parquet")
-    with pytest.raises(ElmError, match=r"twint-ana\.parquet: missing column\(s\) text \(found: id, account, created_at\); rerun `dvc repro scrape`"):
+    with pytest.raises(ElmError, match=r"twint-ana\.parquet: missing column\(s\) text \(found: id, account, "
+                                       r"created_at\); rerun `dvc repro scrape`"):
         clean.main()
 
     Path("data/raw/twint-ana.parquet").write_text("id,text\n1,not parquet\n")

@@ -226,6 +226,8 @@ def touched(project: Path, relative: str, line: str) -> set[str]:
     ("elm/params/generate.py", "# a comment\n", {"generate"}),
     # the scorer: the likelihood stage only
     ("elm/models/transformers/score.py", "# a comment\n", {"likelihood"}),
+    # the link rules: the stages that clean posts or show them
+    ("elm/links.py", "# a comment\n", {"clean", "generate", "report", "feed"}),
     # the gpt2simple backend is not in use: nothing reruns
     ("elm/models/gpt2simple/train.py", "# a comment\n", set()),
     ("elm/models/gpt2simple/generate.py", "# a comment\n", set()),

@@ -14,6 +14,7 @@ POSTS = [  # account, text, in generation order
     ("basil_bakes", "Burnt the bread. Terrible, awful morning."),
     ("basil_bakes", "<script>alert(1)</script> Great happy fantastic loaves!"),
     ("ada_sails", "The boat is a boat."),
+    ("ada_sails", "Happy, lovely sail today!\nPhotos: HTTPURL"),
 ]
 
 
@@ -33,10 +34,11 @@ def test_the_feed_holds_the_upbeat_generated_posts_newest_first_as_text(workdir,
     assert parsed.named("script") == [] and "default-src 'none'" in page
     shown = [re.sub(r"\s+", " ", text) for text in parsed.text]
     joined = "".join(shown)
-    upbeat = [POSTS[2][1], POSTS[0][1]]  # the last generated first
-    assert joined.index(upbeat[0]) < joined.index(upbeat[1])
+    upbeat = [POSTS[4][1].replace("\n", " ").replace("HTTPURL", "\N{LINK SYMBOL}"), POSTS[2][1], POSTS[0][1]]
+    assert joined.index(upbeat[0]) < joined.index(upbeat[1]) < joined.index(upbeat[2])  # the last generated first
     assert POSTS[1][1] not in joined and POSTS[3][1] not in joined  # negative and neutral: filtered out
-    assert "2 generated posts of 4" in joined and "@basil_bakes" in joined
+    assert "3 generated posts of 5" in joined and "@basil_bakes" in joined
+    assert "sail today!\nPhotos: " in page and [a for a in parsed.named("span") if a.get("class") == "link-sign"]
 
 
 def test_max_posts_and_a_threshold_nothing_reaches(workdir, default_params):

@@ -105,7 +105,7 @@ def test_generation_is_seeded_and_each_post_is_one_line_of_training_words(traine
     prompts = ["sailor:"] * 3 + ["baker:"] * 2 + ["sailor:"]
     room = sampling_params(max_new_tokens=40)  # None: a post not ended within 40 tokens, never one cut off
     first = generator(prompts, room, seed=3)
-    assert len(first) == 6 and all(t is None or ("\n" not in t and "<|" not in t) for t in first)
+    assert len(first) == 6 and all(t is None or ("<|" not in t and t == t.strip()) for t in first)
     assert any(t for t in first)
     assert generator(prompts, room, seed=4) != first
     assert generator(prompts, room, seed=3) == first  # whatever ran before
@@ -206,7 +206,9 @@ def stage_project(folder, cleaned_data, base_model, **finetune):
 
 
 def test_dvc_repro_fine_tunes_and_generates_with_the_backend(base_model, tmp_path):
-    project = new_project(tmp_path, backend_params(base_model, max_steps=4, checkpoint_every=2))
+    setup = backend_params(base_model, max_steps=4, checkpoint_every=2)
+    setup["generate"].update(max_new_tokens=0)  # auto: room for the longest post and its end token's pieces
+    project = new_project(tmp_path, setup)
     assert stages_run(sh(DVC, "repro", "generate", cwd=project)) == ["scrape", "clean", "finetune", "generate"]
     assert stages_run(sh(DVC, "repro", "generate", cwd=project)) == []  # recorded in dvc.lock: nothing reruns
 
@@ -241,10 +243,23 @@ def test_a_killed_finetune_stage_resumes_from_the_library_s_last_save(base_model
     assert not (project / "models/.checkpoints").exists()
 
 
-def test_a_sample_without_an_end_token_or_a_line_break_did_not_end():
+def test_a_post_ends_at_the_end_token_only_and_keeps_its_line_breaks():
     assert g2s_generate.post("baker: fresh rye\n<|endoftext|>", "baker:") == "fresh rye"
     assert g2s_generate.post("fresh rye<|endoftext|>more", "baker:") == "fresh rye"
+    assert g2s_generate.post("baker: fresh rye\nout of the oven\n\nat six\n<|endoftext|>\nbaker: more",
+                             "baker:") == "fresh rye\nout of the oven\n\nat six"
     assert g2s_generate.post("baker: fresh rye bread out of the", "baker:") is None
+    assert g2s_generate.post("baker: fresh rye\nbread out of the", "baker:") is None  # a line break ends nothing
+    poem = "roses are red\nviolets are blue"
+    assert g2s_train.training_lines([poem]) == [f"{poem}\n<|endoftext|>\n"]
+
+
+def test_auto_max_new_tokens_leaves_room_for_every_piece_of_the_end_token(base_model):
+    """The library's encoder spells the end of a training post as a line break and three pieces ("<|",
+    "endoftext", "|>"); a post ends only once all are written, so the room auto gives counts them (generate adds
+    one for the last)."""
+    generator = g2s_generate.Gpt2SimpleGenerator(base_model)
+    assert generator.post_lengths(["baker:"], ["baker: fresh rye"]) == [3 + 4 - 1]  # " fresh", " ry", "e"
 
 
 def test_min_p_and_typical_p_are_refused_by_gpt_2_simple():

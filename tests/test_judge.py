@@ -21,7 +21,7 @@ from elm import human, human_metrics, judge_server, paths, results
 from elm.errors import ElmError
 
 from browser import needs_chromedriver, webdriver
-from helpers import ROOT
+from helpers import ROOT, Elements
 from stage_runner import run_stage, stage_env
 
 SCRIPT_POST = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\"> & co"
@@ -241,6 +241,17 @@ def test_malformed_and_hostile_posts_get_4xx_and_change_nothing(project, server)
     replay = server.request("POST", "/answer", f"post={post}&answer=generated".encode(), cookie)
     assert (first.status, replay.status) == (303, 409) and "already answered" in replay.text
     assert [(a["post"], a["reader"], a["answer"]) for a in answers_file(project)] == [(post, "eve", "real")]
+
+
+def test_the_judge_page_shows_a_post_s_line_breaks_and_links_as_written():
+    from elm.report import CSP, environment
+
+    post = {"id": "p1", "account": "ada_sails", "text": "Fair winds 🌬️\n\nphotos: HTTPURL <b>x</b>"}
+    html = environment().get_template("judge.html").render(csp=CSP, reader="eve", post=post, error=None, position=1,
+                                                           total=2)
+    parsed = Elements(html)
+    assert "Fair winds 🌬️\n\nphotos: \N{LINK SYMBOL} <b>x</b>" in "".join(parsed.text) and parsed.named("b") == []
+    assert [attrs["title"] for attrs in parsed.named("span") if attrs.get("class") == "link-sign"]
 
 
 def test_it_binds_loopback_by_default_and_says_so(server):

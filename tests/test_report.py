@@ -13,6 +13,7 @@ import pytest
 
 from elm import human_metrics, paths, report
 from elm.errors import ElmError
+from elm.links import LINK_MARKER
 from stages import report as report_stage
 
 from browser import CHROMIUM, chromium_flags, fresh_profile, needs_chromium
@@ -60,6 +61,35 @@ def test_post_text_is_escaped_never_markup():
     assert parsed.named("script") == []
     assert all(attrs.get("src", "").startswith("data:image/png;base64,") for attrs in parsed.named("img"))
     assert SCRIPT_POST in "".join(parsed.text)  # shown as the text it is
+
+
+def test_a_post_shows_its_line_breaks_emojis_and_each_link_as_a_link_sign():
+    post = f"Roses are red,\nviolets are blue 🌹\n\nPodcast audio: {LINK_MARKER} <b>{LINK_MARKER}</b>"
+    table = predictions()
+    table.loc[table["text"] == "sailor real one", "text"] = post
+
+    html = page(predictions=table)
+
+    parsed = Elements(html)
+    signs = [attrs for attrs in parsed.named("span") if attrs.get("class") == "link-sign"]
+    assert len(signs) == 2 and all("link was here" in attrs["title"] for attrs in signs)
+    assert parsed.named("b") == []  # the post's markup stays text
+    shown = "".join(parsed.text)
+    assert "Roses are red,\nviolets are blue 🌹\n\nPodcast audio: \N{LINK SYMBOL} <b>\N{LINK SYMBOL}</b>" in shown
+    assert LINK_MARKER not in shown
+    assert re.search(r"\.post \{[^}]*white-space: pre-wrap", html)  # the line breaks show
+
+
+def test_the_cleaning_section_shows_examples_before_and_after_or_says_they_are_missing():
+    marked = {"before": "see https://t.co/x\nnow", "after": f"see {LINK_MARKER}\nnow"}
+    examples = {"ana": {"dropped": {"retweet": [{"before": "RT @bo: <i>hi</i>", "after": None}]},
+                        "repaired": {"link": [marked]}}}
+    parsed = Elements(page(clean_examples=examples))
+    shown = "".join(parsed.text)
+    assert "What cleaning changed" in shown
+    assert "retweet (dropped)" in shown and "RT @bo: <i>hi</i>" in shown and parsed.named("i") == []
+    assert "link (repaired)" in shown and "see https://t.co/x\nnow" in shown and "see \N{LINK SYMBOL}\nnow" in shown
+    assert "reports/clean/examples.json is missing: run `dvc repro clean`" in page()
 
 
 def test_detectors_are_read_from_the_metrics_generically():

@@ -1,21 +1,16 @@
-"""The cleaning rules in elm/text.py: each rule on concrete posts, the table-level counts,
-a property test on arbitrary text, and the real Twint exports."""
+"""The cleaning rules of one post (elm/text.py, elm/links.py): each rule on concrete posts, and property tests on
+arbitrary text (ELM_FUZZ_EXAMPLES sets how many). Links on real-looking posts: tests/test_links.py; tables of
+posts: tests/test_cleaning.py."""
 from __future__ import annotations
 
 import os
 import re
 
 import emoji
-import pandas as pd
 import pytest
 
-from elm import text as text_module
-from elm.params.clean import Clean
-from elm.params.validation import build
+from elm.links import LINK_MARKER
 from elm.text import (
-    REPAIRS,
-    RULES,
-    clean_posts,
     clean_text,
     is_reply,
     is_retweet,
@@ -24,70 +19,20 @@ from elm.text import (
 
 # What must never survive cleaning; written independently of elm/text.py's own patterns.
 EMAIL_LEFT = re.compile(r"(?<![\w@.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.(?:com|org|net)\b")
-MID_RETWEET_LEFT = re.compile(r"\S\s+RT\s*@\w")
+MID_RETWEET_LEFT = re.compile(r"\S\s+(?:RT\s*@\w|MT\s*@\w|[\"“]\s*@\w+(?:[.@-]\w+)*\s*:)")
 LINK_LEFT = re.compile(r"(?i)(?:https?|ftp)://|(?<![\w@./-])(?:www\.\w|(?:t\.co|pic\.twitter\.com|bit\.ly)/)")
 HASHTAG_LEFT = re.compile(r"(?<!\w)#\w")
-
-
-def clean_params(default_params, **changes):
-    """The project's ``clean`` section with ``changes``, validated like a real params file."""
-    return build(Clean, {**default_params["clean"], **changes}, "clean")
-
-
-# --- links ---------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("post, expected", [
-    ("so good https://t.co/pfOk236hQr", "so good"),
-    ("so good http://example.com/a?b=1&c=2 ok", "so good ok"),
-    ("HTTPS://EXAMPLE.COM/X loud", "loud"),
-    ("photo pic.twitter.com/AbC123xyz", "photo"),
-    ("short t.co/AbC123 link", "short link"),
-    ("see www.teamcoco.com/live tonight", "see tonight"),
-    ("see twitter.com/@teamcoco tonight", "see tonight"),
-    ("read example.com/path/to?page=2 now", "read now"),
-    ("watch youtu.be/dQw4w9WgXcQ and bit.ly/3abc", "watch and"),
-    ("visit example.com, then leave", "visit, then leave"),
-    ("visit Amazon.com today", "visit today"),
-    ("(see example.com/a/b).", "(see)."),
-    ("I love https://x.com/a!", "I love!"),
-    ("glued:https://t.co/x and abchttps://t.co/y end", "glued: and abc end"),
-    ("Listen @  https://t.co/pfOk236hQr  https://t.co/kksJhz2sWO", "Listen @"),
-    ("mail me@example.com please", "mail please"),
-    ("Questions? Write to press.office@bbc.co.uk.", "Questions? Write."),
-])
-def test_links_of_every_shape_are_removed(post, expected):
-    assert clean_text(post) == expected
-
-
-@pytest.mark.parametrize("post", [
-    "e.g. this, i.e. that, etc.",
-    "It was great.It really was. Me too.Me three",
-    "ASP.NET and Node.js and 3.14 and 1.5/10 and w/o",
-    "Awww.That is cute",
-    "St.Louis/Chicago flights at 9 a.m.",
-    "Apple.com's new page",
-])
-def test_words_that_only_look_like_links_stay(post):
-    assert clean_text(post) == post
-
-
-@pytest.mark.parametrize("post, expected, repair", [
-    ("Full schedule (example.com) is out now", "Full schedule is out now", "link_brackets"),
-    ("Read the thread [bit.ly/3xYz] before replying", "Read the thread before replying", "link_brackets"),
-    ("Join us on the www.example.com at noon", "Join us at noon", "link_preposition"),
-    ("Tickets available via eventbrite.com/e/12345 from Monday", "Tickets available from Monday", "link_preposition"),
-    ("More info available. www.example.tv/x. More soon", "More info available. More soon", "link_punctuation"),
-    ("Slides are up! https://t.co/AbC!! Thanks all", "Slides are up! Thanks all", "link_punctuation"),
-    ("Send your questions to ask.me@example.org and I will answer", "Send your questions and I will answer", "email"),
-])
-def test_removing_a_link_leaves_no_hole(post, expected, repair):
-    done = set()
-    assert clean_text(post, done=done) == expected
-    assert repair in done
+HTML_LEFT = re.compile(r"(?i)<br\s*/?>|</(?:p|a|span)>")
+DOUBLED_MARKER = re.compile(rf"{LINK_MARKER}\s*{LINK_MARKER}")
+DANGLING_END = re.compile(r"(?:[:@>]|\b(?:via|at|the|here|bio|out))[.!]?$")
+MODES = [(emojis, links) for emojis in ("keep", "drop") for links in ("marker", "drop")]
+EXAMPLES = int(os.environ.get("ELM_FUZZ_EXAMPLES", "300"))
 
 
 @pytest.mark.parametrize("post, expected, repair", [
     ("This is exactly right RT @nytimes: The Senate passed the bill tonight", "This is exactly right", "retweet_cut"),
+    ('Ha! So true "@nytimes: The Senate passed the bill tonight"', "Ha! So true", "retweet_cut"),
+    ("Exactly. MT @nytimes: Senate passes bill", "Exactly.", "retweet_cut"),
     ("Had the best time at the lake. Can't wait to go back next summer wi… https://www.facebook.com/1/posts/2",
      "Had the best time at the lake.", "cut_off_cut"),
     ("Just posted a photo @ Central Park — New York, NY… http://instagr.am/p/AbCd/", "", "cut_off_cut"),
@@ -127,9 +72,33 @@ def test_look_alikes_of_quoted_and_damaged_text_stay(post):
     ("half a character\ufffd and \ufffd\ufffd", "half a character and"),  # U+FFFD: bytes nobody could decode
 ])
 def test_emojis_and_invisible_characters_are_removed(post, expected):
-    cleaned = clean_text(post)
+    done = set()
+    cleaned = clean_text(post, emojis="drop", done=done)
     assert cleaned == expected
     assert emoji.emoji_count(cleaned) == 0
+    assert ("emoji" in done) == (emoji.emoji_count(post) > 0)
+
+
+@pytest.mark.parametrize("post, expected", [
+    ("We all ♥️ PyTorch.", "We all ♥️ PyTorch."),
+    ("Elon: 🚀", "Elon: 🚀"),
+    ("family 👨\u200d👩\u200d👧\u200d👦 time", "family 👨\u200d👩\u200d👧\u200d👦 time"),
+    ("thumbs 👍🏽 up 👋🏿", "thumbs 👍🏽 up 👋🏿"),
+    ("go 🇺🇸 and 🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f flags",
+     "go 🇺🇸 and 🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f flags"),
+    ("keycaps 1\ufe0f\u20e3 #\ufe0f\u20e3 done", "keycaps 1\ufe0f\u20e3 #\ufe0f\u20e3 done"),
+    ("hot🔥dog", "hot🔥dog"),
+    # the pieces that hold an emoji together go where they hold none
+    ("lone pieces a\u200db\ufe0fc\u20e3d\U0001f1fae", "lone pieces abcde"),
+    ("a joiner left over 👩\u200d and \u200d👩", "a joiner left over 👩 and 👩"),
+    ("marks \u202eright\u200f to \u200bleft\ufeff", "marks right to left"),
+    ("half a character\ufffd", "half a character"),
+])
+def test_emojis_are_kept_by_default_and_invisible_characters_outside_them_removed(post, expected):
+    done = set()
+    assert clean_text(post, done=done) == expected
+    assert "emoji" not in done
+    assert emoji.emoji_list(clean_text(post)) == emoji.emoji_list(expected)
 
 
 def test_other_scripts_and_curly_quotes_stay():
@@ -151,7 +120,7 @@ def test_hashtag_modes(mode, expected):
     ("Q&amp;A", "Q&A"),
     ("Harry &amp;amp; David", "Harry & David"),
     ("&amp;amp;amp;lt;3", "<3"),
-    ("&quot;hi&quot; &#8220;there&#8221; &#x1F600;", '"hi" “there”'),
+    ("&quot;hi&quot; &#8220;there&#8221; &#x1F600;", '"hi" “there” 😀'),
     ("&#35;tbt and &#64;ana", "tbt and @ana"),
     ("a&nbsp;b &am\u200bp; c", "a b & c"),
 ])
@@ -163,16 +132,18 @@ def test_entities_are_decoded_until_stable(post, expected):
     ("@a @b hi there", True, "hi there"),
     ("@Kroosh: you don't have to", True, "you don't have to"),
     ("@alice@mastodon.social @bob.bsky.social, hey", True, "hey"),
-    ("👋 @ana hi", True, "hi"),
+    ("👋 @ana hi", True, "👋 @ana hi"),  # the emoji comes first: the mention is not the reply's opening
     ("hi @ana, see you", True, "hi @ana, see you"),
     (".@Disturbed's cover", True, ".@Disturbed's cover"),
     ("@ana's car is red", True, "@ana's car is red"),
     ("@a @b", True, ""),
     # the source says it is no reply: the mention is the sentence's subject
-    ("@CNN just released the full transcript of the interview", False, "@CNN just released the full transcript of the interview"),
+    ("@CNN just released the full transcript of the interview", False,
+     "@CNN just released the full transcript of the interview"),
     ("@a @b hi there", False, "@a @b hi there"),
     # unknown (a table without reply information, a generated post): only what surely is a reply
-    ("@CNN just released the full transcript of the interview", None, "@CNN just released the full transcript of the interview"),
+    ("@CNN just released the full transcript of the interview", None,
+     "@CNN just released the full transcript of the interview"),
     ("@ana @bo thanks, see you both", None, "thanks, see you both"),
     ("@ana: thanks!", None, "thanks!"),
     ("@alice@mastodon.social hey there", None, "@alice@mastodon.social hey there"),
@@ -186,17 +157,49 @@ def test_leading_mentions_of_replies_only(post, reply, stripped):
     assert "@" in kept
 
 
-def test_whitespace_is_collapsed():
-    assert clean_text("  a\t\tb\n\nc \u00a0 d\u3000e\r\n") == "a b c d e"
+def test_whitespace_is_collapsed_and_line_breaks_kept():
+    assert clean_text("  a\t\tb \n\n\n\n c \u00a0 d\u3000e\r\n") == "a b\n\nc d e"
+    poem = "Roses are red,  \r\nviolets are blue,\u2028\n\n\n\nsugar is sweet\u2029and so are you.\n"
+    assert clean_text(poem) == "Roses are red,\nviolets are blue,\n\nsugar is sweet\nand so are you."
 
 
 @pytest.mark.parametrize("post, expected", [
-    ("RT @conan: so funny", True),
+    ('<p>Roses are red<br>violets are blue</p><p>Q&amp;A with <a href="https://mastodon.social/@bo" class="u-url '
+     'mention">@<span>bo</span></a> <a href="https://mastodon.social/tags/poetry" class="mention hashtag" '
+     'rel="tag">#<span>poetry</span></a></p>', "Roses are red\nviolets are blue\n\nQ&A with @bo poetry"),
+    ('<p>Slides: <a href="https://example.com/talk/slides.pdf" rel="nofollow noopener" target="_blank"><span '
+     'class="invisible">https://</span><span class="ellipsis">example.com/talk/sl</span><span class="invisible">'
+     'ides.pdf</span></a></p>', "Slides: HTTPURL"),
+    ("first line<br/>second line<br />third", "first line\nsecond line\nthird"),
+    ("<b>bold</b> move", "bold move"),
+    ("&lt;p&gt;escaped twice&lt;/p&gt;", "escaped twice"),
+])
+def test_html_becomes_text_with_its_line_breaks(post, expected):
+    done = set()
+    assert clean_text(post, done=done) == expected
+    assert "html" in done
+
+
+@pytest.mark.parametrize("post", [
+    "I <3 you", "a<b and b>c", "x </3 y", "use <p> for a paragraph", "<br", "1 < 2 > 0", "<pizza> party",
+])
+def test_text_that_only_looks_like_html_stays(post):
+    done = set()
+    assert clean_text(post, done=done) == post
+    assert "html" not in done
+
+
+@pytest.mark.parametrize("post, expected", [
+    ('"@conan: so funny" ha', True),   # a manual retweet: someone else's words, quoted
+    ("“@conan: so funny”", True),
+    ("MT @conan: so funny (shortened)", True),
     ("rt @conan: lowercase", True),
     ("  RT @conan: leading space", True),
     ("RT this if you agree", False),
     ("ART @gallery opening", False),
     ("so funny RT @conan:", False),
+    ('"@conan is so funny" says everyone', False),   # a quote about someone, not of them
+    ("MT@ the station", False),
 ])
 def test_is_retweet(post, expected):
     assert is_retweet(post) is expected
@@ -220,181 +223,35 @@ def test_is_reply(post, reply, expected):
 
 def test_near_duplicate_key_ignores_case_punctuation_digits_and_spaces():
     assert near_duplicate_key("Day 1: Coffee, then work!") == near_duplicate_key("day 2 -- coffee then  WORK")
+    two_lines = "Roses are red,\nviolets are blue"
+    assert near_duplicate_key(two_lines) == near_duplicate_key("roses are red violets are blue")
+    assert near_duplicate_key(f"read this {LINK_MARKER}") != near_duplicate_key("read this")
     assert near_duplicate_key("coffee then work") != near_duplicate_key("tea then work")
     assert near_duplicate_key("2020!!! 2021???") == ""
 
 
 @pytest.mark.parametrize("post", [
     "", " ", "\x00", "\ud800 lone surrogate", "&#xD800; &#0; &#x110000; &#99999999999;", "&", "#", "@", "RT",
-    "&amp;#35;tag", "#https://t.co/x", "@a #b https://c.com/d 👍🏽 &amp;", "‮‏ ", "a" * 5000,
+    "&amp;#35;tag", "#https://t.co/x", "@a #b https://c.com/d 👍🏽 &amp;", "‮‏ ", "a" * 5000, "<p>", "</p></p>",
+    "&lt;br&gt;&lt;br&gt;", "\n\n\u2028 \n", f"{LINK_MARKER}{LINK_MARKER}", "🇺\u200b🇸", "❤\u200b\ufe0f", ': https://t.co/x',
+    '"@a: "@b: x', "https://t.co/x (https://t.co/y)", "@ https://t.co/x", "via the https://x.com",
 ])
 def test_odd_input_never_raises_and_is_idempotent(post):
-    once = clean_text(post)
-    assert clean_text(once) == once
-    assert clean_text(post, "drop", "keep") == clean_text(clean_text(post, "drop", "keep"), "drop", "keep")
+    for emojis, links in MODES:
+        once = clean_text(post, emojis=emojis, links=links)
+        assert clean_text(once, emojis=emojis, links=links) == once
+        twice = clean_text(clean_text(post, "drop", "keep", emojis=emojis, links=links), "drop", "keep", emojis=emojis,
+                           links=links)
+        assert clean_text(post, "drop", "keep", emojis=emojis, links=links) == twice
 
 
-# --- clean_posts ---------------------------------------------------------------------------------
-
-def small_posts() -> pd.DataFrame:
-    rows = [  # account, text, language, the rule that should drop it ("" = kept)
-        ("ana", "RT @bo: a retweet that is long enough to keep", "en", "retweet"),
-        ("ana", "una publicación en español bastante larga", "es", "language"),
-        ("ana", "a post whose language the source does not know", "", ""),
-        ("ana", "an English post tagged en-US, long enough too", "en-US", ""),
-        ("ana", "https://t.co/abc 👍", "en", "empty"),
-        ("ana", "too short #tbt", "en", "too_short"),
-        ("ana", "@bo the first post that is long enough here", "en", ""),
-        ("ana", "the first post that is long enough here", "en", "duplicate"),
-        ("ana", "The first post that is long enough, here!!", "en", "near_duplicate"),
-        ("bo", "the first post that is long enough here", "en", ""),
-        ("bo", "2021 2022 2023 2024 2025 2026 2027 2028", "en", ""),
-        ("bo", "2031 2032 2033 2034 2035 2036 2037 2038", "en", ""),
-    ]
-    frame = pd.DataFrame(rows, columns=["account", "text", "language", "expected"])
-    frame.insert(0, "id", [f"p{number}" for number in range(len(frame))])
-    frame.insert(4, "reply", ["true" if text.startswith("@bo the") else "" for text in frame["text"]])
-    frame.index = range(100, 100 + len(frame))  # clean_posts must not rely on a 0..n index
-    return frame
-
-
-def test_clean_posts_counts_each_rule_per_account(default_params):
-    posts = small_posts()
-    kept, report = clean_posts(posts, clean_params(default_params))
-
-    assert kept["id"].tolist() == posts.loc[posts.expected == "", "id"].tolist()
-    assert list(kept.columns) == list(posts.columns)
-    assert kept.index.tolist() == list(range(len(kept)))
-    assert kept["text"].tolist() == [
-        "a post whose language the source does not know",
-        "an English post tagged en-US, long enough too",
-        "the first post that is long enough here",
-        "the first post that is long enough here",
-        "2021 2022 2023 2024 2025 2026 2027 2028",
-        "2031 2032 2033 2034 2035 2036 2037 2038",
-    ]
-    assert report["posts_in"] == 12
-    assert report["posts_kept"] == 6
-    assert report["dropped"] == {
-        "retweet": 1, "language": 1, "reply": 0, "cut_off": 0, "empty": 1, "too_short": 1, "duplicate": 1,
-        "near_duplicate": 1,
-    }
-    assert report["repaired"] == {**dict.fromkeys(REPAIRS, 0), "mentions_stripped": 1}
-    assert report["accounts"]["ana"]["posts_in"] == 9
-    assert report["accounts"]["ana"]["posts_kept"] == 3
-    assert report["accounts"]["ana"]["languages_detected"] == {"en": 1}
-    assert report["languages_detected"] == 1
-    assert report["accounts"]["bo"] == {
-        "posts_in": 3, "posts_kept": 3, "dropped": dict.fromkeys(RULES, 0), "repaired": dict.fromkeys(REPAIRS, 0),
-        "languages_detected": {},
-    }
-
-
-def test_clean_posts_rules_follow_their_params(default_params):
-    posts = small_posts()
-    loose = clean_params(
-        default_params, drop_retweets=False, languages=[], near_duplicates=False, min_chars=0, leading_mentions="drop",
-    )
-    kept, report = clean_posts(posts, loose)
-    assert report["dropped"] == {
-        "retweet": 0, "language": 0, "reply": 1, "cut_off": 0, "empty": 1, "too_short": 0, "duplicate": 0,
-        "near_duplicate": 0,
-    }
-    assert "RT @bo: a retweet that is long enough to keep" in kept["text"].tolist()
-    assert "too short tbt" in kept["text"].tolist()
-    assert not any(is_reply(text, True) for text in kept["text"])
-
-
-def test_clean_posts_detects_languages_the_source_does_not_give(default_params):
-    posts = pd.DataFrame({
-        "account": ["ana"] * 5,
-        "text": ["Je ne sais pas quoi faire ce soir avec mes amis du quartier",
-                 "I have no idea what to do tonight with my friends from the block",
-                 "Das ist ein sehr schöner Tag heute, wir gehen an den See",
-                 "😂😂 https://t.co/xyz and some words in a language nobody tagged",
-                 "Ich weiß nicht, was ich heute Abend mit meinen Freunden machen soll"],
-        "language": ["", "", "", "und", "en"],
-    })
-    kept, report = clean_posts(posts, clean_params(default_params, languages=["en"]))
-    assert kept["text"].tolist() == ["I have no idea what to do tonight with my friends from the block",
-                                     "and some words in a language nobody tagged",
-                                     "Ich weiß nicht, was ich heute Abend mit meinen Freunden machen soll"]
-    assert report["dropped"]["language"] == 2
-    assert report["accounts"]["ana"]["languages_detected"] == {"en": 1}  # "und" and "en" are the source's
-    _, keep_all = clean_posts(posts, clean_params(default_params, languages=[]))
-    assert keep_all["posts_kept"] == 5 and keep_all["languages_detected"] == 0
-
-
-def test_language_detection_in_parallel_gives_the_serial_result_in_order(monkeypatch):
-    texts = ["Je ne sais pas quoi faire ce soir", "I have no idea what to do tonight",
-             "Das ist ein sehr schöner Tag heute", "Hoy hace mucho calor en la ciudad"] * 3
-    serial = text_module.detect_languages(texts)
-    assert serial[:4] == ["fr", "en", "de", "es"]
-    monkeypatch.setattr(text_module, "PARALLEL_FROM", 5)
-    monkeypatch.setattr(text_module, "DETECT_CHUNK", 4)
-    assert text_module.detect_languages(texts) == serial
-
-
-def test_clean_posts_uses_the_sources_reply_flag_and_counts_repairs(default_params):
-    posts = pd.DataFrame({
-        "account": ["ana", "ana", "ana", "bo"],
-        "text": ["@CNN just released the full transcript of the interview",
-                 "@CNN you left out the part where he answered the question",
-                 "Great day at the lake. We went swimming in the col… https://fb.me/1",
-                 "Cannot make it… https://fb.me/2"],
-        "reply": [False, True, None, None],
-    })
-    kept, report = clean_posts(posts, clean_params(default_params))
-    assert kept["text"].tolist() == ["@CNN just released the full transcript of the interview",
-                                     "you left out the part where he answered the question"]
-    assert report["dropped"]["too_short"] == 1 and report["dropped"]["cut_off"] == 1
-    assert report["accounts"]["ana"]["repaired"]["mentions_stripped"] == 1
-    assert report["accounts"]["ana"]["repaired"]["cut_off_cut"] == 0  # the cut post was dropped as too short
-    dropping, report = clean_posts(posts, clean_params(default_params, leading_mentions="drop"))
-    assert dropping["text"].tolist() == ["@CNN just released the full transcript of the interview"]
-    assert report["dropped"]["reply"] == 1
-
-
-def test_clean_posts_on_an_empty_table(default_params):
-    kept, report = clean_posts(pd.DataFrame({"account": [], "text": []}), clean_params(default_params))
-    assert kept.empty
-    assert report == {"posts_in": 0, "posts_kept": 0, "dropped": dict.fromkeys(RULES, 0),
-                      "repaired": dict.fromkeys(REPAIRS, 0), "languages_detected": 0, "accounts": {}}
-
-
-def test_clean_posts_on_the_real_twint_exports(real_data, default_params):
-    frames = []
-    for path in sorted((real_data / "twint").glob("*.csv")):
-        export = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-        frames.append(pd.DataFrame({"account": path.stem, "text": export["tweet"], "language": export["language"]}))
-    posts = pd.concat(frames, ignore_index=True)
-    clean = clean_params(default_params)
-
-    kept, report = clean_posts(posts, clean)
-
-    texts = kept["text"]
-    assert report["posts_in"] == len(posts) == 6322
-    assert report["posts_kept"] == len(kept)
-    assert report["posts_kept"] + sum(report["dropped"].values()) == report["posts_in"]
-    for account, counts in report["accounts"].items():
-        assert counts["posts_kept"] + sum(counts["dropped"].values()) == counts["posts_in"]
-        assert counts["posts_kept"] == (kept["account"] == account).sum()
-    assert report["dropped"]["language"] > 0 and report["dropped"]["too_short"] > 0
-    assert len(kept) > 0.9 * len(posts)  # real posts: the rules trim the edges, not the bulk
-    assert not texts.str.contains(LINK_LEFT).any()
-    assert not texts.str.contains(HASHTAG_LEFT).any()
-    assert not texts.str.contains("&amp;", regex=False).any()
-    assert (texts.map(emoji.emoji_count) == 0).all()
-    assert (texts.str.len() >= clean.min_chars).all()
-    assert not any(is_reply(text) for text in texts)
-    assert not kept.duplicated(["account", "text"]).any()
-    assert (texts.map(clean_text) == texts).all()
-
-
-# --- property test -------------------------------------------------------------------------------
+# --- property tests ------------------------------------------------------------------------------
 
 def test_clean_text_properties_on_arbitrary_text():
-    """For any text: no exception, idempotent, and no link, emoji or hashtag left in the result."""
+    """For any text, in every emojis and links mode: no exception, idempotent; no link, e-mail address, quote
+    of someone else, HTML tag or hashtag left, no emoji left when dropped, markers never doubled, lines trimmed
+    and at most one blank line in a row; a label a removed link left at the end goes; links are never words of
+    the result; emojis between words are kept."""
     hypothesis = pytest.importorskip("hypothesis")
     st = hypothesis.strategies
 
@@ -415,64 +272,95 @@ def test_clean_text_properties_on_arbitrary_text():
     )
     emojis = st.lists(emoji_pieces, min_size=1, max_size=6).map("".join)
     hashtags = st.builds("{}{}".format, st.sampled_from(["#", "##", "＃"]), word)
-    entities = st.sampled_from(["&amp;", "&amp;amp;", "&lt;", "&#35;", "&#64;", "&#x1F600;", "&#8203;", "&#x200D;",
-                                "&nbsp;", "&", "&#", "&am", "p;", "&#xFE0F;", "&#x20E3;"])
+    entities = st.sampled_from(["&amp;", "&amp;amp;", "&lt;", "&gt;", "&#35;", "&#64;", "&#x1F600;", "&#8203;",
+                                "&#x200D;", "&nbsp;", "&", "&#", "&am", "p;", "&#xFE0F;", "&#x20E3;"])
+    markup = st.sampled_from(["<p>", "</p>", "<br>", "<br/>", '<a href="https://x.social/@bo">', "</a>",
+                              '<span class="invisible">', "</span>", "<b>", "</b>", "<3", "a<b", "</3", "&lt;br&gt;"])
     rtl = st.text(st.characters(min_codepoint=0x590, max_codepoint=0x6FF), max_size=8)
     controls = st.text(st.characters(categories=["Cc", "Cf", "Zs", "Zl", "Zp"]), min_size=1, max_size=3)
+    breaks = st.sampled_from(["\n", "\n\n\n", "\r\n", " \n ", "\u2028", "\u2029", "\x0b"])
     mentions = st.builds("@{}".format, word)
     emails = st.builds("{}@{}.{}".format, word, word, st.sampled_from(["com", "org", "net"]))
-    quoted = st.builds(" RT @{}: {}".format, word, word)
+    quoted = st.builds("{}{} @{}: {}".format, st.sampled_from([" ", ""]), st.sampled_from(["RT", "MT", '"', "“"]),
+                       word, word)
     cut_off = st.builds("{}… https://fb.me/{}".format, word, word)
     mojibake = st.sampled_from(["itâ€™s", "cafÃ©", "â€œquoteâ€\x9d", "Ã©tÃ©"])
-    fragment = st.one_of(st.text(max_size=10), links, emojis, hashtags, entities, rtl, controls, mentions,
-                         emails, quoted, cut_off, mojibake,
-                         st.sampled_from(["RT", ":", ".", "/", "(", ")", "www.", "http", "://", "@", "…"]))
+    labels = st.sampled_from(["Watch it here:", "Podcast audio:", "Listen @", "Hear our conversation @", "More:",
+                              "Check it out", "Link in bio", "via", "at the", "Tickets ->", "Big news 👉", ":", "@"])
+    fragment = st.one_of(st.text(max_size=10), links, emojis, hashtags, entities, markup, rtl, controls, breaks,
+                         mentions, emails, quoted, cut_off, mojibake, labels,
+                         st.sampled_from(["RT", "MT", ":", ".", "/", "(", ")", "www.", "http", "://", "@", "…",
+                                          LINK_MARKER]))
     glued = st.lists(fragment, max_size=10).map("".join)
     spaced = st.lists(fragment, max_size=10).map(" ".join)
     posts = st.one_of(st.text(), glued, spaced)
+    modes = st.sampled_from(MODES)
 
-    @hypothesis.settings(max_examples=int(os.environ.get("ELM_FUZZ_EXAMPLES", "300")), deadline=None)
+    @hypothesis.settings(max_examples=EXAMPLES, deadline=None)
     @hypothesis.given(posts, st.sampled_from(["word", "drop"]), st.sampled_from(["strip", "drop", "keep"]),
-                      st.sampled_from([True, False, None]))
-    def check(post, hashtags_mode, mentions_mode, reply):
-        cleaned = clean_text(post, hashtags_mode, mentions_mode, reply)
-        assert clean_text(cleaned, hashtags_mode, mentions_mode, reply) == cleaned
+                      st.sampled_from([True, False, None]), modes)
+    def check(post, hashtags_mode, mentions_mode, reply, mode):
+        emojis_mode, links_mode = mode
+        cleaned = clean_text(post, hashtags_mode, mentions_mode, reply, emojis=emojis_mode, links=links_mode)
+        assert clean_text(cleaned, hashtags_mode, mentions_mode, reply, emojis=emojis_mode, links=links_mode) == cleaned
         assert not LINK_LEFT.search(cleaned)
         assert not EMAIL_LEFT.search(cleaned)
         assert not MID_RETWEET_LEFT.search(cleaned)
-        assert emoji.emoji_count(cleaned) == 0
+        assert not HTML_LEFT.search(cleaned)
         assert not HASHTAG_LEFT.search(cleaned)
-        assert cleaned == cleaned.strip() and "  " not in cleaned
+        if emojis_mode == "drop":
+            assert emoji.emoji_count(cleaned) == 0
+        if links_mode == "marker":
+            assert not DOUBLED_MARKER.search(cleaned)
+        assert cleaned == cleaned.strip() and "  " not in cleaned and "\n\n\n" not in cleaned
+        assert all(line == line.strip() for line in cleaned.split("\n")) and "\r" not in cleaned
         if mentions_mode == "strip":
             assert not is_reply(cleaned, reply)
 
     sentence_words = st.lists(st.text("abcdefghij", min_size=1, max_size=6), min_size=1, max_size=4).map(" ".join)
     wrapped = st.builds("{}{}{}".format, st.sampled_from(["", "(", "[", "the ", "at the ", "via "]),
                         st.one_of(links, emails), st.sampled_from(["", ")", "]", ".", ",", "!"]))
+    ending = st.builds("{} {}{}".format, labels, st.one_of(links, emails, st.builds("({})".format, links)),
+                       st.sampled_from(["", ".", "!"]))
 
-    @hypothesis.settings(max_examples=int(os.environ.get("ELM_FUZZ_EXAMPLES", "300")), deadline=None)
+    @hypothesis.settings(max_examples=EXAMPLES, deadline=None)
     @hypothesis.given(st.lists(st.one_of(sentence_words.map(lambda words: words + "."), sentence_words, wrapped,
-                                         mojibake), min_size=1, max_size=8))
-    @hypothesis.example(["www.0.com..."])   # the post's own ellipsis after a link is not a hole
-    def check_no_holes(pieces):
-        """Sentences with links in brackets, after "the"/"at"/"via", between full stops, and words
-        mis-decoded once: no hole left, no mojibake left."""
-        post = " ".join(pieces)
-        cleaned = clean_text(post)
+                                         mojibake), min_size=1, max_size=8), st.one_of(st.just(""), ending))
+    @hypothesis.example(["www.0.com..."], "")   # the post's own ellipsis after a link is not a hole
+    @hypothesis.example(["abc."], "Podcast audio: https://t.co/a Podcast video: https://t.co/b")
+    def check_no_holes(pieces, end):
+        """Links dropped from sentences, in brackets, after "the"/"at"/"via", between full stops, after a label
+        at the end, and words mis-decoded once: no hole left, no mojibake left, no dangling label."""
+        post = " ".join(pieces + [end])
+        cleaned = clean_text(post, links="drop")
         assert "â€" not in cleaned and "Ã" not in cleaned
         assert "()" not in cleaned and "[]" not in cleaned and "( )" not in cleaned
-        assert ".." not in cleaned.replace(" ", "").replace("...", "") or ".." in post.replace(" ", "").replace("...", "")
+        squeezed = cleaned.replace(" ", "").replace("...", "")
+        assert ".." not in squeezed or ".." in post.replace(" ", "").replace("...", "")
         assert not re.search(r"\b(?:the|at|via)$", cleaned) or re.search(r"\b(?:the|at|via)$", post)
+        if end:
+            assert not DANGLING_END.search(cleaned)
 
-    @hypothesis.settings(max_examples=int(os.environ.get("ELM_FUZZ_EXAMPLES", "300")), deadline=None)
-    @hypothesis.given(st.lists(st.one_of(fragment, links.map(lambda link: ("link", link))), max_size=8))
-    def check_links_as_words(pieces):
+    @hypothesis.settings(max_examples=EXAMPLES, deadline=None)
+    @hypothesis.given(st.lists(st.one_of(fragment, links.map(lambda link: ("link", link))), max_size=8), modes)
+    def check_links_as_words(pieces, mode):
         post = " ".join(piece[1] if isinstance(piece, tuple) else piece for piece in pieces)
-        words = clean_text(post).split()
+        words = clean_text(post, emojis=mode[0], links=mode[1]).split()
         for piece in pieces:
             if isinstance(piece, tuple):
                 assert piece[1] not in words
 
+    every_emoji = st.sampled_from(sorted(emoji.EMOJI_DATA))
+
+    @hypothesis.settings(max_examples=EXAMPLES, deadline=None)
+    @hypothesis.given(st.lists(st.one_of(sentence_words, every_emoji), min_size=1, max_size=8),
+                      st.sampled_from([" ", "\n"]))
+    def check_emojis_kept(pieces, separator):
+        post = separator.join(pieces)
+        kept = [found["emoji"] for found in emoji.emoji_list(clean_text(post))]
+        assert kept == [found["emoji"] for found in emoji.emoji_list(post)]
+
     check()
     check_links_as_words()
     check_no_holes()
+    check_emojis_kept()

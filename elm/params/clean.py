@@ -8,6 +8,9 @@ from elm.params.validation import bounded, checked, require_known
 
 HASHTAG_MODES = ("word", "drop")
 LEADING_MENTION_MODES = ("strip", "drop", "keep")
+EMOJI_MODES = ("keep", "drop")
+LINK_MODES = ("marker", "drop")
+
 # The codes py3langid 0.4.0 detects (elm/text.py detect_languages; tests/test_params.py checks the list against
 # its model, which takes a second to load), and Twitter's "und" (undetermined), which clean keeps whatever
 # clean.languages lists.
@@ -39,6 +42,8 @@ class Clean:
     section: ClassVar[str] = "clean"
 
     hashtags: str = bounded(choices=HASHTAG_MODES)
+    emojis: str = bounded(choices=EMOJI_MODES)
+    links: str = bounded(choices=LINK_MODES)
     drop_retweets: bool
     leading_mentions: str = bounded(choices=LEADING_MENTION_MODES)
     min_chars: int = bounded(0)

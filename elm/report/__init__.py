@@ -4,7 +4,8 @@
 (reports/feed.html); the judge app (``elm.judge``) renders its pages with the same ``environment``.
 The report and the feed are self-contained: their CSS is inlined, images are data URIs, and a
 Content-Security-Policy forbids scripts and fetches. Every post is untrusted text: autoescaping shows
-it as text, markup included.
+it as text, markup included; the ``post_text`` filter then shows each link marker as a link sign, and the
+CSS keeps a post's line breaks.
 """
 from __future__ import annotations
 
@@ -14,15 +15,19 @@ import math
 from pathlib import Path
 
 import jinja2
+import markupsafe
 import pandas as pd
 
 from elm import paths
 from elm.detect import leak
 from elm.labels import GENERATED_LABEL, REAL_LABEL
+from elm.links import LINK_MARKER
 
 TEMPLATES = Path(__file__).parent / "templates"
 NO_ACCOUNT = "(no account given)"
 ALL_ACCOUNTS = "all_accounts"  # evaluate.json's row of every post
+LINK_SIGN = markupsafe.Markup('<span class="link-sign" role="img" aria-label="link" title="A link was here (cleaning '
+                              'keeps each link as one marker)">\N{LINK SYMBOL}</span>')
 # No scripts, no fetches: only inline style and data: images.
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 EVALUATE_PARTS = {  # evaluate.json key: (heading, what it means, first column)
@@ -52,6 +57,11 @@ def number(value, percent: bool = False) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:.4g}"
 
 
+def post_text(text) -> markupsafe.Markup:
+    """A post as a page shows it: escaped (a post is untrusted text), each link marker as :data:`LINK_SIGN`."""
+    return markupsafe.escape(text).replace(LINK_MARKER, LINK_SIGN)
+
+
 @functools.cache
 def environment() -> jinja2.Environment:
     """The Jinja2 environment of every page, autoescape on. A key missing from a metrics file reads as
@@ -60,6 +70,7 @@ def environment() -> jinja2.Environment:
                              lstrip_blocks=True, undefined=jinja2.ChainableUndefined)
     env.tests["none"] = lambda value: value is None or isinstance(value, jinja2.Undefined)
     env.filters["number"] = number
+    env.filters["post_text"] = post_text
     return env
 
 
@@ -178,8 +189,9 @@ def figure_uris(figures: dict[str, bytes]) -> dict[str, str]:
 def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metrics: dict | None,
                train_metrics: dict | None, figures: dict[str, bytes] | None, examples_per_account: int,
                sample_metrics: dict | None = None, human_metrics: dict | None = None,
-               human_breakdown: dict | None = None) -> str:
-    """The whole report page as one HTML string."""
+               human_breakdown: dict | None = None, clean_examples: dict | None = None) -> str:
+    """The whole report page as one HTML string; ``clean_examples``: what `clean` wrote to
+    reports/clean/examples.json (None: missing)."""
     found = detectors(classify_metrics)
     strongest = strongest_detector(found, predictions)
     missing = [str(path) for path, value in ((paths.EVALUATE_SUMMARY, evaluate_metrics),
@@ -207,13 +219,13 @@ def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metri
                       (filtered.get("removed_per_account") or {}).items()] if isinstance(filtered, dict) else [],
         training=[[key.replace("_", " "), number(value)] for key, value in flatten(final).items()]
         if final is not None else None,
-        human=human_metrics, human_tables=human_tables(human_breakdown or {}),
+        human=human_metrics, human_tables=human_tables(human_breakdown or {}), clean_examples=clean_examples,
         reactions=reaction_rows(human_breakdown or {}), reaction_headings=REACTION_HEADINGS,
         duplicates=(human_breakdown or {}).get("duplicates_dropped"),
         figures=figure_uris(figures) if figures is not None else None,
         paths={"evaluate": paths.EVALUATE_SUMMARY, "train": paths.TRAIN_METRICS, "figures": paths.FIGURES,
                "predictions": paths.PREDICTIONS, "classify": paths.CLASSIFY_SCORES, "human": paths.HUMAN_METRICS,
-               "sample": paths.SAMPLE_BREAKDOWN},
+               "sample": paths.SAMPLE_BREAKDOWN, "clean_examples": paths.CLEAN_EXAMPLES},
     )
 
 

@@ -19,7 +19,7 @@ the Adam moments and the window sampler start afresh.
 
 ``models/finetuned/`` is a run folder in the library's layout: ``gpt_2_simple.load_gpt2(sess,
 run_name="finetuned", checkpoint_dir="models")`` loads it. Generation calls ``gpt_2_simple.generate`` with
-the prompt as ``prefix``, ``truncate="<|endoftext|>"``, ``include_prefix=False`` and generate's
-temperature, top_k, top_p (1.0: off) and max_new_tokens; it always samples ``max_new_tokens`` tokens, and
-each post is cut at the end token or the first line break (a sample with neither did not end: ``None``).
+the prompt as ``prefix`` and generate's temperature, top_k, top_p (1.0: off) and max_new_tokens; it always
+samples ``max_new_tokens`` tokens, and each post is what follows the prompt up to the end token, line breaks
+kept (a sample without one did not end: ``None``).
 """

@@ -1,5 +1,5 @@
 """The gpt2simple backend's generation (the ``generate`` stage): ``gpt_2_simple.generate`` with the prompt as
-``prefix``, each post cut at the end token or the first line break."""
+``prefix``, each post cut at the end token (its line breaks are part of it)."""
 from __future__ import annotations
 
 import contextlib
@@ -24,12 +24,13 @@ def sampling(params) -> dict:
 
 
 def post(text: str, prompt: str) -> str | None:
-    """The post in one sample: after the prompt (left in when no end token came), up to a line break;
-    ``None`` when neither came within the sampled tokens."""
+    """The post in one sample (the prompt, then what the model wrote): what follows the prompt up to the end
+    token, line breaks kept (the training text ends each post with a line break, then the end token); ``None``
+    when no end token came within the sampled tokens."""
     text = text.removeprefix(prompt)
-    if END not in text and "\n" not in text:
+    if END not in text:
         return None
-    return text.split(END)[0].split("\n")[0].strip()
+    return text.split(END)[0].strip()
 
 
 class Gpt2SimpleGenerator:
@@ -71,11 +72,14 @@ class Gpt2SimpleGenerator:
         with self.graph.as_default():
             texts = gpt2.generate(
                 self.session, run_name=self.folder.name, checkpoint_dir=str(self.folder.parent),
-                return_as_list=True, prefix=prompt, truncate=END, include_prefix=False, nsamples=count,
+                return_as_list=True, prefix=prompt, nsamples=count,
                 batch_size=count, length=params.max_new_tokens, seed=seed, **sampling(params))
         return [post(text, prompt) for text in texts]
 
     def post_lengths(self, prompts: list[str], lines: list[str]) -> list[int]:
-        """Tokens the model samples to write each training line after its prompt, the end token excluded."""
+        """Tokens the model samples to write each training line after its prompt, up to its end token, the end
+        token's last piece excluded: a post ends only once the whole end token is written, and the library's
+        encoder spells it in pieces ("\\n", "<|", "endoftext", "|>"), where the interface counts one token."""
         enc = gpt2_encoder.get_encoder(str(self.folder))
-        return [len(enc.encode(line)) - len(enc.encode(prompt)) for line, prompt in zip(lines, prompts)]
+        return [len(enc.encode(line)) + len(enc.encode(f"\n{END}")) - 1 - len(enc.encode(prompt))
+                for line, prompt in zip(lines, prompts)]

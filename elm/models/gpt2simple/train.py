@@ -121,7 +121,8 @@ def base_checkpoint(spec: str, scratch, train_docs: list[str], work: Path, seed:
 
 
 def training_lines(docs: list[str]) -> list[str]:
-    """Each document followed by an end-token line: the study's training text, one string per document."""
+    """Each document followed by an end-token line: the study's training text, one string per document. A
+    document's own line breaks stay: a post ends at the end token, never at a line break."""
     return [f"{doc}\n{END}\n" for doc in docs]
 
 

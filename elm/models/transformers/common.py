@@ -36,22 +36,38 @@ def resolve(spec: str) -> tuple[str, dict]:
 def load_pretrained(spec: str):
     """Model and tokenizer from a hub id, a local directory or a GGUF file, in float32."""
     where, extra = resolve(spec)
+    tokenizer = load_tokenizer(spec)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(where, **extra)
         model = AutoModelForCausalLM.from_pretrained(where, dtype=torch.float32, **extra)
     except OSError as err:
-        raise ElmError(
-            f"cannot load model {spec!r}: {err}\nIf it is a Hugging Face hub id and this machine is offline, "
-            f"download it where there is internet (`hf download {spec} --local-dir models/base/{Path(spec).name}`), "
-            f"copy that folder here and set finetune.model to its path") from None
+        raise _unreachable(spec, err) from None
     if extra.get("gguf_file"):
         # transformers dequantizes GGUF weights on load; forget the quantization so the model saves as plain weights
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
+    return model, tokenizer
+
+
+def load_tokenizer(spec: str):
+    """The tokenizer of the model ``spec`` names (see :func:`resolve`), padding with its end token if it has no
+    pad token."""
+    where, extra = resolve(spec)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(where, **extra)
+    except OSError as err:
+        raise _unreachable(spec, err) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    return model, tokenizer
+    return tokenizer
+
+
+def _unreachable(spec: str, err: OSError) -> ElmError:
+    """The error for a model that cannot be loaded, with how to provide a local copy."""
+    return ElmError(
+        f"cannot load model {spec!r}: {err}\nIf it is a Hugging Face hub id and this machine is offline, "
+        f"download it where there is internet (`hf download {spec} --local-dir models/base/{Path(spec).name}`), "
+        f"copy that folder here and set finetune.model to its path")
 
 
 def device() -> torch.device:

@@ -54,9 +54,8 @@ class TransformersGenerator:
             self.model.to(self.dtype)
         elif self.device.type == "cpu":
             weight_first(self.model)
-        # a post ends at the end token or at a line break, whichever comes first
-        pieces = self.tokenizer.batch_decode([[i] for i in range(len(self.tokenizer))])
-        self.stop_ids = [self.tokenizer.eos_token_id] + [i for i, s in enumerate(pieces) if "\n" in s]
+        # a post ends at the end token only: line breaks are part of a post (a poem keeps its lines)
+        self.stop_ids = [self.tokenizer.eos_token_id]
 
     @torch.inference_mode()
     def __call__(self, prompts: list[str], params, seed: int) -> list[str | None]:
@@ -71,7 +70,7 @@ class TransformersGenerator:
                                      params.max_new_tokens, params.temperature, params.top_k, params.top_p,
                                      params.min_p, params.typical_p)
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-        return [text.split("\n")[0].strip() if ended(tokens, params.max_new_tokens) else None
+        return [text.strip() if ended(tokens, params.max_new_tokens) else None
                 for text, tokens in zip(texts, new_tokens)]
 
     def post_lengths(self, prompts: list[str], lines: list[str]) -> list[int]:
