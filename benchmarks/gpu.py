@@ -6,8 +6,8 @@ and a word-level vocabulary of GPT-2's size (50,257 entries, one token per word,
 - fine-tuning: ``elm.models.train.train``, the loop ``dvc repro finetune`` runs (bf16 autocast, fused
   AdamW, TF32, SDPA attention), for GPT-2 124M and 355M, at the study profile's batch
   (profiles/study-gpu.yaml) and at the GPU profile's (profiles/gpu.yaml, halved until it fits), and for
-  355M at the GPU profile's batch also with ``finetune.compile`` (compiling takes about a minute). Reported: the median tokens/s and step time of the steps after the
-  warm-up ones, the peak GPU memory, and MFU: model FLOPs per token (6 x parameters, the tied output layer
+  355M at the GPU profile's batch also with ``finetune.compile`` (compiling takes about a minute).
+  Reported: the median tokens/s and step time of the steps after the warm-up ones, the peak GPU memory, and MFU: model FLOPs per token (6 x parameters, the tied output layer
   counted once and position embeddings not at all, + 12 x layers x width x seq_len for attention, as
   nanoGPT counts them) x tokens/s over the H200's bf16 dense peak, both as specified (989 TFLOP/s) and as
   a large bf16 matrix product measured on that machine reaches (about 790 TFLOP/s);
@@ -229,8 +229,8 @@ def generation_and_scoring(args) -> list[dict]:
         mean_tokens = statistics.mean(len(t.split()) for _, t in ended)
         rows.append({"what": "generate", "model": shape, "batch": f"{settings.batch_size} posts",
                      "rate": f"{rate:,.1f} posts/s", "step": "-", "memory": "-", "mfu": "-",
-                     "note": f"{len(ended):,} of {args.posts:,} posts ended in {seconds:.1f} s (mean {mean_tokens:.1f} words, temperature "
-                             f"{settings.temperature}, at most {settings.max_new_tokens}); {STUDY_POSTS:,} posts: "
+                     "note": f"{len(ended):,} of {args.posts:,} posts ended in {seconds:.1f} s (mean "
+                             f"{mean_tokens:.1f} words, temperature {settings.temperature}, at most {settings.max_new_tokens}); {STUDY_POSTS:,} posts: "
                              f"{STUDY_POSTS / rate / 60:.1f} min"})
         del generator
         gc.collect()

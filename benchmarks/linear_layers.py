@@ -51,7 +51,7 @@ def time_layers(model, repeats: int) -> dict:
     timings = {}
     for name, layer in layers(model).items():
         x = torch.randn(POSTS, int(name.split("(")[1].split(" ")[0].replace(",", "")))
-        timings[name] = median_seconds(lambda: layer(x), repeats) * 1000
+        timings[name] = median_seconds(lambda layer=layer, x=x: layer(x), repeats) * 1000
     return timings
 
 

@@ -34,7 +34,7 @@ def read_json(path: str, stage: str, required: bool) -> dict | None:
 
 def post_id(account: str, text: str) -> str:
     """A post's stable id: 16 hex digits of the SHA-256 of its account and text (never of its label)."""
-    return hashlib.sha256(f"{account}\x00{text}".encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(f"{account}\x00{text}".encode()).hexdigest()[:16]
 
 
 def read_predictions(path: str = paths.PREDICTIONS) -> pd.DataFrame:

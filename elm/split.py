@@ -23,7 +23,7 @@ def assign_splits(posts: pd.DataFrame, eval_fraction: float, seed: int) -> np.nd
 
 def stable_draw(seed: int, post_id: str) -> float:
     """A number in [0, 1) fixed by (seed, id) on every machine and run (Python's hash() is not)."""
-    digest = hashlib.blake2b(f"{seed}:{post_id}".encode("utf-8"), digest_size=8).digest()
+    digest = hashlib.blake2b(f"{seed}:{post_id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
 
 

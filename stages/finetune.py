@@ -91,7 +91,8 @@ def main(params_path: str = "params.yaml") -> None:
                             p.account_weights, p.seed)
     finetune = trainer(p.backend)
     checkpoint = Checkpoint(paths.CHECKPOINT, fingerprint(p, train, held))
-    if not PartialState(cpu=not torch.cuda.is_available()).is_main_process:  # another process of a data-parallel run: it trains, the first reports
+    # another process of a data-parallel run trains but reports nothing: the first one reports
+    if not PartialState(cpu=not torch.cuda.is_available()).is_main_process:
         finetune(train, held, p, None, lambda step, metrics: None, checkpoint)
         return
     logger.info(f"finetune: {p.model} on {len(train)} posts ({len(held)} held out), {p.max_steps} steps")

@@ -23,9 +23,9 @@ Adding a detector is one entry in DETECTORS (and, if it reads new features, one 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd

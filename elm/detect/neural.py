@@ -93,7 +93,7 @@ class SequenceClassifier:
         self.optimizer.zero_grad(set_to_none=True)
         return loss.item()
 
-    def fit(self, texts, y) -> "SequenceClassifier":
+    def fit(self, texts, y) -> SequenceClassifier:
         texts, y = list(texts), torch.tensor(np.array(y, dtype=np.int64))
         self.start()
         order = BatchOrder(len(texts), self.batch_size, self.seed)

@@ -19,7 +19,7 @@ import re
 import string
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from elm.sources.records import normalize
 
@@ -278,7 +278,7 @@ SHARED_EMOJIS = ("😂", "❤️", "👍🏽", "😅", "🙏🏻", "🏳️‍�
 SHORT_POSTS = ("lol", "yes!!", "ok wow", "brb", "same", "this 👆", "Good morning!", "nope", "haha true", "🙌")
 LINK_FORMATS = ("https://t.co/{code}", "http://t.co/{code}", "pic.twitter.com/{code}",
                 "https://www.instagram.com/p/{code}/", "https://blog.example.org/{code}")
-START = datetime(2019, 3, 1, tzinfo=timezone.utc)
+START = datetime(2019, 3, 1, tzinfo=UTC)
 
 # How often each kind of post or noise occurs, per post. Kinds of post are exclusive; the noise
 # after them is independent. Rates are in the range of the real Twint exports in shared/data.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -57,7 +57,7 @@ def gather(spec: str, scrape, raw_path: Path, last_fetch: dict | None):
     posts = require_posts(spec, merge(held, new))
     fetch = {
         "refresh": scrape.refresh,
-        "fetched_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "fetched_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "new_posts": len(posts) - (0 if held is None else len(held)),
     }
     return posts, fetch
