@@ -3,19 +3,20 @@
 Everything runs through Elm's own code, on GPT-2 shapes with randomly initialised weights (no downloads)
 and a word-level vocabulary of GPT-2's size (50,257 entries, one token per word, the last the end token):
 
-- fine-tuning: ``elm.models.train.train``, the loop ``dvc repro finetune`` runs (bf16 autocast, fused
+- fine-tuning: ``elm.models.transformers.train.fit``, the loop ``dvc repro finetune`` runs (bf16 autocast, fused
   AdamW, TF32, SDPA attention), for GPT-2 124M and 355M, at the study profile's batch
   (profiles/study-gpu.yaml) and at the GPU profile's (profiles/gpu.yaml, halved until it fits), and for
   355M at the GPU profile's batch also with ``finetune.compile`` (compiling takes about a minute).
-  Reported: the median tokens/s and step time of the steps after the warm-up ones, the peak GPU memory, and MFU: model FLOPs per token (6 x parameters, the tied output layer
-  counted once and position embeddings not at all, + 12 x layers x width x seq_len for attention, as
-  nanoGPT counts them) x tokens/s over the H200's bf16 dense peak, both as specified (989 TFLOP/s) and as
-  a large bf16 matrix product measured on that machine reaches (about 790 TFLOP/s);
-- generation: ``elm.models.hf.Generator`` (``generator(prompts, params, seed)``) samples 10,000 posts from
-  the 355M shape with the study's settings (generate section of the study profile, batch size from the
+  Reported: the median tokens/s and step time of the steps after the warm-up ones, the peak GPU memory,
+  and MFU: model FLOPs per token (6 x parameters, the tied output layer counted once and position embeddings
+  not at all, + 12 x layers x width x seq_len for attention, as nanoGPT counts them) x tokens/s over the
+  H200's bf16 dense peak, both as specified (989 TFLOP/s) and as a large bf16 matrix product measured on that
+  machine reaches (about 790 TFLOP/s);
+- generation: ``elm.models.transformers.generate.TransformersGenerator`` (``generator(prompts, params, seed)``)
+  samples 10,000 posts from the 355M shape with the study's settings (generate section of the study profile, batch size from the
   GPU profile), its end token made likely enough that posts end after 23 tokens on average as real posts
   do (``ending_model`` of benchmarks/backends.py); the projected time for the study's 100,000;
-- likelihood: ``elm.models.hf_score.Scorer`` scores those posts (the likelihood stage's encode + features).
+- likelihood: ``elm.models.transformers.score.Scorer`` scores those posts (the likelihood stage's encode + features).
 
     PYTHONPATH=. python benchmarks/gpu.py         # CUDA: sized for at most 8 minutes on one H200 (not yet run there)
     PYTHONPATH=. python benchmarks/gpu.py --tiny  # a 2-layer model on CPU in seconds: the code paths only
@@ -186,7 +187,7 @@ def fine_tuning(args) -> list[dict]:
 
 
 def generation_and_scoring(args) -> list[dict]:
-    """Sample ``args.posts`` posts with hf.Generator, then score them with hf_score.Scorer."""
+    """Sample ``args.posts`` posts with the TransformersGenerator, then score them with the Scorer."""
     import torch
 
     from benchmarks.backends import ACCOUNTS, ending_model
@@ -230,7 +231,8 @@ def generation_and_scoring(args) -> list[dict]:
         rows.append({"what": "generate", "model": shape, "batch": f"{settings.batch_size} posts",
                      "rate": f"{rate:,.1f} posts/s", "step": "-", "memory": "-", "mfu": "-",
                      "note": f"{len(ended):,} of {args.posts:,} posts ended in {seconds:.1f} s (mean "
-                             f"{mean_tokens:.1f} words, temperature {settings.temperature}, at most {settings.max_new_tokens}); {STUDY_POSTS:,} posts: "
+                             f"{mean_tokens:.1f} words, temperature {settings.temperature}, at most "
+                             f"{settings.max_new_tokens}); {STUDY_POSTS:,} posts: "
                              f"{STUDY_POSTS / rate / 60:.1f} min"})
         del generator
         gc.collect()

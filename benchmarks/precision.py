@@ -5,7 +5,7 @@ bf16 is what the stages run: sampling with the model's weights in bf16, scoring 
 What ``precision: auto`` should choose for ``generate`` and ``likelihood`` on this CPU
 (elm/models/precision.py). The default model (params.yaml's finetune.model, SmolLM2-135M-Instruct
 from its GGUF) is saved once as plain weights in a temp folder; then, through the stages' own code
-(``hf.Generator`` and ``hf_score.Scorer``):
+(``TransformersGenerator`` and ``Scorer`` of elm/models/transformers/):
 
 - generate: batches of params.yaml's generate.batch_size posts (prompts ``<account>:``, the default
   run's temperature and max_new_tokens); the pretrained model ends its posts itself, so this is the

@@ -1,14 +1,14 @@
 """Where one fine-tuning step of GPT-2 124M (random weights) spends its time on CPU, part by part.
 
-The step ``elm.models.hf_train.train_step`` runs, at ``--batch`` x ``--seq`` tokens (default 1 x 1024: the
+The step ``elm.models.transformers.train.train_step`` runs, at ``--batch`` x ``--seq`` tokens (default 1 x 1024: the
 windows gpt-2-simple always trains on, so the backend benchmark's equal-window row), under the autocast
 ``finetune.precision: auto`` picks on this CPU, its parts timed apart:
 
 - forward + backward, with transformers' ``gelu_new`` (eight elementwise kernels) and with the same
-  function as one kernel (``elm.models.hf_train.fuse_gelu``, which finetune applies on CUDA);
+  function as one kernel (``elm.models.transformers.train.fuse_gelu``, which finetune applies on CUDA);
 - clipping the gradients to norm 1;
 - the AdamW update with torch's default on CPU (a loop of small ops per tensor) and fused (one kernel,
-  what ``elm.models.hf_train.optimizer_for`` builds on CPUs).
+  what ``elm.models.transformers.train.optimizer_for`` builds on CPUs).
 
 Printed: the best milliseconds of ``--repeats`` runs of each part, the variants alternating order each
 repeat, and the step's tokens/s with each choice.

@@ -57,7 +57,7 @@ def vega_lite_version(offered: list[str]) -> str:
     same_major = [v for v in offered if v.split(".")[0] == VEGA_LITE_MAJOR]
     if not same_major:
         raise ElmError(f"vl-convert-python offers Vega-Lite {', '.join(offered)}, none {VEGA_LITE_MAJOR}.x as "
-                       "DVC's plots need; install the version requirements.txt pins")
+                       "DVC's plots need; install the version pyproject.toml pins")
     return max(same_major, key=lambda v: tuple(int(part) for part in v.split(".")))
 
 
@@ -68,7 +68,7 @@ def template() -> str:
     try:
         import vl_convert
     except ImportError as err:
-        raise ElmError("vl-convert-python is not installed: `pip install -r requirements.txt` "
+        raise ElmError("vl-convert-python is not installed: `pip install -e .` "
                        "(or `make setup`), then run this again") from err
     vega_lite = vega_lite_version(vl_convert.get_vegalite_versions())
     # written as an ES module that sets window.vega, vegaLite and vegaEmbed; the page runs it as a classic

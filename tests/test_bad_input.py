@@ -3,7 +3,6 @@ file, the line, what was expected and the fix, or, with on_bad_row="skip", a row
 and reported on stderr. Never a traceback from deep inside a parser, never a half-written output."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -15,7 +14,7 @@ import pandas as pd
 import pytest
 
 from elm.errors import ElmError
-from elm.params.scrape import ArchiveSource, Scrape, TableSource, TwintSource
+from elm.params.scrape import ArchiveSource, TableSource, TwintSource
 from elm.params.validation import build
 from elm.sources import archive, files, jsonfiles, table, textfiles, twint
 
@@ -439,8 +438,6 @@ def test_posts_are_normalized_in_batches_with_the_same_result(tmp_path, monkeypa
     assert batched.id.tolist() == [str(i) for i in range(7)]
 
 
-@pytest.mark.skipif("on_bad_row" not in {f.name for f in dataclasses.fields(Scrape)},
-                    reason="scrape.on_bad_row is not in elm/params.py yet")
 def test_scrape_on_bad_row_skip_writes_the_good_rows_and_reports_the_rest(workdir, default_params):
     (workdir / "imports").mkdir()
     (workdir / "imports" / "ana.csv").write_text(HEADER + GOOD_ROWS + "3\tcut", encoding="utf-8")
