@@ -2,7 +2,8 @@
 
 The seed study filtered its real posts but not its generated ones, and a detector then learned "starts
 with @" and "is short" instead of style. Every rule therefore lives here once (links in elm/links.py), and
-elm/cleaning.py applies them to a table of posts. Elm imitates what people wrote, so cleaning keeps the voice:
+elm/cleaning.py applies them to a table of posts (a little over 300 lines: the rules of one post, in the order
+clean_text applies them, read best together). Elm imitates what people wrote, so cleaning keeps the voice:
 
 - :func:`clean_text` rewrites one post: HTML to text, encoding damage repaired, entities decoded, a
   quoted retweet or a cross-post's cut-off tail cut, invisible characters removed, emojis kept or dropped

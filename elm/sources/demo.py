@@ -1,5 +1,7 @@
 """SYNTHETIC demo posts: invented accounts written from templates. They are not real people.
 
+(Over 300 lines: most of it is the four voices' templates and word lists, data rather than logic.)
+
 The demo source lets the whole pipeline run offline with nothing to download. Each handle gets one
 of four voices (a cheerful sailor, a home baker, an upbeat fitness coach, a wry astronomer): the
 voice whose hint words appear in the handle (``ada_sails`` sails), otherwise one picked by a stable

@@ -1,6 +1,7 @@
 """The gpt2simple backend's fine-tuning (the ``finetune`` stage): the base checkpoint (a named GPT-2 downloaded by
 the library, a folder, or a random ``scratch`` GPT-2), the study's training text, ``gpt_2_simple.finetune`` with its
-per-step lines read into ``on_step``, the eval loss, and the run folder saved as the model."""
+per-step lines read into ``on_step``, the eval loss, and the run folder saved as the model. (Over 300 lines: it is
+the backend's whole training job, which dvc.yaml lists as one file, ``elm/models/${finetune.backend}/train.py``.)"""
 from __future__ import annotations
 
 import contextlib
