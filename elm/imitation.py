@@ -139,8 +139,8 @@ def by_account(posts: pd.DataFrame, column: str, summarize: Callable) -> dict[st
 # --- What the evaluate stage reports ---
 
 @dataclass(frozen=True)
-class Voice:
-    """What the voice classifier found."""
+class Attribution:
+    """What the voice classifier found: which account each generated post is attributed to."""
 
     shares: pd.DataFrame  # index: all_accounts then each account; columns real_eval, generated (NaN: no posts)
     chance: float  # the share a classifier guessing at random would attribute rightly
@@ -152,7 +152,7 @@ class Voice:
         return by_account
 
 
-def voice(real: pd.DataFrame, generated: pd.DataFrame) -> Voice | None:
+def voice(real: pd.DataFrame, generated: pd.DataFrame) -> Attribution | None:
     """Train the voice classifier on the real train posts; attribute the real eval posts and the
     generated ones. None (with a note) when the real train posts hold fewer than two accounts."""
     train, held_out = real[real["split"] == TRAIN_SPLIT], real[real["split"] == EVAL_SPLIT]
@@ -175,7 +175,7 @@ def voice(real: pd.DataFrame, generated: pd.DataFrame) -> Voice | None:
     table = pd.DataFrame(shares, columns=["real_eval", "generated"], dtype=float)
     table = table.reindex([ALL, *sorted(set(table.index) - {ALL})]).rename_axis("account")
     attributions = generated.assign(predicted=predicted)[["text", "account", "predicted"]]
-    return Voice(table, 1 / len(accounts), attributions)
+    return Attribution(table, 1 / len(accounts), attributions)
 
 
 def sample_diversity(real: pd.DataFrame, generated: pd.DataFrame, sample_posts: int, self_bleu_posts: int,
@@ -222,7 +222,7 @@ def headline(summary: dict) -> dict:
     return {key: value for key, value in numbers.items() if value is None or value == value}  # NaN: not measured
 
 
-def report_tables(posts: pd.DataFrame, sentiments: dict, voice_result: Voice | None) -> dict[str, pd.DataFrame]:
+def report_tables(posts: pd.DataFrame, sentiments: dict, voice_result: Attribution | None) -> dict[str, pd.DataFrame]:
     """The CSV files of reports/evaluate/ by name."""
     chars = {source: posts.loc[posts["source"] == source, "chars"] for source in ("real", "generated")}
     tables = {
