@@ -318,7 +318,7 @@ def test_archive_empty_bom_and_non_utf8(tmp_path):
     assert_says(error_of(read_archive, tmp_path, "cy", "skip"), "cy.js: line 2 (byte", "is not valid UTF-8")
 
 
-# --- reading caps: nesting and line length, held while reading (docs/reliability-imports.md) -------
+# --- reading caps: nesting and line length, held while reading (docs/reliability.md) -------
 
 DEEP = 100_000  # far past the interpreter's recursion limit
 

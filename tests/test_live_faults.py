@@ -2,7 +2,7 @@
 127.0.0.1 (tests/fake_api.py): paging always ends (a repeated cursor, endless reposts, short pages), a
 request always ends (a reply dripping a byte at a time, a reply too large), every retry backs off, server
 text in errors is cut short and holds no token, a token never travels over plain http, and a base_url
-without a scheme is an error about the URL. docs/reliability-live.md lists the probes these tests hold."""
+without a scheme is an error about the URL. docs/reliability.md lists the probes these tests hold."""
 from __future__ import annotations
 
 import re
