@@ -6,20 +6,21 @@ import base64
 import json
 import os
 import re
+import struct
 import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from elm import human_metrics, paths, provenance, report
+from elm import human_metrics, paths, provenance, report, screenshots
 from elm.detect import leak
 from elm.errors import ElmError
 from elm.links import LINK_MARKER
 from stages import report as report_stage
 
 from browser import CHROMIUM, NO_NETWORK, chromium_flags, fresh_profile, needs_chromedriver, needs_chromium, webdriver
-from helpers import Elements
+from helpers import ROOT, Elements
 from stage_runner import GIT_IDENTITY, tiny_project
 
 SCRIPT_POST = "<script>document.title='pwned'</script><img src=x onerror=alert(1)> & \"quoted\""
@@ -460,3 +461,41 @@ def test_in_chromium_the_run_and_the_headline_come_first_and_nothing_is_wider_th
         finally:
             driver.quit()
 
+
+# --- docs/report.png and docs/judge.png: `make screenshots` ---
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data.startswith(PNG_MAGIC)
+    return struct.unpack(">II", data[16:24])
+
+
+def test_the_committed_screenshots_show_the_committed_run():
+    recorded = json.loads((ROOT / screenshots.RECORD).read_text())
+
+    assert {shot: list(sources) for shot, sources in recorded.items()} == {
+        str(shot): [str(source)] for shot, source in screenshots.SOURCES.items()}
+    for shot, sources in recorded.items():
+        assert png_size((ROOT / shot).read_bytes())
+        for source, digest in sources.items():
+            assert screenshots.sha256(ROOT / source) == digest, (
+                f"{shot} was taken from another {source} than the committed one: run `make screenshots` after "
+                f"`dvc repro`, and commit docs/")
+
+
+@needs_chromedriver
+def test_make_screenshots_takes_both_from_the_run_in_reports(workdir):
+    write_inputs(workdir)
+    (workdir / paths.REPORT_PAGE).write_text(page(), encoding="utf-8")
+
+    shows = screenshots.take()
+
+    assert png_size((workdir / screenshots.REPORT_SHOT).read_bytes()) == screenshots.REPORT_WINDOW
+    assert png_size((workdir / screenshots.JUDGE_SHOT).read_bytes())[0] < 600  # phone width
+    assert re.fullmatch(r"the judge at 1 of 7, @(sailor|baker)", shows[str(screenshots.JUDGE_SHOT)])
+    assert json.loads((workdir / screenshots.RECORD).read_text()) == {
+        "docs/report.png": {"reports/index.html": screenshots.sha256(workdir / paths.REPORT_PAGE)},
+        "docs/judge.png": {"reports/classify/predictions.csv": screenshots.sha256(workdir / paths.PREDICTIONS)}}
+    assert not (workdir / paths.ANSWERS).exists()  # the judge ran elsewhere: no answers, no lock here
