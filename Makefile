@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup setup-dev setup-gpt2simple repro test lint profile profile-args clean-venv
+.PHONY: setup setup-dev setup-gpt2simple repro test lint profile profile-args screenshots clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ profile: setup
 
 profile-args: setup
 	@$(BIN)/python -m elm profile args $(PROFILE)
+
+# docs/report.png and docs/judge.png, taken in headless chromium from the run in reports/ (after `dvc repro`), and
+# docs/screenshots.json, which tests/test_report.py checks against reports/. Needs Debian's chromium and
+# chromium-driver (apt-get install --no-install-recommends chromium chromium-driver).
+screenshots: setup-dev
+	$(BIN)/python -m elm screenshots
 
 clean-venv:
 	rm -rf $(VENV)

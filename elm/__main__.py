@@ -3,6 +3,7 @@
     python -m elm profile apply PROFILE    write a profile into params.yaml, comments kept (make profile)
     python -m elm profile args PROFILE     print a profile as `dvc exp run -S` flags (make profile-args)
     python -m elm plots-template           write the offline page `dvc plots show` fills (make setup)
+    python -m elm screenshots              docs/report.png and docs/judge.png from reports/ (make screenshots)
 """
 from __future__ import annotations
 
@@ -35,6 +36,14 @@ def plots_template(root: Path) -> None:
     logger.info(f"wrote {path} ({path.stat().st_size // 1024} KiB): `dvc plots show` now draws its charts offline")
 
 
+def screenshots() -> None:
+    from elm import screenshots as shots
+
+    for path, shows in shots.take().items():
+        logger.info(f"wrote {path}: {shows}")
+    logger.info(f"wrote {shots.RECORD}: what each shows, checked by tests/test_report.py against reports/")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m elm", description=__doc__.split("\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -44,11 +53,15 @@ def main(argv: list[str] | None = None) -> None:
     profiles.add_argument("profile", help="a profile, e.g. profiles/tiny.yaml")
     template = commands.add_parser("plots-template", help="the page `dvc plots show` fills, with Vega inlined")
     template.add_argument("--root", type=Path, default=Path.cwd(), help="the project's root (default: here)")
+    commands.add_parser("screenshots", help="docs/report.png and docs/judge.png from the run in reports/ (run it "
+                                            "from the project's root)")
     args = parser.parse_args(argv)
     configure_logging()
     try:
         if args.command == "profile":
             profile(args.action, args.profile)
+        elif args.command == "screenshots":
+            screenshots()
         else:
             plots_template(args.root)
     except ElmError as err:

@@ -26,6 +26,9 @@ CHARTS = {  # name: (title, x axis label)
     ),
 }
 
+LEGEND = {"corpus_real": "real, in the clean corpus", "sample_real": "real, in the sample",  # else the column's name
+          "sample_generated": "generated, in the sample"}
+
 
 def posts_per_account(corpus: pd.DataFrame, sample: pd.DataFrame) -> pd.DataFrame:
     """Per account: real posts in the corpus, real and generated posts in the sample (0 where none)."""
@@ -75,21 +78,22 @@ def misclassified_words(predictions: pd.DataFrame, top: int) -> pd.DataFrame:
 
 
 def bar_chart(table: pd.DataFrame, title: str, x_label: str):
-    """Horizontal bars: one row per value of the first column, one bar per other column."""
+    """Horizontal bars: one row per value of the first column, one bar per other column, the legend (with two or
+    more) in a row of its own under the axes, where no bar can reach it."""
     categories, series = table.iloc[:, 0].astype(str), table.columns[1:]
     bar_height = 0.8 / len(series)
     # A bare Figure (no pyplot) renders with matplotlib's Agg backend: no display, no global state.
-    fig = Figure(figsize=(8, 1.2 + 0.22 * len(categories) * len(series) ** 0.5))
+    fig = Figure(figsize=(8, 1.5 + 0.22 * len(categories) * len(series) ** 0.5), layout="constrained")
     ax = fig.subplots()
     rows = np.arange(len(categories))
     for i, name in enumerate(series):
-        ax.barh(rows + (i - (len(series) - 1) / 2) * bar_height, table[name], height=bar_height, label=name)
+        ax.barh(rows + (i - (len(series) - 1) / 2) * bar_height, table[name], height=bar_height,
+                label=LEGEND.get(name, name))
     ax.set_yticks(rows, categories)
     ax.margins(y=0.01)
     ax.invert_yaxis()  # first row on top
     ax.set_title(title)
     ax.set_xlabel(x_label)
     if len(series) > 1:
-        ax.legend()
-    fig.tight_layout()
+        fig.legend(loc="outside lower center", ncols=len(series))
     return fig

@@ -1,49 +1,16 @@
-"""Debian's headless chromium, shared by the tests that open pages in a real browser: the flags it
-needs as root with no network, a skip marker when it is absent, and a Selenium driver."""
+"""Debian's headless chromium for the tests that open pages in a real browser: skip markers when it is absent,
+and elm/browser.py's flags, profile folders and Selenium driver, shared with `make screenshots`."""
 from __future__ import annotations
-
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium")
-CHROMEDRIVER = shutil.which("chromedriver")
+from elm.browser import CHROMEDRIVER, CHROMIUM, INSTALL, NO_NETWORK, chromium_flags, fresh_profile, webdriver
+
+__all__ = ["CHROMEDRIVER", "CHROMIUM", "NO_NETWORK", "chromium_flags", "fresh_profile", "needs_chromedriver",
+           "needs_chromium", "webdriver"]
+
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's `chromium` is not installed (apt-get install --no-install-recommends chromium)")
 needs_chromedriver = pytest.mark.skipif(
-    CHROMIUM is None or CHROMEDRIVER is None,
-    reason="Debian's `chromium` and `chromium-driver` are not installed "
-           "(apt-get install --no-install-recommends chromium chromium-driver)")
-
-
-def chromium_flags(profile: Path) -> list[str]:
-    """Headless chromium as root, offline and quiet, with ``profile`` as its fresh user-data-dir."""
-    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={profile}"]
-
-
-# No network at all, even on a machine that has one: no host name resolves, and a request for an address goes
-# to a proxy on a closed local port (chromium still opens file:// pages and, by default, loopback addresses).
-NO_NETWORK = ("--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9")
-
-
-def fresh_profile(parent: Path) -> Path:
-    """A new empty folder in ``parent`` (a test's tmp_path) for one chromium run's profile."""
-    return Path(tempfile.mkdtemp(prefix="chromium-profile-", dir=parent))
-
-
-def webdriver(parent: Path, window: tuple[int, int] = (412, 915), flags: tuple[str, ...] = ()):
-    """A Selenium driver of headless chromium (a phone-sized window by default), its profile in ``parent``,
-    with ``flags`` added (e.g. NO_NETWORK); quit() it when done."""
-    from selenium import webdriver as selenium_webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = selenium_webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [*chromium_flags(fresh_profile(parent)), *flags]:
-        options.add_argument(flag)
-    options.add_argument(f"--window-size={window[0]},{window[1]}")
-    return selenium_webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    CHROMIUM is None or CHROMEDRIVER is None, reason=f"Debian's `chromium` and `chromium-driver` are not installed "
+                                                     f"({INSTALL})")

@@ -14,7 +14,7 @@ from sklearn.model_selection import GridSearchCV
 
 from elm import io, paths, profiles
 from elm.detect import data as detect_data
-from elm.detect import detectors
+from elm.detect import detectors, leak
 from elm.detect import features as detect_features
 from elm.detect import metrics as detect_metrics
 from elm.errors import ElmError
@@ -153,6 +153,14 @@ def test_leak_check_catches_a_cleaning_difference(workdir, default_params, capsy
     err = capsys.readouterr().err
     assert "WARNING: the leak check" in err and "accuracy 100.0%" in err
     assert "starts_with_at" in open("reports/classify/leak_check.txt").read()
+    # what to try, and, the accounts being the demo's, that it is expected there (the report says the same)
+    assert "sample.match_lengths" in err and "clean.leading_mentions" in err and leak.WARNING_DEMO in err
+
+    default_params["scrape"]["accounts"] = ["twint:sailor"]
+    workdir.write_params(default_params)
+    classify.main()
+    err = capsys.readouterr().err
+    assert "WARNING: the leak check" in err and leak.WARNING_DEMO not in err
 
 
 def test_headline_metrics_hold_the_strongest_detector_of_each_kind_and_the_leak_warning_only():

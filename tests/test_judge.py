@@ -168,7 +168,6 @@ def test_a_reader_judges_with_clicks_and_keys_across_a_restart(project, server, 
         assert shown()[0] == "1 of 6"
         # phone width: nothing wider than the window
         assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
-        driver.save_screenshot(str(ROOT / "docs/judge.png"))
         judge("click", "real")
         judge("key", "generated")
         judge("click", "generated", follow=True, upbeat=False, keys="fuu")  # f: yes; u, u: yes then no

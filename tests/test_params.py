@@ -42,6 +42,13 @@ def test_every_profile_applies_to_params_yaml_and_holds_only_keys_that_differ(pr
         assert section != value, f"{profile}: {key} restates the default {value!r}"
 
 
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_profile_names_itself_for_the_pages(profile):
+    """A profile leaves no other trace in a run: report.profile carries its name to the report and the feed."""
+    assert profiles.merged(ROOT / profile, ROOT / "params.yaml")["report"]["profile"] == Path(profile).stem
+    assert read(ROOT / "params.yaml")["report"]["profile"] == ""  # params.yaml as it is
+
+
 def test_a_profile_s_keys_become_dvc_exp_run_flags():
     args = profiles.set_args(ROOT / "profiles" / "tiny.yaml")
     assert args[:2] == ["-S", "scrape.demo.posts_per_account=150"]

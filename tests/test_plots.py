@@ -106,3 +106,40 @@ def test_missing_classify_reports_name_the_stage(workdir, default_params):
 def test_words_are_tweet_tokens_without_punctuation():
     assert plots.words("Don't stop!!! Sooooo good :) @CNN #tbt 2021 a") == ["don't", "stop", "sooo", "good", "@cnn",
                                                                          "#tbt", "2021"]
+
+
+def drawn(fig):
+    """``fig`` drawn by the Agg backend (as savefig draws it), and its renderer, to measure where things landed."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+LONG_FIRST_BARS = {  # the posts per account of the demo run, whose legend covered the corpus bars, and words whose
+    # longest bars are at the bottom right, where the legend used to go
+    "posts_per_account": pd.DataFrame({"account": ["ada_sails", "basil_bakes", "coach_cleo", "dr_dune"],
+                                       "corpus_real": [529, 528, 548, 531], "sample_real": [75, 74, 77, 74],
+                                       "sample_generated": [75, 74, 77, 74]}),
+    "top_words": pd.DataFrame({"word": [f"word{i}" for i in range(30)], "real": [i / 1000 for i in range(30)],
+                               "generated": [(30 - i) / 1000 for i in range(30)]}),
+    "misclassified_words": pd.DataFrame({"word": ["boat", "bake"], "correct": [0.3, 0.0],
+                                         "misclassified": [0.0, 0.9]}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LONG_FIRST_BARS))
+def test_a_legend_sits_outside_the_axes_and_covers_no_bar_or_label(name):
+    fig = plots.bar_chart(LONG_FIRST_BARS[name], *plots.CHARTS[name])
+    renderer = drawn(fig)
+
+    (ax,) = fig.axes
+    legends = [*fig.legends, *filter(None, [ax.get_legend()])]
+    assert len(legends) == 1
+    box = legends[0].get_window_extent(renderer)
+    assert not box.overlaps(ax.get_tightbbox(renderer))  # the bars, ticks, labels and title
+    assert not any(box.overlaps(bar.get_window_extent(renderer)) for bar in ax.patches)
+    assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1
+    labels = [text.get_text() for text in legends[0].get_texts()]
+    assert all("_" not in label for label in labels), labels  # words, not column names

@@ -1,4 +1,4 @@
-"""The ``report`` section: reports/index.html."""
+"""The ``report`` section: reports/index.html (``profile`` names the run on the feed's page too)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,3 +12,4 @@ class Report:
     section: ClassVar[str] = "report"
 
     examples_per_account: int = bounded(1)
+    profile: str  # the profile (profiles/<name>.yaml) laid over params.yaml; "": none

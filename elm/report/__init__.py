@@ -22,6 +22,7 @@ from elm import paths
 from elm.detect import leak
 from elm.labels import GENERATED_LABEL, REAL_LABEL
 from elm.links import LINK_MARKER
+from elm.provenance import Run
 
 TEMPLATES = Path(__file__).parent / "templates"
 NO_ACCOUNT = "(no account given)"
@@ -32,8 +33,8 @@ LINK_SIGN = markupsafe.Markup('<span class="link-sign" role="img" aria-label="li
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 EVALUATE_PARTS = {  # evaluate.json key: (heading, what it means, first column)
     "posts": ("Posts evaluated", "", ""),
-    "memorization": ("Memorization", "Share of generated posts `generate` found copying a training post (exact, "
-                     "or sharing a run of words) before dropping them.", ""),
+    "memorization": ("Memorization", "Share of generated posts the generate stage found copying a training post "
+                     "(exact, or sharing a run of words) before dropping them.", ""),
     "diversity": ("Diversity", "distinct-n: unique n-grams / all n-grams (higher: more varied); self-BLEU: how much "
                   "each post repeats the others (higher: less varied). Real and generated sets of equal size.",
                   "posts"),
@@ -182,16 +183,26 @@ def reaction_rows(breakdown: dict) -> list[list[str]]:
             for kind, ratings in kinds.items() if isinstance(ratings, dict)]
 
 
+def leak_advice(classify_metrics: dict, synthetic: bool) -> tuple[list[str], list[str]]:
+    """The leak warning's sentences after its headline (elm/detect/leak.py), as classify's stderr line has them:
+    what it means, then what to do."""
+    checked = classify_metrics.get("leak_check")
+    low = checked.get("accuracy_low") if isinstance(checked, dict) else None
+    return leak.advice(low if isinstance(low, (int, float)) else 1.0, synthetic)
+
+
 def figure_uris(figures: dict[str, bytes]) -> dict[str, str]:
     return {name: "data:image/png;base64," + base64.b64encode(data).decode("ascii") for name, data in figures.items()}
 
 
 def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metrics: dict | None,
-               train_metrics: dict | None, figures: dict[str, bytes] | None, examples_per_account: int,
+               train_metrics: dict | None, figures: dict[str, bytes] | None, examples_per_account: int, run: Run,
                sample_metrics: dict | None = None, human_metrics: dict | None = None,
-               human_breakdown: dict | None = None, clean_examples: dict | None = None) -> str:
-    """The whole report page as one HTML string; ``clean_examples``: what `clean` wrote to
-    reports/clean/examples.json (None: missing)."""
+               human_breakdown: dict | None = None, clean_examples: dict | None = None,
+               labelled_set: str | None = None) -> str:
+    """The whole report page as one HTML string, naming the ``run`` at its top; ``clean_examples``: what `clean`
+    wrote to reports/clean/examples.json (None: missing); ``labelled_set``: classify.input when it is not the
+    pipeline's sample (study mode: the model and accounts did not write those posts)."""
     found = detectors(classify_metrics)
     strongest = strongest_detector(found, predictions)
     missing = [str(path) for path, value in ((paths.EVALUATE_SUMMARY, evaluate_metrics),
@@ -205,13 +216,15 @@ def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metri
     if train_metrics is not None:
         final = train_metrics.get("final") if isinstance(train_metrics.get("final"), dict) else train_metrics
     filtered = (sample_metrics or {}).get("sentiment_filter")
+    on_demo = bool(run.synthetic) and labelled_set is None  # the classified posts are the demo accounts'
     return environment().get_template("report.html").render(
         csp=CSP, style=style(), classify=classify_metrics, detectors=found, strongest=strongest,
         counts=", ".join(f"{key.replace('_', ' ')}: {number(classify_metrics[key])}"
                          for key in ("train_posts", "test_posts") if key in classify_metrics),
         missing=missing, shown=shown, no_account=NO_ACCOUNT,
         has_generated=bool((predictions["label"] == GENERATED_LABEL).any()),
-        leak=leak,
+        leak=leak, leak_expected=on_demo, leak_advice=leak_advice(classify_metrics, on_demo),
+        run=run, labelled_set=labelled_set,
         has_accounts=bool((predictions["account"].str.strip() != "").any()),
         evaluate=evaluate_parts(evaluate_metrics) if evaluate_metrics is not None else None,
         sample=sample_metrics, sentiment_filter=filtered if isinstance(filtered, dict) else None,
@@ -229,9 +242,10 @@ def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metri
     )
 
 
-def build_feed(posts: pd.DataFrame, min_sentiment: float, generated_total: int) -> str:
-    """The optimistic feed page: ``posts`` (account, text, compound; in timeline order, newest first)."""
+def build_feed(posts: pd.DataFrame, qualified: int, generated_total: int, feed_params, run: Run) -> str:
+    """The optimistic feed page: ``posts`` (account, text, compound; in the order shown, the most upbeat first), of
+    ``qualified`` posts that reached feed.min_sentiment among ``generated_total``, naming the ``run`` at its top."""
     per_account = posts["account"].value_counts().sort_index()
     return environment().get_template("feed.html").render(
-        csp=CSP, style=style(), posts=posts.to_dict("records"), min_sentiment=min_sentiment,
-        generated_total=generated_total, per_account=per_account.to_dict())
+        csp=CSP, style=style(), posts=posts.to_dict("records"), qualified=qualified, feed=feed_params,
+        generated_total=generated_total, per_account=per_account.to_dict(), run=run)

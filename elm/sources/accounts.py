@@ -1,23 +1,10 @@
-"""Accounts as ``source:handle``, and :func:`read`, which reads one through its source's module."""
+"""Accounts as ``source:handle`` (elm/sources/specs.py reads one), and :func:`read`, which reads one through its
+source's module."""
 from __future__ import annotations
 
 import pandas as pd
 
-from elm.errors import ElmError
-
-LIVE = ("bluesky", "mastodon", "xapi")
-EXPORTS = ("twint", "archive", "table")  # users' exported files, where a row can be broken
-NAMES = ("demo", *EXPORTS, *LIVE)
-
-
-def parse_account(spec: str) -> tuple[str, str]:
-    """Split ``source:handle`` into its parts, with a clear error for anything else."""
-    source, sep, handle = spec.partition(":")
-    if not sep or not handle.strip():
-        raise ElmError(f"scrape.accounts: {spec!r} is not `source:handle` (for example `twint:conan`)")
-    if source not in NAMES:
-        raise ElmError(f"scrape.accounts: unknown source {source!r} in {spec!r}; known sources: {', '.join(NAMES)}")
-    return source, handle.strip()
+from elm.sources.specs import LIVE, parse_account
 
 
 def expand(accounts: list[str], scrape_params) -> list[str]:
