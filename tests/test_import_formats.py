@@ -87,7 +87,7 @@ def test_a_two_account_csv_in_a_legacy_encoding_with_us_dates(workdir, default_p
     assert raw["table-BO_DAILY"]["created_at"].tolist() == ["2018-01-02T07:00:00Z", "2018-01-03T00:00:00Z"]
     assert texts_of(posts, "ANA_NEWS") == [
         "@CNN just released the full transcript of the interview with the mayor",  # the subject, not a reply
-        "Caf\u00e9 owners say it\u2019s the busiest autumn in years",
+        "Caf\u00e9 owners say it\u2019s the busiest autumn in years (HTTPURL)",  # where the link was: the marker
     ]
     assert texts_of(posts, "BO_DAILY") == [
         "Na\u00efve question: who\u2019s coming to the r\u00e9sum\u00e9 workshop at noon?",
