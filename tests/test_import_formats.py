@@ -90,7 +90,7 @@ def test_a_two_account_csv_in_a_legacy_encoding_with_us_dates(workdir, default_p
         "Caf\u00e9 owners say it\u2019s the busiest autumn in years (HTTPURL)",  # where the link was: the marker
     ]
     assert texts_of(posts, "BO_DAILY") == [
-        "Na\u00efve question: who\u2019s coming to the r\u00e9sum\u00e9 workshop at noon?",
+        "Na\u00efve question: who\u2019s coming to the r\u00e9sum\u00e9 workshop at HTTPURL at noon?",
         "Send your tips and we will read every single one",
     ]
     assert detail["ANA_NEWS"]["repaired"]["link_brackets"] == 1
