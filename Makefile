@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup setup-dev setup-gpt2simple repro test lint profile profile-args screenshots clean-venv
+.PHONY: setup setup-dev setup-gpt2simple repro compare test lint profile profile-args screenshots clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ setup-gpt2simple: $(VENV)/.installed-gpt2simple
 # dvc.yaml's commands run `python`: the virtualenv's, once its bin/ leads PATH
 repro: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro
+
+# The experiments side by side within 120 columns (tests/test_compare.py): the params that differ between them and,
+# per kind of detector, the strongest one's accuracy (50%: it cannot tell generated posts from real ones), with the
+# leak warning. Left out: each run's time, state and executor, the hashes of the stages' deps, and the other metrics
+# (`dvc exp show` lists them all, `dvc metrics show` the copy rate and voice ratio too).
+COMPARE_KEEP := text_only_acc|surrogate_acc|white_box_acc|leak_warning
+COMPARE_DROP := Created|State|Executor|copy_rate|voice_ratio|.*/
+compare:
+	@PATH="$(CURDIR)/$(BIN):$$PATH" dvc exp show --only-changed --drop '$(COMPARE_DROP)' --keep '$(COMPARE_KEEP)'
 
 test: setup-dev
 	PATH="$(CURDIR)/$(BIN):$$PATH" python -m pytest tests -q $(PYTEST_ARGS)

@@ -48,8 +48,8 @@ def clean_posts(posts: pd.DataFrame, params, detect: bool = True, examples: int 
     near-duplicates of each other. mojibake_left drops a post still mis-decoded after repair; cut_off and
     link_label one that cutting a cross-post's tail or a link's dangling label left empty.
 
-    The report: ``posts_in``, ``posts_kept``, ``posts_changed`` (the share of kept posts whose text cleaning
-    changed beyond whitespace), ``dropped`` per rule, ``repaired`` per :data:`REPAIRS` kind and
+    The report: ``posts_in``, ``posts_dropped``, ``posts_kept``, ``posts_changed`` (the share of kept posts whose
+    text cleaning changed beyond whitespace), ``dropped`` per rule, ``repaired`` per :data:`REPAIRS` kind and
     ``languages_detected``, overall and (with the detected languages by code) per account; with ``examples``
     > 0, ``examples``: per account, per rule and repair kind, the first ``examples`` posts it dropped or
     changed, ``{"before": raw text, "after": cleaned text, or None when dropped before cleaning}``.
@@ -165,7 +165,8 @@ def _report(accounts: pd.Series, reasons: np.ndarray, repaired: np.ndarray, dete
         dropped = {rule: int((rows == rule).sum()) for rule in RULES}
         done = [kind for kinds in repairs if kinds for kind in kinds]
         kept = int((rows == "").sum())
-        return {"posts_in": len(rows), "posts_kept": kept, "posts_changed": round(int(changes.sum()) / max(1, kept), 4),
+        return {"posts_in": len(rows), "posts_dropped": len(rows) - kept, "posts_kept": kept,
+                "posts_changed": round(int(changes.sum()) / max(1, kept), 4),
                 "dropped": dropped, "repaired": {kind: done.count(kind) for kind in REPAIRS}}
 
     report = summary(reasons, repaired, changed)

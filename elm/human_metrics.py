@@ -3,8 +3,8 @@ generated ones, how much they agreed, how the detectors did on the same posts, a
 they follow the account? is the post upbeat?) to generated and to real posts.
 
 Each reader's first answer to a post counts (``elm.human.first_answers``); shares come with the detectors'
-own 95% Wilson interval (``elm.detect.metrics.accuracy_interval``). human.json keeps the few numbers a person
-compares across experiments; intervals and per-account figures go to the breakdown.
+own 95% Wilson interval (``elm.detect.metrics.accuracy_interval``). summary.json keeps the numbers of a round
+(reports/human/summary.json); per-account, per-reader and per-rating tables go to the breakdown.
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def agreement(judged: pd.DataFrame) -> tuple[float | None, float | None, int]:
 
 
 def reaction_headline(found: dict[str, dict[str, dict]] | None) -> dict:
-    """human.json's reaction numbers: follow_generated, follow_real, upbeat_generated, upbeat_real (the
+    """summary.json's reaction numbers: follow_generated, follow_real, upbeat_generated, upbeat_real (the
     share of yes) and each one's count of answers that gave the rating (None and 0 with no answers)."""
     headline = {}
     for rating in RATINGS:
@@ -74,7 +74,7 @@ def no_answers() -> tuple[dict, dict]:
 
 
 def measure(answers: list[dict], posts: pd.DataFrame) -> tuple[dict, dict]:
-    """human.json's headline numbers and breakdown.json's tables, from the answers (each reader's first answer
+    """summary.json's numbers and breakdown.json's tables, from the answers (each reader's first answer
     to a post; the later ones are counted as duplicates_dropped) and the judged test posts (``judge_posts``:
     label 1 real / 0 generated, account, the detectors' *_pred columns)."""
     answers, duplicates = first_answers(answers)

@@ -206,20 +206,14 @@ def rounded(value):
 
 
 def headline(summary: dict) -> dict:
-    """The few numbers of ``summary`` a person compares across experiments (reports/metrics/evaluate.json)."""
-    every = ALL
-    gap = lambda part, field: (summary[part][every]["generated"][field] - summary[part][every]["real"][field])  # noqa: E731
-    diversity_gap = lambda field: (summary["diversity"]["generated"].get(field, float("nan"))  # noqa: E731
-                                   - summary["diversity"]["real"].get(field, float("nan")))
-    numbers = {"distinct_2_gap": diversity_gap("distinct_2"), "self_bleu_gap": diversity_gap("self_bleu"),
-               "positive_gap": gap("sentiment", "positive"), "mean_chars_gap": gap("length", "mean_chars")}
-    voice_all = summary.get("voice", {}).get(every, {})
-    if "generated" in voice_all:
-        numbers["voice_generated"] = voice_all["generated"]
-    if "real_eval" in voice_all:
-        numbers["voice_real_eval"] = voice_all["real_eval"]
-        numbers["voice_ratio"] = voice_all["generated"] / voice_all["real_eval"] if voice_all["real_eval"] else None
-    return {key: value for key, value in numbers.items() if value is None or value == value}  # NaN: not measured
+    """What `dvc exp show` compares of ``summary`` (reports/metrics/evaluate.json): ``voice_ratio``, the share of
+    generated posts attributed to their own account over that of real held-out posts (1: the generated posts carry
+    their account's voice as well as its real posts do; None when no real held-out post is attributed); nothing
+    when voice was not measured. Every other number, real and generated side by side, is in summary.json."""
+    voice_all = summary.get("voice", {}).get(ALL, {})
+    if "generated" not in voice_all or "real_eval" not in voice_all:
+        return {}
+    return {"voice_ratio": voice_all["generated"] / voice_all["real_eval"] if voice_all["real_eval"] else None}
 
 
 def report_tables(posts: pd.DataFrame, sentiments: dict, voice_result: Attribution | None) -> dict[str, pd.DataFrame]:

@@ -16,7 +16,6 @@ FETCH_STATE = RAW_DIR / "fetched.json"
 
 # clean
 CLEAN_POSTS = Path("data/clean/posts.parquet")
-CLEAN_METRICS = Path("reports/metrics/clean.json")
 CLEAN_BREAKDOWN = Path("reports/clean/breakdown.json")
 CLEAN_EXAMPLES = Path("reports/clean/examples.json")
 
@@ -36,7 +35,6 @@ GENERATE_BREAKDOWN = Path("reports/generate/breakdown.json")
 # sample
 SAMPLE = Path("data/sample/sample.parquet")
 REMOVED_BY_SENTIMENT = Path("data/sample/removed_by_sentiment.parquet")
-SAMPLE_METRICS = Path("reports/metrics/sample.json")
 SAMPLE_DIR = Path("reports/sample")
 SAMPLE_BREAKDOWN = SAMPLE_DIR / "breakdown.json"
 
@@ -67,6 +65,6 @@ REPORT_PAGE = Path("reports/index.html")
 FEED_PAGE = Path("reports/feed.html")
 
 # human
-HUMAN_METRICS = Path("reports/metrics/human.json")
 HUMAN_DIR = Path("reports/human")
+HUMAN_SUMMARY = HUMAN_DIR / "summary.json"
 HUMAN_BREAKDOWN = HUMAN_DIR / "breakdown.json"

@@ -22,10 +22,11 @@ posts from the accounts' real ones, so the imitation is good; near 100% they are
 Each accuracy comes with its 95% Wilson interval: two accuracies whose intervals overlap widely
 are not shown to differ.
 
-Writes reports/metrics/classify.json (the headline: {detector: {accuracy}}, leak_warning 0/1) and
-the directory reports/classify/:
-  scores.json       per detector: accuracy, accuracy_low/high (95% interval), roc_auc, f1 (real
-                    positive), 4 places; leak_warning; train_posts, test_posts
+Writes reports/metrics/classify.json (the headline `dvc exp show` compares: per kind of detector the strongest
+one's accuracy, text_only_acc, surrogate_acc and white_box_acc, and leak_warning 0/1) and the directory
+reports/classify/:
+  scores.json       per detector: kind, accuracy, accuracy_low/high (95% interval), roc_auc, tpr_at_1pct_fpr,
+                    f1 (real positive), 4 places; leak_warning; train_posts, test_posts
   predictions.csv   every test post: text, label, account (blank when the input has none),
                     <detector>_prob (P(real)) and <detector>_pred for each detector
   importances.csv   the forest's 50 most important features (feature, importance), highest first

@@ -18,11 +18,11 @@ posts whose source gives no language get one detected when clean.languages is se
 
 Outputs:
   data/clean/posts.parquet     id, account, created_at, text (cleaned), split
-  reports/metrics/clean.json   the headline: posts in and kept, posts_changed (the share of kept posts whose
-                               text cleaning changed beyond whitespace), dropped, repaired, languages detected,
-                               train and eval posts (totals)
-  reports/clean/breakdown.json the same per rule and kind, and per account (repairs by kind, languages
-                               detected by code)
+  reports/clean/breakdown.json posts_in, posts_dropped and posts_kept (posts_in - posts_dropped), posts_changed
+                               (the share of kept posts whose text cleaning changed beyond whitespace), dropped
+                               per rule, repaired per kind, languages_detected, split (train and eval posts);
+                               the same per account (languages detected by code). No DVC metric: counts are
+                               not what `dvc exp show` compares runs by
   reports/clean/examples.json  per account, the first EXAMPLES posts each rule dropped and each repair
                                changed, before and after (the report page shows them)
 
@@ -62,16 +62,7 @@ def main(params_path="params.yaml"):
         out.table(posts[COLUMNS], paths.CLEAN_POSTS)
         out.json(report, paths.CLEAN_BREAKDOWN)
         out.json(examples, paths.CLEAN_EXAMPLES)
-        out.json(headline(report), paths.CLEAN_METRICS)
     print_summary(report)
-
-
-def headline(report: dict) -> dict:
-    """What `dvc exp show` compares across runs: totals only (per rule and account: the breakdown file)."""
-    return {"posts_in": report["posts_in"], "posts_kept": report["posts_kept"],
-            "posts_changed": report["posts_changed"],
-            "dropped": sum(report["dropped"].values()), "repaired": sum(report["repaired"].values()),
-            "languages_detected": report["languages_detected"], **report["split"]}
 
 
 def read_raw_posts(folder: Path) -> pd.DataFrame:

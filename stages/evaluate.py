@@ -1,7 +1,7 @@
 """Measure how well the generated posts imitate each account: memorization, voice, sentiment, diversity, length.
 
 Reads data/clean/posts.parquet (real posts: account, text, split train/eval), data/generated/posts.jsonl
-(generated posts: account, text) and reports/metrics/generate.json (the copy counts of `generate`).
+(generated posts: account, text) and reports/generate/breakdown.json (the copy rates of `generate`).
 
   memorization  copy_rate and copy_rate_exact as `generate` measured them on every generated post, before
                 it dropped the copies (the posts read here are what it kept, so none is a copy)
@@ -16,12 +16,9 @@ Reads data/clean/posts.parquet (real posts: account, text, split train/eval), da
                 self-BLEU averages evaluate.self_bleu_posts posts, each scored against the rest
   length        mean and median characters per post
 
-Writes reports/metrics/evaluate.json, the headline numbers an experiment is compared by:
-  voice_generated, voice_real_eval  attribution shares over all accounts (see voice)
-  voice_ratio        voice_generated / voice_real_eval: 1 means generated posts carry their account's voice
-                     as well as its real posts do
-  distinct_2_gap, self_bleu_gap, positive_gap, mean_chars_gap
-                     generated minus real: distinct-2, self-BLEU, share of positive posts, mean length
+Writes reports/metrics/evaluate.json, the headline `dvc exp show` compares an experiment by:
+  voice_ratio        voice's generated / real_eval share over all accounts: 1 means generated posts carry their
+                     account's voice as well as its real posts do
 (the copy rate is generate.json's) and the directory reports/evaluate/:
   summary.json           every number above and more, by metric, then account (all_accounts: every post),
                          then real / generated; rounded to 4 places (what reports/index.html shows)
@@ -49,8 +46,8 @@ logger = logging.getLogger(__name__)
 
 
 
-def read_copy_rates(path: str = paths.GENERATE_METRICS) -> dict[str, float]:
-    """copy_rate and copy_rate_exact from the `generate` stage's metrics."""
+def read_copy_rates(path: str = paths.GENERATE_BREAKDOWN) -> dict[str, float]:
+    """copy_rate and copy_rate_exact from the `generate` stage's breakdown."""
     try:
         metrics = json.loads(Path(path).read_text(encoding="utf-8"))
         return {key: float(metrics[key]) for key in ("copy_rate", "copy_rate_exact")}

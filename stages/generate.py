@@ -14,9 +14,11 @@ stages.generate` on CPUs, `accelerate launch --multi_gpu --num_processes N -m st
 The generated posts then go through the same `clean` rules as the real ones (or a detector would learn
 the noise), and posts that copy a training post (exactly, or sharing a run of `copy_ngram` words with
 one) are dropped and counted: the copy rate measures memorization. Writes data/generated/posts.jsonl
-(account, text, settings), reports/metrics/generate.json (posts sampled, ended and kept, dropped and
-unfinished, copy rates, speed) and reports/generate/breakdown.json (dropped per rule; per account: unfinished
-and kept posts, their length and endings next to the training posts').
+(account, text, settings), reports/metrics/generate.json (copy_rate, the share of cleaned posts copying a training
+post: what `dvc exp show` compares) and reports/generate/breakdown.json (posts_sampled, posts_ended within
+max_new_tokens, posts_dropped and posts_kept, posts_sampled - posts_dropped = posts_kept; copy_rate and
+copy_rate_exact; posts_per_s; dropped per reason; per account: unfinished and kept posts, their length and endings
+next to the training posts').
 With generate.rejection.enabled, more posts are sampled (rejection.discriminator_posts + posts x oversample) and
 discriminator rejection sampling keeps each account's share of `posts` (elm/rejection.py): a discriminator trained on
 the real train posts against posts set apart for it, which are never written out.
@@ -107,17 +109,19 @@ def main(params_path: str = "params.yaml") -> None:
     exact, ngram = int((copies == "exact").sum()), int((copies == "ngram").sum())
     dropped = {"unfinished": len(raw) - len(ended), **report["dropped"], "copy_exact": exact,
                f"copy_{p.copy_ngram}gram": ngram, **{f"rejection_{k}": v for k, v in rejected.items()}}
+    copy_rate = round((exact + ngram) / max(1, len(cleaned)), 4)
+    io.write_json({"copy_rate": copy_rate}, paths.GENERATE_METRICS)
     io.write_json({
         "posts_sampled": len(raw),
-        "posts_generated": len(ended),
+        "posts_ended": len(ended),
+        "posts_dropped": sum(dropped.values()),
         "posts_kept": len(kept),
-        "dropped": sum(dropped.values()),
-        "unfinished": dropped["unfinished"],
-        "copy_rate": round((exact + ngram) / max(1, len(cleaned)), 4),
+        "copy_rate": copy_rate,
         "copy_rate_exact": round(exact / max(1, len(cleaned)), 4),
         "posts_per_s": round(len(raw) / seconds, 3),
-    }, paths.GENERATE_METRICS)
-    io.write_json({"dropped": dropped, "accounts": generation.breakdown(raw, kept, train)}, paths.GENERATE_BREAKDOWN)
+        "dropped": dropped,
+        "accounts": generation.breakdown(raw, kept, train),
+    }, paths.GENERATE_BREAKDOWN)
     generation.remove_partials(paths.GENERATED.parent)
     print(f"generate: kept {len(kept)} of {len(raw)} posts ({len(raw) - len(ended)} that did not end within "
           f"{p.max_new_tokens} tokens, {exact} exact copies of training posts and {ngram} sharing "

@@ -6,7 +6,7 @@ round) and reports/classify/predictions.csv (each test post's label and every de
 A reader's first answer to a post counts; later ones (answer files merged by hand or by git) are left out
 and counted, on stderr and in the breakdown (duplicates_dropped).
 
-Writes reports/metrics/human.json, the headline numbers: answers, readers, posts judged, the readers'
+Writes reports/human/summary.json, the numbers of a round: answers, readers, posts judged, the readers'
 accuracy (each answer; 50% is chance) with its 95% Wilson interval, their agreement where several
 judged one post (share of agreeing pairs, Fleiss' kappa), the best detector's accuracy on the same
 posts, stale answers (about posts no longer in the test split, left out), and how readers reacted:
@@ -39,13 +39,13 @@ def main(params_path: str = "params.yaml") -> None:  # reads no params
         logger.warning(f"human: {breakdown['duplicates_dropped']} repeated answer(s) in {paths.ANSWERS} (a reader "
                        f"answering a post again, e.g. from merged answer files) left out: the first answer counts")
     io.write_json(breakdown, paths.HUMAN_BREAKDOWN)
-    io.write_json(headline, paths.HUMAN_METRICS)
+    io.write_json(headline, paths.HUMAN_SUMMARY)
     if not headline["answers"]:
-        print(f"human: {headline['status']}; wrote {paths.HUMAN_METRICS}")
+        print(f"human: {headline['status']}; wrote {paths.HUMAN_SUMMARY}")
     else:
         print(f"human: {headline['answers']} answers by {headline['readers']} reader(s): accuracy "
               f"{headline['accuracy']:.1%} ({headline['accuracy_low']:.1%}-{headline['accuracy_high']:.1%}); "
-              f"wrote {paths.HUMAN_METRICS} and {paths.HUMAN_BREAKDOWN}")
+              f"wrote {paths.HUMAN_SUMMARY} and {paths.HUMAN_BREAKDOWN}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ an order of their own, never one twice; keys R (real) and G (generated), F and U
 ratings (would you follow this account? is it upbeat?). Every answer is appended to
 data/human/answers.jsonl at once: stop the server (Ctrl+C) or close the browser at any time, and a
 restart carries on where each reader stopped. Then `dvc repro human` measures the answers
-(reports/metrics/human.json) and `dvc repro report` shows them. See docs/judging.md.
+(reports/human/summary.json) and `dvc repro report` shows them. See docs/judging.md.
 
 One judge per answers file: a second one refuses to start and names the first (its address and pid).
 

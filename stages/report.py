@@ -12,7 +12,7 @@ Reads, optional (the page says which are missing, e.g. in study mode where only 
   reports/evaluate/summary.json    copy rates, distinct-n, self-BLEU, sentiment, voice attribution, length
   reports/train/metrics.json       the fine-tuning's final train/eval loss and perplexity
   reports/sample/breakdown.json    the sample's size and what the optimism filter (sample.min_sentiment) removed
-  reports/metrics/human.json       how well readers told real from generated (stage `human`), and its
+  reports/human/summary.json       how well readers told real from generated (stage `human`), and its
   reports/human/breakdown.json     per account, per reader and beside each detector
   reports/figures/*.png            every figure `plots` drew
   reports/clean/examples.json      a few posts each cleaning rule dropped or changed, before and after
@@ -52,7 +52,7 @@ def main(params_path: str = "params.yaml") -> None:
         "evaluate_metrics": results.read_json(paths.EVALUATE_SUMMARY, "evaluate", required=False),
         "train_metrics": results.read_json(paths.TRAIN_METRICS, "finetune", required=False),
         "sample_metrics": results.read_json(paths.SAMPLE_BREAKDOWN, "sample", required=False),
-        "human_metrics": results.read_json(paths.HUMAN_METRICS, "human", required=False),
+        "human_metrics": results.read_json(paths.HUMAN_SUMMARY, "human", required=False),
         "human_breakdown": results.read_json(paths.HUMAN_BREAKDOWN, "human", required=False),
         "clean_examples": results.read_json(paths.CLEAN_EXAMPLES, "clean", required=False),
         "figures": results.read_figures(),
@@ -63,7 +63,7 @@ def main(params_path: str = "params.yaml") -> None:
     with io.outputs() as out:
         out.text(page, paths.REPORT_PAGE)
     for path, key in ((paths.EVALUATE_SUMMARY, "evaluate_metrics"), (paths.TRAIN_METRICS, "train_metrics"),
-                      (paths.FIGURES, "figures"), (paths.HUMAN_METRICS, "human_metrics")):
+                      (paths.FIGURES, "figures"), (paths.HUMAN_SUMMARY, "human_metrics")):
         if inputs[key] is None:
             logger.info(f"report: {path} not found; the page says it is missing")
     print(f"report: wrote {paths.REPORT_PAGE} ({len(page.encode('utf-8')) / 1024:.0f} KiB); open it in a browser")

@@ -17,10 +17,10 @@ With `sample.min_sentiment` set, generated posts whose VADER compound score (-1 
 data/sample/removed_by_sentiment.parquet (account, text, compound; empty when the filter is off)
 and its counts, overall and per account, to the breakdown.
 
-Writes data/sample/sample.parquet (text, label: 1 real / 0 generated, account; rows shuffled),
-reports/metrics/sample.json (the headline: N, posts available in each class, posts the sentiment filter
-removed) and reports/sample/breakdown.json (also real posts per account and the filter's removals per
-account).
+Writes data/sample/sample.parquet (text, label: 1 real / 0 generated, account; rows shuffled) and
+reports/sample/breakdown.json (N as posts_per_class, real_from, the posts available in each class, real posts per
+account, and what the sentiment filter removed, overall and per account). No DVC metric: counts are not what
+`dvc exp show` compares runs by.
 
 Params (section `sample`): posts_per_class, seed, min_sentiment, real_from, match_lengths. Same inputs and seed give the
 same sample.
@@ -81,8 +81,6 @@ def main(params_path: str = "params.yaml") -> None:
         out.table(sample, paths.SAMPLE)
         out.table(removed.reset_index(drop=True), paths.REMOVED_BY_SENTIMENT)
         out.json(breakdown, paths.SAMPLE_BREAKDOWN)
-        out.json({key: breakdown[key] for key in ("posts_per_class", "real_available", "generated_available")}
-                 | {"removed_by_sentiment": breakdown["sentiment_filter"]["generated_removed"]}, paths.SAMPLE_METRICS)
     if p.min_sentiment is not None:
         logger.info(f"sample: the sentiment filter (compound >= {p.min_sentiment}) removed {len(removed)} of "
                     f"{len(generated)} generated posts -> {paths.REMOVED_BY_SENTIMENT}")

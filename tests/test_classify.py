@@ -172,10 +172,8 @@ def test_headline_metrics_hold_the_strongest_detector_of_each_kind_and_the_leak_
               "curvature_base": scores("surrogate", 0.55, 0.56), "lm_likelihood": scores("white-box", 0.7, 0.75),
               "curvature": scores("white-box", 0.68, 0.8), "leak_warning": 1, "train_posts": 8, "test_posts": 2}
 
-    assert detectors.headline(detail) == {
-        "text_only": {"accuracy": 0.65, "roc_auc": 0.7, "tpr_at_1pct_fpr": 0.02},
-        "surrogate": {"accuracy": 0.55, "roc_auc": 0.56, "tpr_at_1pct_fpr": 0.02},
-        "white_box": {"accuracy": 0.7, "roc_auc": 0.75, "tpr_at_1pct_fpr": 0.02}, "leak_warning": 1}
+    assert detectors.headline(detail) == {"text_only_acc": 0.65, "surrogate_acc": 0.55, "white_box_acc": 0.7,
+                                          "leak_warning": 1}
 
 
 def test_adding_a_detector_is_one_registry_entry(monkeypatch, default_params):
@@ -470,9 +468,8 @@ def test_the_base_models_features_make_the_surrogate_detectors_kept_apart_from_t
     assert kinds == {"lm_likelihood": "white-box", "curvature": "white-box", "lm_likelihood_base": "surrogate",
                      "curvature_base": "surrogate", "char_logreg": "text only"}
     headline = json.loads(open(paths.CLASSIFY_METRICS).read())
-    assert set(headline) == {"text_only", "surrogate", "white_box", "leak_warning"}
-    assert headline["surrogate"]["accuracy"] == max(metrics[n]["accuracy"] for n in ("lm_likelihood_base",
-                                                                                     "curvature_base"))
+    assert set(headline) == {"text_only_acc", "surrogate_acc", "white_box_acc", "leak_warning"}
+    assert headline["surrogate_acc"] == max(metrics[n]["accuracy"] for n in ("lm_likelihood_base", "curvature_base"))
 
 
 def test_the_true_positive_rate_at_1_percent_false_positives_counts_generated_posts_caught():

@@ -65,7 +65,7 @@ def test_clean_posts_counts_each_rule_per_account(default_params):
         "2031 2032 2033 2034 2035 2036 2037 2038",
     ]
     assert report["posts_in"] == 14
-    assert report["posts_kept"] == 6
+    assert report["posts_kept"] == 6 and report["posts_dropped"] == 8
     assert report["posts_changed"] == round(1 / 6, 4)  # the reply whose mention was cut
     assert report["dropped"] == {
         "retweet": 2, "language": 1, "reply": 0, "mojibake_left": 1, "cut_off": 0, "link_label": 0, "empty": 1,
@@ -78,7 +78,7 @@ def test_clean_posts_counts_each_rule_per_account(default_params):
     assert report["accounts"]["ana"]["languages_detected"] == {"en": 1}
     assert report["languages_detected"] == 1
     assert report["accounts"]["bo"] == {
-        "posts_in": 3, "posts_kept": 3, "posts_changed": 0.0, "dropped": dict.fromkeys(RULES, 0),
+        "posts_in": 3, "posts_dropped": 0, "posts_kept": 3, "posts_changed": 0.0, "dropped": dict.fromkeys(RULES, 0),
         "repaired": dict.fromkeys(REPAIRS, 0), "languages_detected": {},
     }
     assert "examples" not in report
@@ -211,8 +211,9 @@ def test_clean_posts_uses_the_sources_reply_flag_and_counts_repairs(default_para
 def test_clean_posts_on_an_empty_table(default_params):
     kept, report = clean_posts(pd.DataFrame({"account": [], "text": []}), clean_params(default_params), examples=3)
     assert kept.empty
-    assert report == {"posts_in": 0, "posts_kept": 0, "posts_changed": 0.0, "dropped": dict.fromkeys(RULES, 0),
-                      "repaired": dict.fromkeys(REPAIRS, 0), "languages_detected": 0, "accounts": {}, "examples": {}}
+    assert report == {"posts_in": 0, "posts_dropped": 0, "posts_kept": 0, "posts_changed": 0.0,
+                      "dropped": dict.fromkeys(RULES, 0), "repaired": dict.fromkeys(REPAIRS, 0),
+                      "languages_detected": 0, "accounts": {}, "examples": {}}
 
 
 @pytest.mark.parametrize("emojis, links", [("keep", "marker"), ("drop", "drop")])
@@ -231,6 +232,7 @@ def test_clean_posts_on_the_real_twint_exports(real_data, default_params, emojis
     assert report["posts_in"] == len(posts) == 6322
     assert report["posts_kept"] == len(kept)
     assert report["posts_kept"] + sum(report["dropped"].values()) == report["posts_in"]
+    assert report["posts_dropped"] == sum(report["dropped"].values())
     for account, counts in report["accounts"].items():
         assert counts["posts_kept"] + sum(counts["dropped"].values()) == counts["posts_in"]
         assert counts["posts_kept"] == (kept["account"] == account).sum()

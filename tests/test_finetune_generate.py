@@ -46,7 +46,7 @@ def test_finetune_writes_the_model_manifest_and_training_curves(trained_project)
     metrics = json.loads((trained_project / "reports/train/metrics.json").read_text())
     assert metrics["step"] == 19  # DVCLive counts steps from 0
     assert metrics["final"]["eval_loss"] < 7.0
-    # headline numbers only: the last step's values and the final four, what `dvc exp show` compares
+    # the last step's values and the final four (not a DVC metric: `dvc plots diff` compares the curves)
     assert set(metrics["final"]) == {"eval_loss", "eval_perplexity", "tokens_per_s", "train_seconds"}
     assert len(pd.json_normalize(metrics).columns) <= 10
     curves = trained_project / "reports/train/plots/metrics"
@@ -66,14 +66,16 @@ def test_generate_cleans_posts_and_reports_what_it_dropped(trained_project):
     breakdown = json.loads((trained_project / paths.GENERATE_BREAKDOWN).read_text())
     dropped, accounts = breakdown["dropped"], breakdown["accounts"]
     # posts that ran past max_new_tokens are dropped, and more sampled until all the posts asked for ended
-    assert metrics["unfinished"] == dropped["unfinished"] > 0
-    assert metrics["posts_sampled"] == metrics["posts_generated"] + metrics["unfinished"]
-    assert metrics["posts_generated"] == TINY["generate"]["posts"]
-    assert metrics["posts_kept"] == len(posts)
-    assert metrics["posts_sampled"] - sum(dropped.values()) == len(posts) == metrics["posts_sampled"] - metrics["dropped"]
+    assert dropped["unfinished"] > 0
+    assert breakdown["posts_sampled"] == breakdown["posts_ended"] + dropped["unfinished"]
+    assert breakdown["posts_ended"] == TINY["generate"]["posts"]
+    assert breakdown["posts_kept"] == len(posts)
+    assert breakdown["posts_sampled"] - breakdown["posts_dropped"] == len(posts)
+    assert breakdown["posts_dropped"] == sum(dropped.values())
+    assert metrics == {"copy_rate": breakdown["copy_rate"]}  # the headline; the counts are the breakdown's
     assert not list((trained_project / paths.GENERATED.parent).glob("*.partial"))
     assert sum(a["kept"] for a in accounts.values()) == len(posts)
-    assert sum(a["unfinished"] for a in accounts.values()) == metrics["unfinished"]
+    assert sum(a["unfinished"] for a in accounts.values()) == dropped["unfinished"]
     assert all(a["real"]["mean_chars"] >= TINY["clean"]["min_chars"] for a in accounts.values())
 
 
@@ -207,9 +209,10 @@ def test_generate_data_parallel_over_two_processes_samples_the_posts_of_one(trai
     assert done.returncode == 0, done.stderr[-3000:]
     assert "generate [1]" in done.stderr  # the second process sampled its share of the batches
     assert (project / paths.GENERATED).read_text() == (whole / paths.GENERATED).read_text()
-    metrics = json.loads((project / paths.GENERATE_METRICS).read_text())
-    expected = json.loads((whole / paths.GENERATE_METRICS).read_text())
-    assert {**metrics, "posts_per_s": 0} == {**expected, "posts_per_s": 0}
+    assert (project / paths.GENERATE_METRICS).read_text() == (whole / paths.GENERATE_METRICS).read_text()
+    breakdown = json.loads((project / paths.GENERATE_BREAKDOWN).read_text())
+    expected = json.loads((whole / paths.GENERATE_BREAKDOWN).read_text())
+    assert {**breakdown, "posts_per_s": 0} == {**expected, "posts_per_s": 0}
     assert not list((project / paths.GENERATED.parent).glob("*.partial"))
 
 

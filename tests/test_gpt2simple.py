@@ -226,8 +226,8 @@ def test_dvc_repro_fine_tunes_and_generates_with_the_backend(base_model, tmp_pat
 
     posts = pd.read_json(project / paths.GENERATED, lines=True)
     assert set(posts["account"]) <= {"ada_sails", "basil_bakes", "coach_cleo", "dr_dune"}
-    report = json.loads((project / paths.GENERATE_METRICS).read_text())
-    assert report["posts_generated"] == 40 and report["posts_kept"] == len(posts) > 0
+    report = json.loads((project / paths.GENERATE_BREAKDOWN).read_text())
+    assert report["posts_ended"] == 40 and report["posts_kept"] == len(posts) > 0
 
 
 def test_a_killed_finetune_stage_resumes_from_the_library_s_last_save(base_model, cleaned_data, tmp_path):

@@ -194,7 +194,7 @@ def test_a_reader_judges_with_clicks_and_keys_across_a_restart(project, server, 
     assert [(a["post"], a["answer"], a["follow"], a["upbeat"]) for a in recorded] == clicked
     assert {a["reader"] for a in recorded} == {"alice"}
     run_stage("human", project)
-    metrics = json.loads((project / paths.HUMAN_METRICS).read_text())
+    metrics = json.loads((project / paths.HUMAN_SUMMARY).read_text())
     right = sum((answer == "real") == (labels.loc[post, "label"] == 1) for post, answer, *_ in clicked)
     assert metrics["answers"] == 6 and metrics["readers"] == 1 and metrics["posts_judged"] == 6
     assert metrics["accuracy"] == round(right / 6, 4)
@@ -402,9 +402,9 @@ def test_a_corrupt_answer_line_is_a_clear_error(workdir):
         human.read_answers(path)
 
 
-def test_with_no_answers_the_stage_writes_an_explicit_metric(project):
+def test_with_no_answers_the_stage_writes_an_explicit_summary(project):
     run_stage("human", project)
-    metrics = json.loads((project / paths.HUMAN_METRICS).read_text())
+    metrics = json.loads((project / paths.HUMAN_SUMMARY).read_text())
     assert metrics["answers"] == 0 and metrics["accuracy"] is None and "no answers" in metrics["status"]
     assert metrics["follow_generated"] is None and metrics["upbeat_real"] is None
     assert metrics["follow_real_answers"] == 0
@@ -456,7 +456,7 @@ def test_reactions_and_the_first_answer_rule_from_a_hand_made_answers_file(proje
     done = run_stage("human", project)
 
     assert "2 repeated answer(s)" in done.stderr
-    metrics = json.loads((project / paths.HUMAN_METRICS).read_text())
+    metrics = json.loads((project / paths.HUMAN_SUMMARY).read_text())
     assert metrics["answers"] == 7 and metrics["accuracy"] == round(5 / 7, 4)  # first answers only: b gen_ada, c real
     assert {key: metrics[key] for key in metrics if key.startswith(("follow", "upbeat"))} == {
         "follow_generated": 0.25, "follow_generated_answers": 4,  # a no, b yes, b no, c no

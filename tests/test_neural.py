@@ -9,6 +9,7 @@ import pytest
 
 from elm import io, paths
 from elm.detect import data as detect_data
+from elm.detect import detectors
 from elm.detect.neural import SequenceClassifier
 from elm.errors import ElmError
 from elm.models.transformers import train as hf_train
@@ -61,7 +62,8 @@ def test_the_stage_reports_it_like_the_other_detectors(workdir, default_params, 
 
     scores = json.loads(open(paths.CLASSIFY_SCORES).read())
     assert scores["neural"]["accuracy"] > 0.9 and scores["neural"]["roc_auc"] > 0.9, scores
-    assert json.loads(open(paths.CLASSIFY_METRICS).read())["neural"] == {"accuracy": scores["neural"]["accuracy"]}
+    headline = json.loads(open(paths.CLASSIFY_METRICS).read())
+    assert headline[detectors.accuracy_key(scores["neural"]["kind"])] >= scores["neural"]["accuracy"]
 
 
 def test_a_model_that_cannot_load_is_a_clear_error(tmp_path):

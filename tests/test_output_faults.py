@@ -143,26 +143,26 @@ def test_a_set_holding_a_directory_is_completed_after_a_kill_between_its_renames
     real.loc[real.index % 5 == 0, "split"] = "eval"
     io.write_table(real, paths.CLEAN_POSTS)
     write_generated(posts(VOCABULARY["sailor"], 20, seed=5))
-    io.write_json({"copy_rate": 0.1, "copy_rate_exact": 0.0, "posts_generated": 20}, paths.GENERATE_METRICS)
+    io.write_json({"copy_rate": 0.1, "copy_rate_exact": 0.0, "posts_kept": 20}, paths.GENERATE_BREAKDOWN)
     default_params["evaluate"] = {"sample_posts": 10, "self_bleu_posts": 5, "seed": 0}
     workdir.write_params(default_params)
     run_stage("evaluate", workdir)
-    old_headline = paths.EVALUATE_METRICS.read_text()
+    old_headline = paths.EVALUATE_METRICS.stat().st_ino  # the same numbers again: the file replaced is what tells
     default_params["evaluate"]["sample_posts"] = 20
     workdir.write_params(default_params)
 
     with paused_stage("evaluate", workdir, "os:rename", str(paths.EVALUATE_DIR), "--no-exchange"):
-        assert not paths.EVALUATE_DIR.exists() and paths.EVALUATE_METRICS.read_text() == old_headline
+        assert not paths.EVALUATE_DIR.exists() and paths.EVALUATE_METRICS.stat().st_ino == old_headline
     run_refused("evaluate", workdir)
 
     assert json.loads(paths.EVALUATE_SUMMARY.read_text())["diversity"]["sample_posts"] == 20
-    assert paths.EVALUATE_METRICS.read_text() != old_headline
+    assert paths.EVALUATE_METRICS.stat().st_ino != old_headline
     assert leftovers(workdir) == []
 
 
 # --- clean's three outputs, replaced as a set, in a real DVC project ---
 
-CLEAN_OUTPUTS = (paths.CLEAN_POSTS, paths.CLEAN_BREAKDOWN, paths.CLEAN_METRICS)
+CLEAN_OUTPUTS = (paths.CLEAN_POSTS, paths.CLEAN_BREAKDOWN, paths.CLEAN_EXAMPLES)  # in the order clean writes them
 
 
 @pytest.fixture(scope="module")
@@ -187,10 +187,9 @@ def clean_outputs(project: Path) -> dict[str, bytes]:
     return {str(path): (project / path).read_bytes() for path in CLEAN_OUTPUTS}
 
 
-def posts_kept(project: Path) -> tuple[int, int, int]:
-    """How many posts each of clean's outputs says were kept: posts.parquet's rows, the metrics', the breakdown's."""
+def posts_kept(project: Path) -> tuple[int, int]:
+    """How many posts clean's outputs say were kept: posts.parquet's rows, the breakdown's count."""
     return (len(pd.read_parquet(project / paths.CLEAN_POSTS)),
-            json.loads((project / paths.CLEAN_METRICS).read_text())["posts_kept"],
             json.loads((project / paths.CLEAN_BREAKDOWN).read_text())["posts_kept"])
 
 
@@ -200,12 +199,12 @@ def stale_stages(project: Path) -> set[str]:
 
 
 def test_a_kill_while_clean_replaces_its_outputs_leaves_one_whole_set(changed_clean):
-    """Killed right after clean moved its new posts.parquet into place, before the two JSON files: in between, the
+    """Killed right after clean moved its new posts.parquet into place, before the JSON files: in between, the
     files disagree and `dvc status` says clean must rerun. The next run of any stage, even one that stops at once
     (here clean itself, refused for a typo in its params file), first completes the set from the journal the
     killed run wrote, so that nothing reads new posts beside old counts."""
     project = changed_clean
-    old_rows, _, _ = posts_kept(project)
+    old_rows, _ = posts_kept(project)
     with paused_stage("clean", project, "os:replace", str(paths.CLEAN_POSTS)):
         pass
     assert posts_kept(project)[0] < old_rows == posts_kept(project)[1], "killed between two outputs"
@@ -213,8 +212,8 @@ def test_a_kill_while_clean_replaces_its_outputs_leaves_one_whole_set(changed_cl
 
     run_refused("clean", project)
 
-    rows, in_metrics, in_breakdown = posts_kept(project)
-    assert rows == in_metrics == in_breakdown < old_rows
+    rows, in_breakdown = posts_kept(project)
+    assert rows == in_breakdown < old_rows
     assert leftovers(project) == [] and "clean" in stale_stages(project)  # dvc.lock still holds the old set
     sh(DVC, "repro", "clean", cwd=project)
     assert "clean" not in stale_stages(project)
@@ -225,7 +224,7 @@ def test_a_kill_before_clean_moves_its_outputs_keeps_the_old_set(changed_clean):
     the old set stays whole, and `dvc status` says clean must rerun (its params changed)."""
     project = changed_clean
     before = clean_outputs(project)
-    with paused_stage("clean", project, "tempfile:mkstemp", f".{paths.CLEAN_METRICS.name}."):
+    with paused_stage("clean", project, "tempfile:mkstemp", f".{paths.CLEAN_EXAMPLES.name}."):
         pass
     assert clean_outputs(project) == before
     assert "clean" in stale_stages(project)
@@ -235,7 +234,7 @@ def test_the_next_run_removes_the_temporaries_of_a_killed_run(changed_clean):
     """A killed run's temporaries (.<name>.<random>.tmp beside each output) are removed by the next run that writes
     those outputs, here the `dvc repro` that reruns clean."""
     project = changed_clean
-    with paused_stage("clean", project, "tempfile:mkstemp", f".{paths.CLEAN_METRICS.name}."):
+    with paused_stage("clean", project, "tempfile:mkstemp", f".{paths.CLEAN_EXAMPLES.name}."):
         pass
     assert leftovers(project), "the kill left temporaries"
     sh(DVC, "repro", "clean", cwd=project)
@@ -250,7 +249,7 @@ def test_a_live_run_s_temporaries_are_never_removed(changed_clean):
     project = changed_clean
     posts = pd.read_parquet(project / paths.CLEAN_POSTS)
     live_posts = f"{paths.CLEAN_POSTS.parent}/.{paths.CLEAN_POSTS.name}."
-    with paused_stage("clean", project, "tempfile:mkstemp", f".{paths.CLEAN_METRICS.name}."):
+    with paused_stage("clean", project, "tempfile:mkstemp", f".{paths.CLEAN_EXAMPLES.name}."):
         assert live_posts in " ".join(leftovers(project))
         io.write_table(posts, project / paths.CLEAN_POSTS)
         assert live_posts in " ".join(leftovers(project))

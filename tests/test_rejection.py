@@ -57,10 +57,10 @@ def test_the_generate_stage_samples_more_and_keeps_posts_as_asked(trained):
 
     run_stage("generate", trained)
 
-    metrics = json.loads((trained / paths.GENERATE_METRICS).read_text())
-    dropped = json.loads((trained / paths.GENERATE_BREAKDOWN).read_text())["dropped"]
+    breakdown = json.loads((trained / paths.GENERATE_BREAKDOWN).read_text())
+    dropped = breakdown["dropped"]
     asked = params["generate"]["posts"]
-    assert metrics["posts_generated"] == asked + 20 + asked  # the discriminator's posts and one extra per post
-    assert dropped["rejection_discriminator"] == 20 and metrics["posts_kept"] <= asked
+    assert breakdown["posts_ended"] == asked + 20 + asked  # the discriminator's posts and one extra per post
+    assert dropped["rejection_discriminator"] == 20 and breakdown["posts_kept"] <= asked
     written = pd.read_json(trained / paths.GENERATED, lines=True)
-    assert len(written) == metrics["posts_kept"] and written["settings"][0]["rejection"]["enabled"] is True
+    assert len(written) == breakdown["posts_kept"] and written["settings"][0]["rejection"]["enabled"] is True

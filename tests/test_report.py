@@ -404,7 +404,7 @@ def test_chromium_check_catches_a_broken_image_and_a_script_post(tmp_path):
 
 
 def test_the_human_section_says_no_answers_or_shows_the_readers():
-    assert "reports/metrics/human.json is missing" in page()
+    assert "reports/human/summary.json is missing" in page()
     assert "No answers yet" in page(human_metrics={"answers": 0, "status": "no answers yet"})
     headline = {"answers": 12, "readers": 2, "posts_judged": 8, "accuracy": 0.5833, "accuracy_low": 0.3196,
                 "accuracy_high": 0.8067, "pairwise_agreement": 0.75, "fleiss_kappa": 0.4,

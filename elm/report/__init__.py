@@ -237,7 +237,7 @@ def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metri
         duplicates=(human_breakdown or {}).get("duplicates_dropped"),
         figures=figure_uris(figures) if figures is not None else None,
         paths={"evaluate": paths.EVALUATE_SUMMARY, "train": paths.TRAIN_METRICS, "figures": paths.FIGURES,
-               "predictions": paths.PREDICTIONS, "classify": paths.CLASSIFY_SCORES, "human": paths.HUMAN_METRICS,
+               "predictions": paths.PREDICTIONS, "classify": paths.CLASSIFY_SCORES, "human": paths.HUMAN_SUMMARY,
                "sample": paths.SAMPLE_BREAKDOWN, "clean_examples": paths.CLEAN_EXAMPLES},
     )
 
