@@ -45,9 +45,9 @@ repro: setup
 # The experiments side by side within 120 columns (tests/test_compare.py): the params that differ between them and,
 # per kind of detector, the strongest one's accuracy (50%: it cannot tell generated posts from real ones), with the
 # leak warning. Left out: each run's time, state and executor, the hashes of the stages' deps, and the other metrics
-# (`dvc exp show` lists them all, `dvc metrics show` the copy rate and voice ratio too).
+# (`dvc exp show` lists them all, `dvc metrics show` the copy rate, voice ratio and readers' verdicts too).
 COMPARE_KEEP := text_only_acc|surrogate_acc|white_box_acc|leak_warning
-COMPARE_DROP := Created|State|Executor|copy_rate|voice_ratio|.*/
+COMPARE_DROP := Created|State|Executor|copy_rate|voice_ratio|readers_acc|follow_.*|upbeat_.*|.*/
 compare:
 	@PATH="$(CURDIR)/$(BIN):$$PATH" dvc exp show --only-changed --drop '$(COMPARE_DROP)' --keep '$(COMPARE_KEEP)'
 

@@ -65,6 +65,16 @@ def reaction_headline(found: dict[str, dict[str, dict]] | None) -> dict:
     return headline
 
 
+METRIC_NAMES = {"accuracy": "readers_acc", "follow_generated": "follow_gen", "follow_real": "follow_real",
+                "upbeat_generated": "upbeat_gen", "upbeat_real": "upbeat_real"}
+
+
+def metrics(summary: dict) -> dict:
+    """The DVC metrics of `human` (reports/metrics/human.json), what `dvc metrics diff` compares two runs by: the
+    readers' accuracy and their reactions, from summary.json's numbers under short names (None with no answers)."""
+    return {short: summary.get(name) for name, short in METRIC_NAMES.items()}
+
+
 def no_answers() -> tuple[dict, dict]:
     headline = {"answers": 0, "readers": 0, "posts_judged": 0, "accuracy": None, "accuracy_low": None,
                 "accuracy_high": None, "pairwise_agreement": None, "fleiss_kappa": None,

@@ -67,4 +67,5 @@ FEED_PAGE = Path("reports/feed.html")
 # human
 HUMAN_DIR = Path("reports/human")
 HUMAN_SUMMARY = HUMAN_DIR / "summary.json"
+HUMAN_METRICS = Path("reports/metrics/human.json")
 HUMAN_BREAKDOWN = HUMAN_DIR / "breakdown.json"

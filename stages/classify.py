@@ -31,7 +31,7 @@ reports/classify/:
                     <detector>_prob (P(real)) and <detector>_pred for each detector
   importances.csv   the forest's 50 most important features (feature, importance), highest first
   best_params.json  the grid's winning random forest settings
-  roc.csv           true positive rate per detector at false positive rates 0, 0.01, ..., 1
+  roc.csv           per detector its true positive rate at false positive rates 0, 0.01, ..., 1 (detector, fpr, tpr)
   leak_check.txt    the leak check's decision rules (which surface features give the classes away)
 """
 from __future__ import annotations

@@ -227,9 +227,10 @@ def test_stage_writes_metrics_and_reports(workdir, default_params, capsys):
     assert set(best) == set(TINY_FOREST["grid"]) and best["min_samples_leaf"] in (1, 2)
 
     roc = pd.read_csv("reports/classify/roc.csv")
-    assert list(roc.columns) == ["fpr", *DETECTORS]
-    assert roc["fpr"].iloc[0] == 0 and roc["fpr"].iloc[-1] == 1
-    assert (roc[list(DETECTORS)].diff().dropna() >= 0).all().all() and (roc.iloc[-1][list(DETECTORS)] == 1).all()
+    assert list(roc.columns) == ["detector", "fpr", "tpr"] and list(roc["detector"].unique()) == list(DETECTORS)
+    for _, curve in roc.groupby("detector"):
+        assert curve["fpr"].iloc[0] == 0 and curve["fpr"].iloc[-1] == 1 and curve["fpr"].is_monotonic_increasing
+        assert curve["tpr"].is_monotonic_increasing and curve["tpr"].iloc[-1] == 1
 
     assert "class: " in open("reports/classify/leak_check.txt").read()
 
@@ -409,7 +410,8 @@ def test_lm_likelihood_detector_is_reported_like_the_others(workdir, default_par
     accuracy = (predictions["lm_likelihood_pred"] == predictions["label"]).mean()
     assert accuracy == pytest.approx(metrics["lm_likelihood"]["accuracy"], abs=1e-4)
     roc = pd.read_csv("reports/classify/roc.csv")
-    assert list(roc.columns) == ["fpr", *DETECTORS, "lm_likelihood", "curvature"] and roc["lm_likelihood"].iloc[-1] == 1
+    assert list(roc["detector"].unique()) == [*DETECTORS, "lm_likelihood", "curvature"]
+    assert roc[roc["detector"] == "lm_likelihood"]["tpr"].iloc[-1] == 1
 
 
 def test_lm_likelihood_uses_the_same_split_as_the_other_detectors(default_params):

@@ -1,7 +1,8 @@
 """Experiments at a glance, in a real DVC repo on the tiny profile with one experiment run: the README's first
 comparison command, run as written in a 120-column terminal, shows each run's strongest accuracy of each kind of
 detector and the leak warning, readable and within 120 columns; plain `dvc exp show` has them in its first 120
-columns; and `dvc metrics show` fits 120 columns.
+columns; and `dvc metrics show` (one row per stage's metrics file, a column per metric) fits a maximised terminal
+of 200 columns: the four stages' eleven headline numbers cannot share 120 columns.
 """
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ COMPARE = "make compare"  # README.md's first comparison command, exactly as wri
 TERMINAL_COLUMNS = 120
 COLUMN_GAP = 3  # what each column of `dvc exp show` adds beside its widest cell: padding and rule
 TABLE_GAP = 2  # the spaces before each column of `dvc metrics show`
+METRICS_COLUMNS = 200  # what `dvc metrics show` fits in
 EXPERIMENT = "temp-1.2"
 HEADLINE = ("text_only_acc", "surrogate_acc", "white_box_acc", "leak_warning")  # classify.json, as exp show names them
-SHOWN_BY_METRICS = {*HEADLINE, "copy_rate", "voice_ratio"}  # every DVC metric of the pipeline
+HUMAN = ("readers_acc", "follow_gen", "follow_real", "upbeat_gen", "upbeat_real")  # human.json
+SHOWN_BY_METRICS = {*HEADLINE, "copy_rate", "voice_ratio", *HUMAN}  # every DVC metric of the pipeline
 
 
 @pytest.fixture(scope="module")
@@ -80,12 +83,11 @@ def test_plain_exp_show_has_the_headline_in_its_first_120_columns(repo):
         assert f" {key} " in header[:room + 1], header[:TERMINAL_COLUMNS]
 
 
-def test_dvc_metrics_show_fits_120_columns_and_shows_every_metric(repo):
-    shown = in_terminal(f"{DVC} metrics show", repo)
-    assert not too_wide(shown), shown
+def test_dvc_metrics_show_fits_a_maximised_terminal_and_shows_every_metric(repo):
+    shown = sh("bash", "-c", f"{DVC} metrics show", cwd=repo, env=cli_env(COLUMNS=str(METRICS_COLUMNS)))
     header = shown.splitlines()[0].split()
     assert header[0] == "Path" and set(header[1:]) <= SHOWN_BY_METRICS, shown
-    assert {"text_only_acc", "white_box_acc", "leak_warning", "copy_rate", "voice_ratio"} <= set(header), shown
+    assert {"text_only_acc", "white_box_acc", "leak_warning", "copy_rate", "voice_ratio", *HUMAN} <= set(header), shown
     absent = SHOWN_BY_METRICS - set(header)  # kinds of detector the tiny profile has none of
     widest = max(map(len, shown.splitlines())) + sum(len(key) + TABLE_GAP for key in absent)
-    assert widest <= TERMINAL_COLUMNS, f"with {', '.join(absent)} too the table would be {widest} wide:\n{shown}"
+    assert widest <= METRICS_COLUMNS, f"with {', '.join(absent)} too the table would be {widest} wide:\n{shown}"

@@ -409,6 +409,7 @@ def test_with_no_answers_the_stage_writes_an_explicit_summary(project):
     assert metrics["follow_generated"] is None and metrics["upbeat_real"] is None
     assert metrics["follow_real_answers"] == 0
     assert json.loads((project / paths.HUMAN_BREAKDOWN).read_text()) == {}
+    assert set(json.loads((project / paths.HUMAN_METRICS).read_text()).values()) == {None}
 
 
 def test_agreement_accuracy_and_detectors_on_the_same_posts(project):
@@ -463,6 +464,9 @@ def test_reactions_and_the_first_answer_rule_from_a_hand_made_answers_file(proje
         "follow_real": 0.6667, "follow_real_answers": 3,          # a yes, b yes, c no
         "upbeat_generated": 0.5, "upbeat_generated_answers": 2,   # a yes, b no
         "upbeat_real": 1.0, "upbeat_real_answers": 1}             # a yes
+    # the DVC metrics `dvc metrics diff` compares runs by: the same numbers under short names
+    assert json.loads((project / paths.HUMAN_METRICS).read_text()) == {
+        "readers_acc": round(5 / 7, 4), "follow_gen": 0.25, "follow_real": 0.6667, "upbeat_gen": 0.5, "upbeat_real": 1.0}
     breakdown = json.loads((project / paths.HUMAN_BREAKDOWN).read_text())
     assert breakdown["duplicates_dropped"] == 2
     assert breakdown["ratings"]["real"]["follow"] == {"answers": 3, "yes": 0.6667, "yes_low": 0.2077,

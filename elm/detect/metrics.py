@@ -54,8 +54,9 @@ def roc_points(probability_real, y_test) -> np.ndarray:
 
 
 def roc_table(curves: dict[str, np.ndarray]) -> pd.DataFrame:
-    """fpr, then one true positive rate column per detector."""
-    table = pd.DataFrame({"fpr": ROC_FALSE_POSITIVE_RATES.round(2)})
-    for name, tpr in curves.items():
-        table[name] = np.asarray(tpr).round(4)
-    return table
+    """One row per detector and false positive rate: detector, fpr, tpr. Long rather than a column per detector,
+    so that the ROC chart (dvc.yaml, template .dvc/plots/roc.json) draws whichever detectors ran."""
+    fpr = ROC_FALSE_POSITIVE_RATES.round(2)
+    return pd.DataFrame({"detector": np.repeat(list(curves), len(fpr)), "fpr": np.tile(fpr, len(curves)),
+                         "tpr": np.concatenate([np.asarray(tpr).round(4) for tpr in curves.values()])
+                         if curves else np.array([], dtype=float)})
