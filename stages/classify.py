@@ -64,18 +64,17 @@ def main(params_path: str = "params.yaml") -> None:
         likelihood = data.read_likelihood_features(posts)
     detection = detectors.detect(posts["text"], posts["label"], p, likelihood)
     scores = detectors.scores(detection)
-    with io.atomic_path(paths.CLASSIFY_DIR, directory=True) as report_dir:
-        io.write_json(scores, report_dir / "scores.json")
-        io.write_table(detectors.predictions_table(posts, detection), report_dir / "predictions.csv")
+    with io.outputs() as out:  # replaced as a set (elm/io.py)
+        report_dir = out.directory(paths.CLASSIFY_DIR)
+        out.json(scores, report_dir / "scores.json")
+        out.table(detectors.predictions_table(posts, detection), report_dir / "predictions.csv")
         forest = detection.detectors["random_forest"]
-        io.write_table(detectors.top_features(forest.model, forest.feature_names, TOP_FEATURES),
-                       report_dir / "importances.csv")
-        io.write_json(detection.best_params, report_dir / "best_params.json")
-        io.write_table(detectors.roc_table(detection), report_dir / "roc.csv")
+        out.table(detectors.top_features(forest.model, forest.feature_names, TOP_FEATURES), report_dir / "importances.csv")
+        out.json(detection.best_params, report_dir / "best_params.json")
+        out.table(detectors.roc_table(detection), report_dir / "roc.csv")
         checker = detection.detectors["leak_check"]
-        (report_dir / "leak_check.txt").write_text(leak.leak_rules(checker.model, checker.feature_names),
-                                                   encoding="utf-8")
-    io.write_json(detectors.headline(scores), paths.CLASSIFY_METRICS)
+        out.text(leak.leak_rules(checker.model, checker.feature_names), report_dir / "leak_check.txt")
+        out.json(detectors.headline(scores), paths.CLASSIFY_METRICS)
     for name in detection.detectors:
         m = scores[name]
         print(f"{name}: accuracy {m['accuracy']:.4f} (95% interval {m['accuracy_low']:.4f}-{m['accuracy_high']:.4f}), "

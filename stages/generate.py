@@ -105,23 +105,24 @@ def main(params_path: str = "params.yaml") -> None:
                     f"{rejected['discriminator']}, refused {rejected['rejected']}, {rejected['surplus']} surplus)")
     kept["settings"] = [settings] * len(kept)
 
-    io.write_table(kept[["account", "text", "settings"]], paths.GENERATED)
     exact, ngram = int((copies == "exact").sum()), int((copies == "ngram").sum())
     dropped = {"unfinished": len(raw) - len(ended), **report["dropped"], "copy_exact": exact,
                f"copy_{p.copy_ngram}gram": ngram, **{f"rejection_{k}": v for k, v in rejected.items()}}
     copy_rate = round((exact + ngram) / max(1, len(cleaned)), 4)
-    io.write_json({"copy_rate": copy_rate}, paths.GENERATE_METRICS)
-    io.write_json({
-        "posts_sampled": len(raw),
-        "posts_ended": len(ended),
-        "posts_dropped": sum(dropped.values()),
-        "posts_kept": len(kept),
-        "copy_rate": copy_rate,
-        "copy_rate_exact": round(exact / max(1, len(cleaned)), 4),
-        "posts_per_s": round(len(raw) / seconds, 3),
-        "dropped": dropped,
-        "accounts": generation.breakdown(raw, kept, train),
-    }, paths.GENERATE_BREAKDOWN)
+    with io.outputs() as out:  # replaced as a set (elm/io.py)
+        out.table(kept[["account", "text", "settings"]], paths.GENERATED)
+        out.json({"copy_rate": copy_rate}, paths.GENERATE_METRICS)
+        out.json({
+            "posts_sampled": len(raw),
+            "posts_ended": len(ended),
+            "posts_dropped": sum(dropped.values()),
+            "posts_kept": len(kept),
+            "copy_rate": copy_rate,
+            "copy_rate_exact": round(exact / max(1, len(cleaned)), 4),
+            "posts_per_s": round(len(raw) / seconds, 3),
+            "dropped": dropped,
+            "accounts": generation.breakdown(raw, kept, train),
+        }, paths.GENERATE_BREAKDOWN)
     generation.remove_partials(paths.GENERATED.parent)
     print(f"generate: kept {len(kept)} of {len(raw)} posts ({len(raw) - len(ended)} that did not end within "
           f"{p.max_new_tokens} tokens, {exact} exact copies of training posts and {ngram} sharing "
