@@ -68,7 +68,7 @@ profile-args: setup
 
 # docs/report.png and docs/judge.png, taken in headless chromium from the run in reports/ (after `dvc repro`), and
 # docs/screenshots.json, which tests/test_report.py checks against reports/. Needs Debian's chromium and
-# chromium-driver (apt-get install --no-install-recommends chromium chromium-driver).
+# chromium-driver, and fonts-noto-color-emoji for posts' emoji (apt-get install --no-install-recommends chromium chromium-driver fonts-noto-color-emoji).
 screenshots: setup-dev
 	$(BIN)/python -m elm screenshots
 
