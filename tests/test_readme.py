@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from elm import profiles
+
 from stage_runner import ROOT, cli_env, sh, tiny_project
 
 README = ROOT / "README.md"
@@ -116,3 +118,17 @@ def test_the_cheap_commands_run_as_written(project):
 @pytest.mark.parametrize("command", HELP_ONLY)
 def test_the_costly_scripts_take_their_options(command):
     assert "usage:" in run_as_written(f"{command} --help", ROOT)
+
+
+def readme_params_blocks() -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", README.read_text(), re.DOTALL)
+
+
+@pytest.mark.parametrize("block", readme_params_blocks())
+def test_each_params_block_is_valid_laid_over_params_yaml(block, tmp_path):
+    """A params block the README shows, laid over params.yaml as a profile, passes validation as written."""
+    overlay = tmp_path / "block.yaml"
+    overlay.write_text(block)
+    merged = profiles.merged(overlay, ROOT / "params.yaml")  # raises, naming the key, when a block is wrong
+    for section, values in yaml.safe_load(block).items():
+        assert set(values) <= set(merged[section]), (section, values)
