@@ -17,9 +17,9 @@ import pandas as pd
 from scipy.stats import ks_2samp
 
 from elm import paths
+from elm.detect.kinds import KINDS
 from elm.labels import GENERATED_LABEL, REAL_LABEL
 
-KINDS = ("text only", "surrogate", "white-box")
 DETECTOR_FIGURES = ("accuracy", "roc_auc", "tpr_at_1pct_fpr")
 PERCENT = "%"  # a figure shown as a percentage; anything else with 3 places
 

@@ -124,6 +124,26 @@ def test_detectors_are_read_from_the_metrics_generically():
     assert "ranked by <strong>random_forest</strong>" in html
 
 
+def test_detectors_are_grouped_by_kind_and_the_headline_names_the_strongest_of_each():
+    def scored(accuracy, kind):
+        return {"accuracy": accuracy, "accuracy_low": accuracy - 0.05, "accuracy_high": accuracy + 0.05,
+                "roc_auc": 0.7, "f1": 0.6, "tpr_at_1pct_fpr": 0.123, "kind": kind}
+    metrics = {"naive_bayes": scored(0.61, "text only"), "random_forest": scored(0.9, "text only"),
+               "lm_likelihood": scored(0.7, "white-box"), "curvature_base": scored(0.58, "surrogate"),
+               "lm_likelihood_base": scored(0.64, "surrogate"), "leak_warning": False}
+
+    groups = report.by_kind(report.detectors(metrics))
+    assert [(g["kind"], g["names"]) for g in groups] == [
+        ("text only", ["random_forest", "naive_bayes"]), ("surrogate", ["lm_likelihood_base", "curvature_base"]),
+        ("white-box", ["lm_likelihood"])]
+    shown = shown_text(page(classify_metrics=metrics))
+    assert ("The strongest of each kind: text only random_forest 90.0%; surrogate lm_likelihood_base 64.0%; "
+            "white-box lm_likelihood 70.0%.") in shown
+    assert shown.index("Text only: reads only the posts") < shown.index("Surrogate: reads the posts with a public "
+                                                                         "base model") < shown.index("White-box:")
+    assert "TPR at 1% FPR" in shown and "12.3%" in shown
+
+
 def test_examples_rank_generated_posts_by_the_strongest_detector():
     shown = report.examples(predictions(), "random_forest", 1)
 

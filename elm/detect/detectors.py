@@ -38,6 +38,7 @@ from sklearn.preprocessing import StandardScaler
 
 from elm import paths
 from elm.detect import data, features, leak, metrics
+from elm.detect.kinds import KINDS, SURROGATE, TEXT_ONLY, WHITE_BOX
 from elm.errors import ElmError
 from elm.labels import REAL_LABEL
 from elm.params.classify import Classify
@@ -116,8 +117,6 @@ class Inputs:
 
 
 BASE = "base_"  # the likelihood stage's prefix for the base model's columns (stages/likelihood.py)
-TEXT_ONLY, SURROGATE, WHITE_BOX = "text only", "surrogate", "white-box"
-KINDS = (TEXT_ONLY, SURROGATE, WHITE_BOX)
 
 VIEWS: dict[str, Callable[[Inputs], features.Features]] = {
     "words": lambda i: features.vectorize(features.build_vectorizer(

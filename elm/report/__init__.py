@@ -20,6 +20,7 @@ import pandas as pd
 
 from elm import paths
 from elm.detect import leak
+from elm.detect.kinds import KINDS
 from elm.labels import GENERATED_LABEL, REAL_LABEL
 from elm.links import LINK_MARKER
 from elm.provenance import Run
@@ -87,6 +88,17 @@ def detectors(classify_metrics: dict) -> dict[str, dict]:
     """Every detector in classify.json (an entry holding an accuracy), in the file's order."""
     return {name: scores for name, scores in classify_metrics.items()
             if isinstance(scores, dict) and isinstance(scores.get("accuracy"), (int, float))}
+
+
+def by_kind(found: dict[str, dict]) -> list[dict]:
+    """The detectors grouped by kind (elm/detect/kinds.py; an entry without a known kind last, as "other"), each
+    group with what that kind reads and its detectors from the highest accuracy down."""
+    groups = {kind: [] for kind in (*KINDS, "other")}
+    for name, scores in found.items():
+        groups[scores.get("kind") if scores.get("kind") in KINDS else "other"].append(name)
+    return [{"kind": kind, "reads": KINDS.get(kind, "unlabelled"),
+             "names": sorted(names, key=lambda name: -found[name]["accuracy"])}
+            for kind, names in groups.items() if names]
 
 
 def strongest_detector(found: dict[str, dict], predictions: pd.DataFrame) -> str | None:
@@ -218,7 +230,7 @@ def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metri
     filtered = (sample_metrics or {}).get("sentiment_filter")
     on_demo = bool(run.synthetic) and labelled_set is None  # the classified posts are the demo accounts'
     return environment().get_template("report.html").render(
-        csp=CSP, style=style(), classify=classify_metrics, detectors=found, strongest=strongest,
+        csp=CSP, style=style(), classify=classify_metrics, detectors=found, strongest=strongest, kinds=by_kind(found),
         counts=", ".join(f"{key.replace('_', ' ')}: {number(classify_metrics[key])}"
                          for key in ("train_posts", "test_posts") if key in classify_metrics),
         missing=missing, shown=shown, no_account=NO_ACCOUNT,
