@@ -32,7 +32,9 @@ RUN_HERE = [
     "make profile PROFILE=profiles/real-cpu.yaml",
 ]
 # Run here with --help only (they need hours, a GPU or real exports): the script and its options must exist.
-HELP_ONLY = ["PYTHONPATH=. python benchmarks/gpu.py"]
+HELP_ONLY = ["PYTHONPATH=. python benchmarks/gpu.py",
+             ".venv/bin/python benchmarks/imitation.py --profile profiles/real-cpu.yaml --import-dir path/to/twint-exports "
+             "--seeds 3"]
 # Run elsewhere: the command, and (file, text it holds) for the place that runs it.
 ELSEWHERE = {
     "make repro": ("Makefile", 'repro: setup\n\tPATH="$(CURDIR)/$(BIN):$$PATH" dvc repro'),
