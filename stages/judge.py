@@ -9,7 +9,7 @@ an order of their own, never one twice; keys R (real) and G (generated), F and U
 ratings (would you follow this account? is it upbeat?). Every answer is appended to
 data/human/answers.jsonl at once: stop the server (Ctrl+C) or close the browser at any time, and a
 restart carries on where each reader stopped. Then `dvc repro human` measures the answers
-(reports/human/summary.json) and `dvc repro report` shows them. See docs/judging.md.
+(reports/metrics/human.json, reports/human/summary.json) and `dvc repro report` shows them. See docs/judging.md.
 
 One judge per answers file: a second one refuses to start and names the first (its address and pid).
 
@@ -38,7 +38,7 @@ LOOPBACK = "127.0.0.1"
 def arguments(parser) -> None:
     parser.add_argument("--host", default=LOOPBACK,
                         help="address to bind (default: %(default)s, this machine only; 0.0.0.0 opens it to your "
-                             "network: read the risk above)")
+                             "network: read the risk below)")
     parser.add_argument("--port", type=int, default=8765, help="port to listen on (default: %(default)s)")
 
 

@@ -260,6 +260,8 @@ def test_it_binds_loopback_by_default_and_says_so(server):
     help_text = subprocess.run([sys.executable, "-m", "stages.judge", "--help"], cwd=ROOT, capture_output=True,
                                text=True, check=True).stdout
     assert "--host" in help_text and "0.0.0.0" in help_text and "trust" in help_text
+    # --host's line points to the network risk where the help explains it
+    assert help_text.index("read the risk below") < help_text.index("--host 0.0.0.0 opens it to every machine")
 
 
 # --- What a hostile tester probed: two judges, loopback names, slow clients ---
@@ -478,4 +480,5 @@ def test_reactions_and_the_first_answer_rule_from_a_hand_made_answers_file(proje
                                                                  "yes_high": 0.6576}
     assert per_account["basil_bakes"]["real"]["upbeat"] == {"answers": 0, "yes": None, "yes_low": None,
                                                             "yes_high": None}
+
 
