@@ -89,6 +89,20 @@ def test_the_feed_names_its_run(workdir, default_params):
     assert "accounts twint:ada_sails · profile real-cpu" in joined and "SYNTHETIC" not in joined
 
 
+def test_the_feed_says_how_readers_reacted_once_they_have(workdir, default_params):
+    write_generated(workdir)
+    feed.main()
+    assert "No reader has judged posts yet: python -m stages.judge, then dvc repro" in shown_text(workdir)
+
+    summary = {"answers": 12, "follow_generated": 0.25, "follow_real": 0.6667, "upbeat_generated": 0.5,
+               "upbeat_real": 1.0}
+    (workdir / paths.HUMAN_SUMMARY).parent.mkdir(parents=True)
+    (workdir / paths.HUMAN_SUMMARY).write_text(json.dumps(summary))
+    feed.main()
+    assert ("What readers said in the judge app (12 answers): would follow the account for posts like it, 25.0% of "
+            "generated posts against 66.7% of real ones; upbeat, 50.0% against 100.0%") in shown_text(workdir)
+
+
 @needs_chromedriver
 def test_in_chromium_the_feed_fits_a_phone_and_its_run_comes_first(workdir, default_params):
     from selenium.webdriver.common.by import By

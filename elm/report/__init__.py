@@ -254,10 +254,13 @@ def build_page(classify_metrics: dict, predictions: pd.DataFrame, evaluate_metri
     )
 
 
-def build_feed(posts: pd.DataFrame, qualified: int, generated_total: int, feed_params, run: Run) -> str:
+def build_feed(posts: pd.DataFrame, qualified: int, generated_total: int, feed_params, run: Run,
+               readers: dict | None = None) -> str:
     """The optimistic feed page: ``posts`` (account, text, compound; in the order shown, the most upbeat first), of
-    ``qualified`` posts that reached feed.min_sentiment among ``generated_total``, naming the ``run`` at its top."""
+    ``qualified`` posts that reached feed.min_sentiment among ``generated_total``, naming the ``run`` at its top;
+    ``readers``: the human stage's summary.json (None: missing), whose reactions the page states once there are any."""
     per_account = posts["account"].value_counts().sort_index()
+    reacted = readers if readers and readers.get("answers") else None
     return environment().get_template("feed.html").render(
         csp=CSP, style=style(), posts=posts.to_dict("records"), qualified=qualified, feed=feed_params,
-        generated_total=generated_total, per_account=per_account.to_dict(), run=run)
+        generated_total=generated_total, per_account=per_account.to_dict(), run=run, readers=reacted)
